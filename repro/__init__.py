@@ -1,0 +1,8 @@
+"""repro: settle the 2018 batch-norm discussion with seeded experiments and pre-declared tests."""
+from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Superiority,
+                    Threshold, Trend, load_claims)
+from .spec import ExperimentSpec, SpecError
+
+__version__ = "0.1.0"
+__all__ = ["Claim", "Equivalence", "ExperimentSpec", "Figure", "Identity", "Metric", "NonInferiority",
+           "SpecError", "Superiority", "Threshold", "Trend", "load_claims", "__version__"]

@@ -1,0 +1,289 @@
+"""How a claim is declared: data, not machinery.
+
+A claim module in `claims/` defines `CLAIM = Claim(...)`: the quote, a testable hypothesis,
+named conditions (experiment specs), pre-declared tests on metrics of those conditions, the
+seeds, the expected verdict (what the experiment found) and the figures to draw.
+
+The first test in `tests` is the claim's primary (pooled) test: it decides the claim's verdict.
+Further tests show each setting of a grid and robustness checks.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence, Union
+
+import numpy as np
+
+from . import stats
+from .record import Record
+from .spec import ExperimentSpec
+
+VERDICTS = ("supported", "refuted", "inconclusive")
+ROOT = Path(__file__).resolve().parent.parent
+CLAIMS_DIR = ROOT / "claims"
+
+Conditions = Union[str, Sequence[str]]
+
+
+class ClaimError(ValueError):
+    """A claim file is malformed; the message names the claim and the field."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number per seed, computed from a record. `higher_is_better` orients the tests."""
+
+    name: str
+    fn: Callable[[Record], np.ndarray]
+    unit: str = ""
+    higher_is_better: bool = True
+
+    def __call__(self, record: Record) -> np.ndarray:
+        values = np.asarray(self.fn(record), dtype=float)
+        if values.shape != (record.n_seeds,):
+            raise ValueError(f"metric {self.name!r} returned shape {values.shape}, expected ({record.n_seeds},)")
+        return values
+
+
+def _as_tuple(conditions: Conditions) -> tuple[str, ...]:
+    return (conditions,) if isinstance(conditions, str) else tuple(conditions)
+
+
+def _pooled(metric: Metric, records: Mapping[str, Record], conditions: Conditions) -> np.ndarray:
+    """Per-seed metric averaged over one or more conditions (the seeds are paired across them)."""
+    return np.mean([metric(records[c]) for c in _as_tuple(conditions)], axis=0)
+
+
+def _n_diverged(records: Mapping[str, Record], *groups: Conditions) -> int:
+    flags = [records[c]["diverged"] for g in groups for c in _as_tuple(g)]
+    return int(np.any(flags, axis=0).sum())
+
+
+@dataclass(frozen=True)
+class Test:
+    """Base of the declared tests. `name` labels the row in the report."""
+
+    name: str
+
+    def conditions(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def evaluate(self, records: Mapping[str, Record], alpha: float) -> stats.TestResult:
+        raise NotImplementedError
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True)
+class Superiority(Test):
+    """A is better than B on the metric (paired seeds). Refuted if B is better, or if the
+    difference is shown to lie inside (-margin, margin)."""
+
+    metric: Metric = None
+    a: Conditions = ()
+    b: Conditions = ()
+    margin: float = 0.0
+
+    def conditions(self):
+        return _as_tuple(self.a) + _as_tuple(self.b)
+
+    def evaluate(self, records, alpha):
+        sign = 1.0 if self.metric.higher_is_better else -1.0
+        return stats.superiority(sign * _pooled(self.metric, records, self.a), sign * _pooled(self.metric, records, self.b),
+                                 margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
+                                 unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
+
+
+@dataclass(frozen=True)
+class Equivalence(Test):
+    """A and B are equivalent within +-margin (TOST, paired seeds)."""
+
+    metric: Metric = None
+    a: Conditions = ()
+    b: Conditions = ()
+    margin: float = 0.0
+
+    def conditions(self):
+        return _as_tuple(self.a) + _as_tuple(self.b)
+
+    def evaluate(self, records, alpha):
+        return stats.equivalence(_pooled(self.metric, records, self.a), _pooled(self.metric, records, self.b),
+                                 margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
+                                 unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
+
+
+@dataclass(frozen=True)
+class NonInferiority(Test):
+    """A is not worse than B by more than the margin (one-sided TOST, paired seeds)."""
+
+    metric: Metric = None
+    a: Conditions = ()
+    b: Conditions = ()
+    margin: float = 0.0
+
+    def conditions(self):
+        return _as_tuple(self.a) + _as_tuple(self.b)
+
+    def evaluate(self, records, alpha):
+        sign = 1.0 if self.metric.higher_is_better else -1.0
+        return stats.noninferiority(sign * _pooled(self.metric, records, self.a), sign * _pooled(self.metric, records, self.b),
+                                    margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
+                                    unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
+
+
+@dataclass(frozen=True)
+class Threshold(Test):
+    """The metric of condition(s) `a` lies below (or above) tau; `log` tests log10 of it."""
+
+    metric: Metric = None
+    a: Conditions = ()
+    tau: float = 0.0
+    direction: str = "below"
+    log: bool = False
+
+    def conditions(self):
+        return _as_tuple(self.a)
+
+    def evaluate(self, records, alpha):
+        return stats.threshold(_pooled(self.metric, records, self.a), tau=self.tau, direction=self.direction,
+                               log=self.log, alpha=alpha, name=self.name, metric=self.metric.name,
+                               unit=self.metric.unit, n_diverged=_n_diverged(records, self.a))
+
+
+@dataclass(frozen=True)
+class Trend(Test):
+    """The metric changes monotonically with a swept variable x (levels: x -> condition)."""
+
+    metric: Metric = None
+    levels: Mapping[float, str] = field(default_factory=dict)
+    direction: str = "increasing"
+    margin: float = 0.0
+    log2_x: bool = True
+
+    def conditions(self):
+        return tuple(self.levels.values())
+
+    def evaluate(self, records, alpha):
+        xs = np.array(list(self.levels), dtype=float)
+        ys = np.stack([self.metric(records[c]) for c in self.levels.values()], axis=1)  # (K, n_levels)
+        return stats.trend(np.log2(xs) if self.log2_x else xs, ys, direction=self.direction, margin=self.margin,
+                           alpha=alpha, name=self.name, metric=self.metric.name, unit=self.metric.unit,
+                           n_diverged=_n_diverged(records, tuple(self.levels.values())))
+
+
+@dataclass(frozen=True)
+class Identity(Test):
+    """Quantity of A equals that of B (or zero when b is None) to within a rounding tolerance,
+    per seed. `quantity` returns an array with a leading seed axis."""
+
+    quantity: Callable[[Record], np.ndarray] = None
+    quantity_name: str = ""
+    a: str = ""
+    b: str | None = None
+    tol: float = 1e-10
+
+    def conditions(self):
+        return (self.a,) if self.b is None else (self.a, self.b)
+
+    def evaluate(self, records, alpha):
+        qa = np.asarray(self.quantity(records[self.a]), dtype=float)
+        qb = np.zeros_like(qa) if self.b is None else np.asarray(self.quantity(records[self.b]), dtype=float)
+        diff = np.abs(qa - qb).reshape(len(qa), -1)
+        scale = np.maximum(np.abs(qa), np.abs(qb)).reshape(len(qa), -1).max(axis=1)
+        return stats.identity(diff.max(axis=1), tol=self.tol, scale=scale, name=self.name,
+                              metric=self.quantity_name, n_diverged=_n_diverged(records, self.conditions()))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the claim's section: `kind` names a function in repro.figures.FIGURES."""
+
+    kind: str
+    title: str
+    caption: str = ""
+    conditions: tuple[str, ...] = ()
+    options: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    title: str
+    quote: str
+    speaker: str
+    hypothesis: str
+    conditions: Mapping[str, ExperimentSpec]
+    tests: tuple[Test, ...]
+    expected: str
+    seeds: int = 10
+    figures: tuple[Figure, ...] = ()
+    method: str = ""        # the design in words: why these conditions, this metric, this margin
+    literature: str = ""    # what published work found (SCIENCE.md)
+    caveats: str = ""
+    settle: str = ""        # what would settle it, if the verdict is inconclusive
+    number: int = 0         # the claim's number in SCIENCE.md, for ordering
+
+    def __post_init__(self) -> None:
+        where = f"claim {self.id!r}"
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", self.id or ""):
+            raise ClaimError(f"{where}: id must be lowercase words joined by '-'")
+        if self.expected not in VERDICTS:
+            raise ClaimError(f"{where}: expected={self.expected!r} must be one of {', '.join(VERDICTS)}")
+        if not self.tests:
+            raise ClaimError(f"{where}: declare at least one test (the first decides the verdict)")
+        if not isinstance(self.seeds, int) or self.seeds < 2:
+            raise ClaimError(f"{where}: seeds={self.seeds!r} must be an integer >= 2")
+        for name, spec in self.conditions.items():
+            if not isinstance(spec, ExperimentSpec):
+                raise ClaimError(f"{where}: condition {name!r} must be an ExperimentSpec")
+        names = [t.name for t in self.tests]
+        if len(set(names)) != len(names):
+            raise ClaimError(f"{where}: test names must be unique, got {names}")
+        for item in list(self.tests) + list(self.figures):
+            used = item.conditions() if isinstance(item, Test) else item.conditions
+            missing = [c for c in used if c not in self.conditions]
+            if missing:
+                raise ClaimError(f"{where}: {type(item).__name__} {getattr(item, 'name', item.title)!r} "
+                                 f"uses unknown conditions {missing}; known: {', '.join(self.conditions)}")
+
+    @property
+    def primary(self) -> Test:
+        return self.tests[0]
+
+
+def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:
+    """Import every `claims/*.py` module that defines CLAIM, ordered by claim number then id."""
+    if not directory.is_dir():
+        raise ClaimError(f"claims directory {directory} not found; run repro from a checkout "
+                         f"installed with `pip install -e .`")
+    claims = []
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        claims.append(load_claim_file(path))
+    ids = [c.id for c in claims]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ClaimError(f"duplicate claim ids: {', '.join(sorted(dupes))}")
+    return sorted(claims, key=lambda c: (c.number, c.id))
+
+
+def load_claim_file(path: Path) -> Claim:
+    name = f"repro_claims_{path.stem}"
+    if name in sys.modules:
+        module = sys.modules[name]
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    claim = getattr(module, "CLAIM", None)
+    if not isinstance(claim, Claim):
+        raise ClaimError(f"{path}: define CLAIM = Claim(...)")
+    return claim

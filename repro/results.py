@@ -1,0 +1,35 @@
+"""What a run produces: one ClaimResult per claim, gathered in a RunResult.
+
+These objects feed the report (HTML/PDF), results.json/results.csv and the pytest plugin.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .claim import Claim
+from .record import Record
+from .stats import TestResult
+
+VERDICTS_WITH_ERROR = ("supported", "refuted", "inconclusive", "error")
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    verdict: str                                  # one of VERDICTS_WITH_ERROR
+    tests: list[TestResult] = field(default_factory=list)   # tests[0] is the primary test
+    records: dict[str, Record] = field(default_factory=dict)  # condition name -> record
+    cache_keys: dict[str, str] = field(default_factory=dict)  # condition name -> cache key
+    runtime_s: float = 0.0                        # training time of its experiments (shared ones counted in each)
+    error: str | None = None                      # traceback text when verdict == "error"
+
+    @property
+    def matches_expected(self) -> bool:
+        return self.verdict == self.claim.expected
+
+
+@dataclass
+class RunResult:
+    profile: str                                  # "default" | "quick"
+    claims: list[ClaimResult]
+    provenance: dict = field(default_factory=dict)

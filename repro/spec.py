@@ -1,0 +1,206 @@
+"""Experiment specs: frozen, validated, hashable descriptions of one training run.
+
+A spec says everything that determines the numbers of a run except the seed indices.
+Its content hash (plus the seeds) is the cache key, so two claims that need the same
+experiment share it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+# Bump when a change to the engine changes the numbers a spec produces: it invalidates caches.
+ENGINE_VERSION = 1
+
+CHOICES: dict[str, tuple] = {
+    "data": ("mnist1d", "gaussian", "teacher"),
+    "activation": ("relu", "leaky_relu", "tanh", "sigmoid", "identity"),
+    "norm": ("none", "batch", "units"),
+    "placement": ("before", "after"),
+    "init": ("normal", "uniform", "xavier", "xavier_uniform", "he", "he_uniform"),
+    "loss": ("xent", "mse", "noise"),
+    "optimizer": ("sgd", "momentum", "adam"),
+    "schedule": ("constant", "cosine"),
+    "dtype": ("float32", "float64"),
+}
+
+PROBES = (
+    "activations",  # per-layer mean/std/percentiles and samples at each site (linear, norm, act)
+    "gradients",    # per-layer weight-gradient and activation-gradient norms (+ samples)
+    "units",        # dead / always-active unit fractions on the probe batch
+    "bn_params",    # gamma and beta of every BN layer
+    "unit_percentiles",  # 15/50/85th percentiles of a few chosen units' pre-activations
+)
+GEOMETRY = (
+    "ics",          # Santurkar et al. internal covariate shift, per layer
+    "smoothness",   # gradient predictiveness and effective beta-smoothness along -g
+    "interaction",  # joint update loss change vs the sum of per-layer ones (claim 9)
+)
+
+
+class SpecError(ValueError):
+    """An experiment spec has an invalid field; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """One training run of a fully connected network, minus the seeds.
+
+    The model is `depth` hidden blocks of `width` units, each Linear -> [norm] -> activation
+    (placement="before") or Linear -> activation -> [norm] (placement="after"), then a Linear
+    read-out. `steps=0` means: initialise and probe, do not train.
+    """
+
+    # data
+    data: str = "mnist1d"
+    # model
+    depth: int = 4
+    width: int = 100
+    activation: str = "relu"
+    leaky_slope: float = 0.01
+    norm: str = "batch"
+    placement: str = "before"
+    bias: bool = True
+    affine: bool = True
+    train_gamma: bool = True
+    train_beta: bool = True
+    init: str = "he"
+    init_scale: float = 1.0  # std for "normal", half-width for "uniform", a gain multiplier otherwise
+    bn_eps: float = 1e-5
+    bn_momentum: float = 0.1
+    # optimisation
+    loss: str = "xent"
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    schedule: str = "constant"
+    batch_size: int = 64
+    steps: int = 1000
+    dtype: str = "float32"
+    # measurement
+    eval_every: int = 100
+    probes: tuple[str, ...] = ()
+    probe_steps: tuple[int, ...] = (0,)
+    geometry: tuple[str, ...] = ()
+    geometry_steps: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SpecError(f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}")
+        positive_ints = ("depth", "width", "batch_size", "eval_every")
+        for name in positive_ints:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SpecError(f"{name}={value!r} must be a positive integer")
+        if not isinstance(self.steps, int) or self.steps < 0:
+            raise SpecError(f"steps={self.steps!r} must be an integer >= 0 (0 = probe at init only)")
+        for name in ("lr", "init_scale", "bn_eps"):
+            if not getattr(self, name) > 0:
+                raise SpecError(f"{name}={getattr(self, name)!r} must be > 0")
+        if not 0 <= self.momentum < 1:
+            raise SpecError(f"momentum={self.momentum!r} must be in [0, 1)")
+        if not 0 < self.bn_momentum <= 1:
+            raise SpecError(f"bn_momentum={self.bn_momentum!r} must be in (0, 1]")
+        if not 0 <= self.leaky_slope < 1:
+            raise SpecError(f"leaky_slope={self.leaky_slope!r} must be in [0, 1)")
+        for name, allowed in (("probes", PROBES), ("geometry", GEOMETRY)):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                raise SpecError(f"{name} must be a tuple, got {type(value).__name__}")
+            unknown = [p for p in value if p not in allowed]
+            if unknown:
+                raise SpecError(f"{name} has unknown entries {unknown}; choose from {', '.join(allowed)}")
+        for name in ("probe_steps", "geometry_steps"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or any(not isinstance(s, int) or not 0 <= s <= self.steps for s in value):
+                raise SpecError(f"{name}={value!r} must be a tuple of integers in [0, steps={self.steps}]")
+            if list(value) != sorted(set(value)):
+                raise SpecError(f"{name}={value!r} must be strictly increasing")
+        if self.norm == "none" and (not self.affine or not self.train_gamma or not self.train_beta):
+            raise SpecError("affine/train_gamma/train_beta only apply with norm='batch' or 'units'; leave them at True for norm='none'")
+        if self.geometry and self.norm == "units":
+            raise SpecError("geometry measures are defined for norm='batch' or 'none', not 'units'")
+
+    def replace(self, **changes) -> "ExperimentSpec":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ExperimentSpec":
+        d = dict(d)
+        for name in ("probes", "probe_steps", "geometry", "geometry_steps"):
+            if name in d:
+                d[name] = tuple(d[name])
+        return cls(**d)
+
+    def key(self, seeds: tuple[int, ...]) -> str:
+        """Content hash of this spec, the engine version and the seed indices: the cache key."""
+        payload = json.dumps({"spec": self.to_dict(), "seeds": list(seeds), "engine": ENGINE_VERSION},
+                             sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    @property
+    def has_norm(self) -> bool:
+        return self.norm != "none"
+
+    def describe(self) -> str:
+        """The spec in words, for the report's method paragraphs."""
+        act = self.activation if self.activation != "leaky_relu" else f"leaky ReLU (slope {self.leaky_slope:g})"
+        act = {"relu": "ReLU"}.get(act, act)
+        if self.norm == "none":
+            block = f"Linear{'+bias' if self.bias else ''} -> {act}"
+        else:
+            norm = "BN" if self.norm == "batch" else "per-example unit norm (the blog's axis)"
+            if not self.affine:
+                norm += " (no affine)"
+            elif not (self.train_gamma and self.train_beta):
+                frozen = [n for n, t in (("gamma", self.train_gamma), ("beta", self.train_beta)) if not t]
+                norm += f" ({' and '.join(frozen)} frozen)"
+            lin = f"Linear{'+bias' if self.bias else ''}"
+            block = f"{lin} -> {norm} -> {act}" if self.placement == "before" else f"{lin} -> {act} -> {norm}"
+        init = {
+            "normal": f"N(0, {self.init_scale:g}^2)",
+            "uniform": f"U(-{self.init_scale:g}, {self.init_scale:g})",
+            "xavier": "Xavier normal", "xavier_uniform": "Xavier uniform",
+            "he": "He normal", "he_uniform": "He uniform",
+        }[self.init]
+        if self.init in ("xavier", "xavier_uniform", "he", "he_uniform") and self.init_scale != 1:
+            init += f" x {self.init_scale:g}"
+        data = {"mnist1d": "MNIST-1D (4000 train / 1000 test, 40 features)",
+                "gaussian": "random Gaussian input (the blog's)",
+                "teacher": "a random teacher network"}[self.data]
+        opt = {"sgd": "SGD", "momentum": f"SGD with momentum {self.momentum:g}", "adam": "Adam"}[self.optimizer]
+        if self.steps == 0:
+            train = "not trained (measured at initialisation)"
+        else:
+            train = (f"{opt}, learning rate {self.lr:g}{' (cosine schedule)' if self.schedule == 'cosine' else ''}, "
+                     f"batch {self.batch_size}, {self.steps} steps, {self.dtype}")
+        return (f"{self.depth} hidden layers of {self.width} units, each {block}; init {init}; "
+                f"data {data}; {train}.")
+
+
+QUICK_STEP_FRACTION = 10   # the smoke profile trains 1/10 of the steps
+QUICK_MAX_SEEDS = 4
+
+
+def quick(spec: ExperimentSpec) -> ExperimentSpec:
+    """The smoke-profile version of a spec: a tenth of the steps, measurement steps rescaled.
+
+    Verdicts from it are marked non-confirmatory: it exists to check the pipeline quickly.
+    """
+    if spec.steps == 0:
+        return spec
+    steps = max(10, spec.steps // QUICK_STEP_FRACTION)
+
+    def rescale(points: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted({min(steps, round(p * steps / spec.steps)) for p in points}))
+
+    return spec.replace(steps=steps, eval_every=max(1, min(steps, spec.eval_every // QUICK_STEP_FRACTION)),
+                        probe_steps=rescale(spec.probe_steps), geometry_steps=rescale(spec.geometry_steps))
