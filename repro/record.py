@@ -3,11 +3,33 @@
 `values` arrays all have a leading seed axis (K, ...). `axes` holds the shared coordinate
 arrays (e.g. the steps at which evaluations happened), without a seed axis.
 
-Names the engine writes (L = depth, the hidden layers; L+1 counts the read-out Linear too):
-  axes["eval_step"] (E,)                 values["train_loss"|"test_loss"|"train_acc"|"test_acc"] (K, E)
-  values["diverged"] (K,) bool           values["diverged_step"] (K,) int, -1 if never
-  axes["probe_step"] (P,)                values["probe/<name>"] (K, P, ...)   (see repro.probes)
-  axes["geometry_step"] (G,)             values["geometry/<name>"] (K, G, ...) (see repro.geometry)
+Names the engine writes (L = depth = hidden blocks; "L+1" counts the read-out Linear too;
+S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
+  axes["eval_step"] (E,)    steps 0, eval_every, ..., steps (the last step always included)
+  values["train_loss"|"train_acc"] (K, E)  on a fixed 1000-example training subset, eval mode
+  values["test_loss"|"test_acc"] (K, E)    on the test set, eval mode (BN running statistics)
+  values["batch_loss"] (K, steps)          the loss of each SGD minibatch, train mode
+  values["diverged"] (K,) bool, values["diverged_step"] (K,) int (-1 if never)
+  axes["probe_step"] (P,) = spec.probe_steps; probes use a fixed 512-example probe batch in
+  train mode (its own batch statistics), without touching running statistics:
+    "activations": values["probe/{site}_mean"|"probe/{site}_std"] (K, P, L),
+                   values["probe/{site}_pct"] (K, P, L, 5) at percentiles 5/15/50/85/95,
+                   values["probe/{site}_sample"] (K, P, L, S) fixed positions, for histograms;
+                   site in "linear" (Linear output), "norm" (norm output; only with a norm),
+                   "act" (activation output)
+    "gradients":   values["probe/grad_w_norm"] (K, P, L+1) Frobenius norm of dLoss/dW_i,
+                   values["probe/weight_norm"] (K, P, L+1),
+                   values["probe/grad_act_norm"] (K, P, L) norm of dLoss/d(block output),
+                   values["probe/grad_act_sample"] (K, P, L, S)
+    "units":       values["probe/dead_frac"|"probe/linear_frac"] (K, P, L): fraction of units
+                   whose activation input is <= 0 for every probe example (dead) or > 0 for
+                   every one (always active, i.e. linear)
+    "bn_params":   values["probe/gamma"|"probe/beta"] (K, P, L, width)
+    "unit_percentiles": values["probe/unit_pct"] (K, P, L, 3, 3): units 0..2 of each layer,
+                   15/50/85th percentiles of their activation input (Ioffe & Szegedy fig. 1)
+    "final_params": values["final/<param name>"] (K, ...) the parameters after training
+  axes["geometry_step"] (G,) = spec.geometry_steps:
+    values["geometry/<name>"] (K, G, ...) as documented in repro.geometry
 """
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ PROBES = (
     "units",        # dead / always-active unit fractions on the probe batch
     "bn_params",    # gamma and beta of every BN layer
     "unit_percentiles",  # 15/50/85th percentiles of a few chosen units' pre-activations
+    "final_params",  # the trained parameters themselves (for exact-identity checks)
 )
 GEOMETRY = (
     "ics",          # Santurkar et al. internal covariate shift, per layer
