@@ -1,0 +1,57 @@
+"""Claim 10: ReLU needs mean-centred inputs of moderate variance to stay nonlinear."""
+from repro import Claim, Figure, Metric, Superiority
+from repro.standard import MNIST_MLP, MNIST_MLP_NO_BN
+
+
+conditions = {
+    "BN, depth 6": MNIST_MLP, "no BN, depth 6": MNIST_MLP_NO_BN,
+    "BN, depth 12": MNIST_MLP.replace(depth=12), "no BN, depth 12": MNIST_MLP_NO_BN.replace(depth=12),
+}
+
+def _lost(step: int, when: str) -> Metric:
+    def fn(r):
+        return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
+    return Metric(f"fraction of units dead or always active (mean over layers), {when}", fn,
+                  higher_is_better=False)
+
+
+trained, init = _lost(-1, "after training"), _lost(0, "at init")
+
+CLAIM = Claim(
+    id="relu-needs-centered-inputs",
+    number=10,
+    title="Without centring, ReLU units lose their nonlinearity",
+    quote=("I've heard people say that you want things to be mean centered without too much variance, "
+           "otherwise ReLU loses it's nonlinearity."),
+    speaker="HN commenter",
+    hypothesis=("Without BN, more ReLU units are dead (never active) or always active (linear) on a probe "
+                "batch than with BN, after training and at init."),
+    conditions=conditions,
+    tests=(
+        Superiority("BN keeps more units nonlinear after training (depths pooled)", metric=trained,
+                    a=("BN, depth 6", "BN, depth 12"), b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),
+        Superiority("... depth 6, after training", metric=trained, a="BN, depth 6", b="no BN, depth 6", margin=0.02),
+        Superiority("... depth 12, after training", metric=trained, a="BN, depth 12", b="no BN, depth 12",
+                    margin=0.02),
+        Superiority("... at init (depths pooled)", metric=init, a=("BN, depth 6", "BN, depth 12"),
+                    b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),
+    ),
+    seeds=12,
+    expected="inconclusive",
+    method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' "
+            "if it is > 0 for all of them: in both cases it computes a linear function of its input on "
+            "the data. The metric is the fraction of such units averaged over layers; margin 2 percentage "
+            "points of units. Paired seeds; depths 6 and 12."),
+    figures=(
+        Figure("layer_profile", "Dead units per layer after training", options={"value": "probe/dead_frac", "step": -1}),
+        Figure("layer_profile", "Always-active units per layer after training",
+               options={"value": "probe/linear_frac", "step": -1}),
+        Figure("layer_profile", "Mean of the ReLU input per layer after training",
+               options={"value": "probe/linear_mean", "step": -1}),
+    ),
+    literature=("David Page (2019, 'How to train your ResNet 7'): deep He-initialised ReLU networks without BN "
+                "compute near-constant functions because ReLU pushes channel means up with depth; BN "
+                "re-centres every layer."),
+    caveats="Fully connected networks on MNIST-1D; Page's observation concerns deep convolutional nets.",
+    settle="Deeper networks, where the drift of the means compounds.",
+)

@@ -1,0 +1,71 @@
+"""Metrics: one number per seed from a record. The building blocks claims declare tests on."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .claim import Metric
+from .record import Record
+
+
+def final_accuracy(split: str = "test", last: int = 3) -> Metric:
+    """Accuracy in % averaged over the last `last` evaluations (smooths evaluation noise)."""
+    def fn(r: Record) -> np.ndarray:
+        return 100.0 * r[f"{split}_acc"][:, -last:].mean(axis=1)
+    return Metric(f"{split} accuracy (mean of last {last} evaluations)", fn, unit="% points")
+
+
+def final_loss(split: str = "test", last: int = 3) -> Metric:
+    def fn(r: Record) -> np.ndarray:
+        return r[f"{split}_loss"][:, -last:].mean(axis=1)
+    return Metric(f"{split} loss (mean of last {last} evaluations)", fn, unit="nats", higher_is_better=False)
+
+
+def _layer_values(r: Record, value: str, step: int) -> np.ndarray:
+    """(K, L) per-layer probe values at probe-step index `step`, extra axes averaged."""
+    v = r[value][:, step]
+    return v.reshape(v.shape[0], v.shape[1], -1).mean(axis=2) if v.ndim > 2 else v
+
+
+def probe_mean(value: str, step: int = -1, name: str = "", unit: str = "",
+               layers: slice = slice(None), higher_is_better: bool = True,
+               transform: Callable[[np.ndarray], np.ndarray] | None = None) -> Metric:
+    """A probe value averaged over layers (and any unit axis) at one probe step."""
+    def fn(r: Record) -> np.ndarray:
+        v = _layer_values(r, value, step)[:, layers]
+        return (transform(v) if transform else v).mean(axis=1)
+    return Metric(name or f"{value} (layer mean, probe step {step})", fn, unit=unit,
+                  higher_is_better=higher_is_better)
+
+
+def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1, name: str = "",
+                    higher_is_better: bool = True) -> Metric:
+    """log10(value[layer numerator] / value[layer denominator]) at one probe step."""
+    def fn(r: Record) -> np.ndarray:
+        v = _layer_values(r, value, step)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(v[:, numerator] / v[:, denominator])
+    return Metric(name or f"log10 {value}[layer {numerator}] / [layer {denominator}]", fn,
+                  unit="decades", higher_is_better=higher_is_better)
+
+
+def log_drift(value: str, name: str = "", higher_is_better: bool = False) -> Metric:
+    """Mean over layers of |log2(value at the last probe step / value at the first)|: how far a
+    per-layer statistic wanders from its initial value during training."""
+    def fn(r: Record) -> np.ndarray:
+        start, end = _layer_values(r, value, 0), _layer_values(r, value, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.abs(np.log2(end / start)).mean(axis=1)
+    return Metric(name or f"mean |log2 drift| of {value}", fn, unit="doublings",
+                  higher_is_better=higher_is_better)
+
+
+def geometry_mean(value: str, name: str = "", unit: str = "", higher_is_better: bool = False,
+                  absolute: bool = False) -> Metric:
+    """A geometry measure averaged over its measurement steps (and layers, if per layer)."""
+    def fn(r: Record) -> np.ndarray:
+        v = r[value]
+        v = np.abs(v) if absolute else v
+        return v.reshape(v.shape[0], -1).mean(axis=1)
+    return Metric(name or f"{value} (mean over steps)", fn, unit=unit, higher_is_better=higher_is_better)

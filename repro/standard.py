@@ -1,0 +1,33 @@
+"""The standard experimental setups the claims share (one place to read the protocol).
+
+Claims derive their conditions from these with `.replace(...)`, so a condition that two claims
+need is the same spec, trained once (its content hash is the cache key).
+"""
+from __future__ import annotations
+
+from .spec import ExperimentSpec
+
+#: Probe steps of the standard run: at init, along training, at the end.
+STEPS = 600
+PROBE_STEPS = (0, 50, 150, 300, 600)
+GEOMETRY_STEPS = (0, 25, 50, 100, 200, 400)
+
+#: The standard model: MNIST-1D, 6 hidden layers of 100 ReLU units with bias, BN before the
+#: activation, He init, SGD with momentum. Both arms of a BN / no-BN comparison train at the
+#: same learning rate; it was fixed before any claim was evaluated (a rate at which the
+#: plain He-initialised network trains stably).
+MNIST_MLP = ExperimentSpec(
+    data="mnist1d", depth=6, width=100, activation="relu", norm="batch", placement="before",
+    bias=True, init="he", optimizer="momentum", lr=0.02, momentum=0.9, batch_size=64,
+    steps=STEPS, eval_every=50,
+    probes=("activations", "gradients", "units", "bn_params"), probe_steps=PROBE_STEPS,
+)
+MNIST_MLP_NO_BN = MNIST_MLP.replace(norm="none")
+
+#: The blog post's setting: 20 layers of 100 units, no bias, random Gaussian input, weights
+#: 0.01 * N(0, 1), BN after the ReLU, nothing trained (the gradient entering the top is noise).
+BLOG = ExperimentSpec(
+    data="gaussian", depth=20, width=100, activation="relu", norm="batch", placement="after",
+    bias=False, init="normal", init_scale=0.01, loss="noise", steps=0,
+    probes=("activations", "gradients", "units"), probe_steps=(0,),
+)
