@@ -246,10 +246,10 @@ class Claim:
         if len(set(names)) != len(names):
             raise ClaimError(f"{where}: test names must be unique, got {names}")
         for item in list(self.tests) + list(self.figures):
-            used = item.conditions() if isinstance(item, Test) else item.conditions
+            used, label = (item.conditions(), item.name) if isinstance(item, Test) else (item.conditions, item.title)
             missing = [c for c in used if c not in self.conditions]
             if missing:
-                raise ClaimError(f"{where}: {type(item).__name__} {getattr(item, 'name', item.title)!r} "
+                raise ClaimError(f"{where}: {type(item).__name__} {label!r} "
                                  f"uses unknown conditions {missing}; known: {', '.join(self.conditions)}")
 
     @property

@@ -1,0 +1,60 @@
+"""The claim files: the eleven ids of SCIENCE.md, exact quotes, sound declarations."""
+from pathlib import Path
+
+import pytest
+
+from repro.claim import ROOT, Claim, ClaimError, Equivalence, load_claims
+from repro.metrics import final_accuracy
+from repro.spec import ExperimentSpec
+
+THREAD = (ROOT / "repro" / "hn-thread.txt").read_text()
+IDS = ["xavier-unnecessary-with-bn", "bn-maintains-variance", "bn-after-activation-better",
+       "leaky-relu-eases-vanishing-gradients", "bias-redundant-before-bn", "bn-shift-is-used",
+       "post-bn-activations-trivially-normalized", "bn-reduces-internal-covariate-shift",
+       "bn-reduces-layer-interactions", "relu-needs-centered-inputs", "bn-keeps-deep-nets-healthy"]
+CLAIMS = load_claims()
+
+
+def test_all_eleven_claims_in_order():
+    assert [c.id for c in CLAIMS] == IDS
+    assert [c.number for c in CLAIMS] == list(range(1, 12))
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_quote_is_verbatim_from_the_thread(claim):
+    assert claim.quote in THREAD, "quote the discussion exactly (seed/hn-thread.txt)"
+
+
+def test_thread_copy_matches_the_seed_when_available():
+    seed = ROOT.parent / "shared" / "seed" / "hn-thread.txt"
+    if not seed.exists():
+        pytest.skip("shared/seed not beside this checkout")
+    assert seed.read_text() == THREAD
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_declaration_is_complete(claim):
+    assert claim.seeds >= 10, "STATISTICS.md: at least 10 seeds per condition"
+    for text in (claim.title, claim.hypothesis, claim.method, claim.literature, claim.caveats):
+        assert text.strip()
+    for test in claim.tests:
+        if hasattr(test, "margin"):
+            assert test.margin >= 0
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "claims").glob("c*.py")), ids=lambda p: p.stem)
+def test_claim_files_stay_small(path):
+    assert len(path.read_text().splitlines()) <= 100, "a claim this long means the library is missing a piece"
+
+
+def test_malformed_claims_are_rejected_with_the_field_named():
+    spec = ExperimentSpec(steps=10)
+    good = dict(id="x-y", title="t", quote="q", speaker="s", hypothesis="h", conditions={"a": spec, "b": spec},
+                tests=(Equivalence("eq", metric=final_accuracy(), a="a", b="b", margin=1.0),), expected="supported")
+    Claim(**good)
+    with pytest.raises(ClaimError, match="expected"):
+        Claim(**{**good, "expected": "maybe"})
+    with pytest.raises(ClaimError, match="unknown conditions"):
+        Claim(**{**good, "tests": (Equivalence("eq", metric=final_accuracy(), a="a", b="c", margin=1.0),)})
+    with pytest.raises(ClaimError, match="id"):
+        Claim(**{**good, "id": "Bad Id"})
