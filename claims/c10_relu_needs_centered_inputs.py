@@ -46,7 +46,7 @@ CLAIM = Claim(
         Figure("layer_profile", "Dead units per layer after training", options={"value": "probe/dead_frac", "step": -1}),
         Figure("layer_profile", "Always-active units per layer after training",
                options={"value": "probe/linear_frac", "step": -1}),
-        Figure("layer_profile", "Mean of the ReLU input per layer after training",
+        Figure("layer_profile", "Mean of the Linear output (before BN, if any) per layer after training",
                options={"value": "probe/linear_mean", "step": -1}),
     ),
     literature=("David Page (2019, 'How to train your ResNet 7'): deep He-initialised ReLU networks without BN "
