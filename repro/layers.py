@@ -1,0 +1,192 @@
+"""Layers as forward/backward pairs with explicit caches (CS231n layers.py style).
+
+Every array has a leading seed axis K: activations are (K, B, D), weights (K, D_in, D_out),
+per-unit vectors (K, D). Inputs may also be shared across seeds as (B, D): np.matmul
+broadcasts them. A `*_forward` returns (out, cache); its `*_backward(dout, cache)` returns
+the gradients with respect to its inputs and parameters.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
+LOSSES = ("xent", "mse", "noise")
+
+
+# ----------------------------------------------------------------------------- linear
+
+def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None):
+    """out = x @ w + b. x (K, B, D_in) or (B, D_in), w (K, D_in, D_out), b (K, D_out) or None."""
+    out = np.matmul(x, w)
+    if b is not None:
+        out += b[:, None, :]
+    return out, (x, w, b is not None)
+
+
+def linear_backward(dout: np.ndarray, cache, need_dx: bool = True):
+    """Returns (dx, dw, db); dx is None when need_dx=False (the first layer), db None without bias."""
+    x, w, has_bias = cache
+    dw = np.matmul(np.swapaxes(x, -1, -2), dout)
+    db = dout.sum(axis=1) if has_bias else None
+    dx = np.matmul(dout, np.swapaxes(w, -1, -2)) if need_dx else None
+    return dx, dw, db
+
+
+# ----------------------------------------------------------------------------- normalization
+
+def _normalize_forward(x, axis, eps, gamma, beta, mean=None, var=None):
+    """Normalize x along `axis` (given statistics are used as-is, e.g. running statistics)."""
+    batch_stats = mean is None
+    if batch_stats:
+        mean = x.mean(axis=axis, keepdims=True)
+        xc = x - mean
+        var = np.mean(xc * xc, axis=axis, keepdims=True)
+    else:
+        xc = x - mean
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = xc * inv_std
+    out = xhat if gamma is None else xhat * gamma[:, None, :] + beta[:, None, :]
+    return out, (xhat, inv_std, gamma, axis, batch_stats), mean, var
+
+
+def _normalize_backward(dout, cache):
+    xhat, inv_std, gamma, axis, batch_stats = cache
+    if gamma is None:
+        dgamma = dbeta = None
+        dxhat = dout
+    else:
+        dgamma = np.sum(dout * xhat, axis=1)
+        dbeta = dout.sum(axis=1)
+        dxhat = dout * gamma[:, None, :]
+    if not batch_stats:  # fixed statistics: a per-unit affine map
+        return dxhat * inv_std, dgamma, dbeta
+    mean_dxhat = dxhat.mean(axis=axis, keepdims=True)
+    mean_dxhat_xhat = np.mean(dxhat * xhat, axis=axis, keepdims=True)
+    dx = (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std
+    return dx, dgamma, dbeta
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
+                      eps: float = 1e-5, train: bool = True,
+                      running_mean: np.ndarray | None = None, running_var: np.ndarray | None = None):
+    """Batch normalization over the batch axis (axis 1), per unit and per seed.
+
+    Train mode normalizes with the batch's own mean and (biased) variance and returns them
+    as (out, cache, mean (K, D), var (K, D)) so the caller can update running statistics.
+    Eval mode uses running_mean/running_var (K, D). gamma/beta (K, D) or None (no affine).
+    """
+    if train:
+        out, cache, mean, var = _normalize_forward(x, 1, eps, gamma, beta)
+        return out, cache, mean[:, 0, :], var[:, 0, :]
+    if running_mean is None or running_var is None:
+        raise ValueError("batchnorm_forward(train=False) needs running_mean and running_var")
+    out, cache, _, _ = _normalize_forward(x, 1, eps, gamma, beta,
+                                          running_mean[:, None, :], running_var[:, None, :])
+    return out, cache, running_mean, running_var
+
+
+def batchnorm_backward(dout: np.ndarray, cache):
+    """Returns (dx, dgamma, dbeta); dgamma/dbeta are None without affine."""
+    return _normalize_backward(dout, cache)
+
+
+def unitnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
+                     eps: float = 1e-5):
+    """The blog post's "batch norm": normalize each example across its units (axis 2).
+
+    That is layer norm; with affine, gamma/beta (K, D) still scale and shift each unit.
+    It has no running statistics: train and eval mode are the same.
+    """
+    out, cache, _, _ = _normalize_forward(x, 2, eps, gamma, beta)
+    return out, cache
+
+
+def unitnorm_backward(dout: np.ndarray, cache):
+    """Returns (dx, dgamma, dbeta)."""
+    return _normalize_backward(dout, cache)
+
+
+# ----------------------------------------------------------------------------- activations
+
+def activation_forward(x: np.ndarray, kind: str, slope: float = 0.01):
+    """Elementwise activation; kind in ACTIVATIONS, slope only for leaky_relu."""
+    if kind == "relu":
+        out = np.maximum(x, 0)
+        return out, (kind, x, None)
+    if kind == "leaky_relu":
+        out = np.where(x > 0, x, x * x.dtype.type(slope))
+        return out, (kind, x, slope)
+    if kind == "tanh":
+        out = np.tanh(x)
+        return out, (kind, out, None)
+    if kind == "sigmoid":
+        out = 0.5 * (np.tanh(0.5 * x) + 1)  # overflow-free logistic
+        return out, (kind, out, None)
+    if kind == "identity":
+        return x, (kind, None, None)
+    raise ValueError(f"activation={kind!r} is not allowed; choose one of {', '.join(map(repr, ACTIVATIONS))}")
+
+
+def activation_backward(dout: np.ndarray, cache) -> np.ndarray:
+    kind, saved, slope = cache
+    if kind == "relu":
+        return dout * (saved > 0)
+    if kind == "leaky_relu":
+        return np.where(saved > 0, dout, dout * dout.dtype.type(slope))
+    if kind == "tanh":
+        return dout * (1 - saved * saved)
+    if kind == "sigmoid":
+        return dout * (saved * (1 - saved))
+    return dout
+
+
+# ----------------------------------------------------------------------------- losses
+
+def _labels(y: np.ndarray, k: int) -> np.ndarray:
+    """Integer labels as (K, B) (shared (B,) labels are broadcast)."""
+    return np.broadcast_to(y, (k, y.shape[-1]))
+
+
+def softmax_xent(logits: np.ndarray, y: np.ndarray):
+    """Mean softmax cross-entropy per seed. logits (K, B, C), y (K, B) or (B,) int.
+
+    Returns (loss (K,), dlogits (K, B, C)).
+    """
+    k, b, _ = logits.shape
+    shifted = logits - logits.max(axis=2, keepdims=True)
+    exp = np.exp(shifted)
+    sum_exp = exp.sum(axis=2, keepdims=True)
+    yk = _labels(y, k)
+    picked = np.take_along_axis(shifted, yk[:, :, None], axis=2)[:, :, 0]
+    loss = (np.log(sum_exp[:, :, 0]) - picked).mean(axis=1)
+    dlogits = exp / sum_exp
+    np.put_along_axis(dlogits, yk[:, :, None], np.take_along_axis(dlogits, yk[:, :, None], axis=2) - 1, axis=2)
+    dlogits /= b
+    return loss, dlogits
+
+
+def mse(logits: np.ndarray, y: np.ndarray):
+    """Mean squared error against one-hot targets, averaged over examples and classes.
+
+    Returns (loss (K,), dlogits).
+    """
+    k, b, c = logits.shape
+    diff = logits.copy()
+    yk = _labels(y, k)
+    np.put_along_axis(diff, yk[:, :, None], np.take_along_axis(diff, yk[:, :, None], axis=2) - 1, axis=2)
+    loss = np.mean(diff * diff, axis=(1, 2))
+    return loss, diff * diff.dtype.type(2.0 / (b * c))
+
+
+def noise_loss(logits: np.ndarray, noise: np.ndarray):
+    """The blog post's setup: the gradient entering the logits is the given noise / B.
+
+    Its "loss" sum(logits * noise) / B makes that gradient exact (finite-difference checkable).
+    noise (K, B, C). Returns (loss (K,), dlogits).
+    """
+    if noise is None or noise.shape != logits.shape:
+        raise ValueError(f"loss='noise' needs noise of shape {logits.shape}, got "
+                         f"{None if noise is None else noise.shape}")
+    b = logits.shape[1]
+    loss = np.sum(logits * noise, axis=(1, 2)) / b
+    return loss, noise / logits.dtype.type(b)
