@@ -3,12 +3,32 @@
 Orientation: every estimate theta is oriented so that positive = the claim's direction.
 Each test function returns a TestResult with `verdict="pending"`; `holm` adjusts p-values
 across a family and `decide` turns a result plus its adjusted p into the verdict.
+
+The rules (`decide`), with [lo, hi] the reported CI of theta:
+  superiority     supported if p_adj < alpha; refuted if hi < 0 or -margin < lo <= hi < margin
+  equivalence     supported if TOST p_adj < alpha; refuted if the CI lies outside (-margin, margin)
+  noninferiority  supported if p_adj < alpha; refuted if hi < -margin
+  threshold       supported if p_adj < alpha; refuted if hi < 0 (theta = distance beyond tau)
+  trend           as superiority, on the per-seed slopes
+  identity        decided by the tolerance rule alone; its p is NaN (not a p-value test)
+A superiority/trend result that is both significant and inside the margin is `supported`
+(the declared test is H0: theta <= 0) and says so in details["note"].
+
+Intervals: a t-interval below 20 usable seeds; BCa bootstrap (fixed rng, deterministic) from 20
+seeds on, falling back to the percentile bootstrap on degenerate data. The t-interval is always
+kept in details["ci_t"]. Levels: 1 - alpha for superiority/threshold/trend (95% at alpha=0.05);
+1 - 2 alpha for equivalence/noninferiority (90%, the interval dual to the one-sided tests).
 """
 from __future__ import annotations
 
+import inspect
+import math
+import warnings
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
+from scipy import integrate, optimize, stats
 
 
 @dataclass(frozen=True)
@@ -40,33 +60,594 @@ class TestResult:
     details: dict = field(default_factory=dict)  # per-seed values, robustness checks
 
 
-def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
-    raise NotImplementedError
+KINDS = ("superiority", "equivalence", "noninferiority", "threshold", "trend", "identity")
+BOOTSTRAP_FROM = 20          # seeds from which the BCa bootstrap replaces the t-interval
+N_RESAMPLES = 9999
+TARGET_POWER = 0.8
+IDENTITY_GAP = 1000.0        # a gap this many tolerances wide is not rounding
+
+
+# ----------------------------------------------------------------------------- validation
+
+def _check_alpha(alpha) -> float:
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 0.5):
+        raise ValueError(f"alpha={alpha!r} must be a number in (0, 0.5)")
+    return float(alpha)
+
+
+def _check_nonneg(value, name: str) -> float:
+    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    return float(value)
+
+
+def _check_choice(value, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def _vector(x, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of per-seed values, got shape {arr.shape}")
+    return arr
+
+
+def _pair(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = _vector(a, "a"), _vector(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must hold the same seeds (paired), got shapes {a.shape} and {b.shape}")
+    keep = np.isfinite(a) & np.isfinite(b)
+    return a, b, keep
+
+
+def _listed(x) -> list:
+    """Per-seed values for details: JSON-safe (NaN/inf -> None)."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(x, dtype=float).ravel()]
+
+
+# ----------------------------------------------------------------------------- vectorized cores
+# These take (..., K) arrays so that the calibration tests can run thousands of simulated
+# experiments at once through the same code the public functions use.
+
+def _t_core(d: np.ndarray, null=0.0):
+    """One-sample t along the last axis: mean, se, df, t and the one-sided p of theta > null."""
+    d = np.asarray(d, dtype=float)
+    n = d.shape[-1]
+    mean = d.mean(axis=-1)
+    sd = d.std(axis=-1, ddof=1) if n > 1 else np.full(mean.shape, np.nan)
+    se = sd / math.sqrt(n)
+    diff = mean - null
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.sign(diff) * np.inf)
+    t = np.where(np.isnan(diff) | np.isnan(se), np.nan, np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf))
+    df = float(n - 1)
+    p = stats.t.sf(t, df) if n > 1 else np.full(mean.shape, np.nan)
+    return mean, se, df, t, p
+
+
+def _t_interval(mean, se, df, level):
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return mean - q * se, mean + q * se
+
+
+def _tost_core(d: np.ndarray, margin: float):
+    """TOST along the last axis: p = max of the two one-sided p-values at -margin and +margin."""
+    mean, se, df, _, p_low = _t_core(d, -margin)      # H0: theta <= -margin
+    _, _, _, t_up, _ = _t_core(d, margin)             # H0: theta >= +margin
+    p_up = stats.t.cdf(t_up, df)
+    return mean, se, df, np.maximum(p_low, p_up)
+
+
+def _rule(kind: str, p_adjusted, lo, hi, margin, alpha: float):
+    """The verdict rule, vectorized: 'supported' | 'refuted' | 'inconclusive' per element."""
+    p_adjusted, lo, hi = (np.asarray(v, dtype=float) for v in (p_adjusted, lo, hi))
+    m = 0.0 if margin is None else float(margin)
+    supported = p_adjusted < alpha
+    if kind in ("superiority", "trend"):
+        refuted = (hi < 0) | ((m > 0) & (lo > -m) & (hi < m))
+    elif kind == "equivalence":
+        refuted = (lo >= m) | (hi <= -m)
+    elif kind == "noninferiority":
+        refuted = hi < -m
+    elif kind == "threshold":
+        refuted = hi < 0
+    else:
+        raise ValueError(f"kind={kind!r} must be one of {', '.join(KINDS[:-1])} (identity uses its tolerance rule)")
+    return np.where(supported, "supported", np.where(refuted, "refuted", "inconclusive"))
+
+
+# ----------------------------------------------------------------------------- intervals, power
+
+_RNG_KW = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
+
+
+def _bootstrap(data: tuple, statistic, level: float) -> tuple[float, float, str]:
+    """BCa interval with a fixed rng; percentile if BCa is undefined (degenerate data)."""
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                res = stats.bootstrap(data, statistic, confidence_level=level, method=method,
+                                      n_resamples=N_RESAMPLES, vectorized=True, axis=-1,
+                                      **{_RNG_KW: np.random.default_rng(0)})
+            except Exception:  # noqa: BLE001 - scipy raises on some degenerate samples
+                continue
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if math.isfinite(lo) and math.isfinite(hi):
+            return lo, hi, method.lower()
+    mean = float(np.mean(data[0]) - (np.mean(data[1]) if len(data) > 1 else 0.0))
+    return mean, mean, "percentile"
+
+
+def _mean_ci(v: np.ndarray, level: float) -> tuple[tuple[float, float], str, tuple[float, float]]:
+    """CI of the mean of v: (ci, method, t-interval)."""
+    mean, se, df, _, _ = _t_core(v)
+    ci_t = tuple(float(c) for c in _t_interval(mean, se, df, level))
+    if v.size >= BOOTSTRAP_FROM:
+        lo, hi, method = _bootstrap((v,), lambda x, axis: np.mean(x, axis=axis), level)
+        return (lo, hi), method, ci_t
+    return ci_t, "t", ci_t
+
+
+def _power_one_sided(effect: float, se: float, df: float, alpha: float) -> float:
+    """Power of the one-sided t test at level alpha when the true effect is `effect` (noncentral t)."""
+    if not (se > 0):
+        return 1.0 if effect > 0 else 0.0
+    return float(stats.nct.sf(stats.t.ppf(1 - alpha, df), df, effect / se))
+
+
+def _mde_one_sided(se: float, df: float, alpha: float, power: float = TARGET_POWER) -> float:
+    """Smallest true effect the one-sided t test detects with the given power."""
+    if not (se > 0):
+        return 0.0
+    crit = stats.t.ppf(1 - alpha, df)
+    ncp = optimize.brentq(lambda k: stats.nct.sf(crit, df, k) - power, 0.0, 1e3)
+    return float(ncp * se)
+
+
+def _power_tost(margin: float, se: float, df: float, alpha: float) -> float:
+    """Exact TOST power at a true difference of 0: integrate over the chi-square law of the se."""
+    if not (se > 0):
+        return 1.0 if margin > 0 else 0.0
+    crit = stats.t.ppf(1 - alpha, df)
+    k = margin / se
+    u_max = df * (k / crit) ** 2        # beyond it, margin - crit * se_hat < 0: no rejection
+    f = lambda u: (2 * stats.norm.cdf(k - crit * math.sqrt(u / df)) - 1) * stats.chi2.pdf(u, df)
+    u_hi = min(u_max, float(stats.chi2.isf(1e-14, df)))   # the chi-square mass beyond is negligible
+    return float(min(1.0, max(0.0, integrate.quad(f, 0, u_hi, limit=200)[0])))
+
+
+def _mde_tost(se: float, df: float, alpha: float, power: float = TARGET_POWER) -> float:
+    """Smallest margin that TOST demonstrates with the given power when the truth is 0."""
+    if not (se > 0):
+        return 0.0
+    return float(optimize.brentq(lambda m: _power_tost(m, se, df, alpha) - power, 0.0, 1e3 * se))
+
+
+# ----------------------------------------------------------------------------- descriptives
+
+def _relative(estimate: float, reference: float) -> float | None:
+    if not math.isfinite(reference) or abs(reference) < 1e-12:
+        return None
+    return float(100.0 * estimate / abs(reference))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
+    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _prob_positive(d: np.ndarray) -> float | None:
+    """P(d > 0) over seeds, ties counted 1/2: P(A > B) for paired differences."""
+    return float(np.mean((d > 0) + 0.5 * (d == 0))) if d.size else None
+
+
+def _d_z(d: np.ndarray) -> float | None:
+    sd = float(np.std(d, ddof=1)) if d.size > 1 else 0.0
+    return float(np.mean(d) / sd) if sd > 0 else None
+
+
+def _wilcoxon_greater(d: np.ndarray) -> float | None:
+    if d.size < 2 or np.all(d == 0):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return float(stats.wilcoxon(d, alternative="greater").pvalue)
+        except ValueError:
+            return None
+
+
+def _too_few(kind, name, metric, unit, n, n_diverged, details, **fields) -> TestResult:
+    """A result that `decide` can only call inconclusive (fewer than 2 usable seeds)."""
+    nan = float("nan")
+    details = dict(details, note=f"only {n} usable seed(s): no test possible")
+    return TestResult(name=name, kind=kind, metric=metric, unit=unit, estimate=nan, estimate_rel=None,
+                      ci=(nan, nan), ci_level=fields.pop("ci_level", 0.95), ci_method="t", p=nan,
+                      effect_size=None, effect_size_name=fields.pop("effect_size_name", "d_z"), n_seeds=n,
+                      n_diverged=int(n_diverged), feasible=False,
+                      feasibility_note="fewer than 2 usable seeds", details=details, **fields)
+
+
+def _feasible_fields(kind: str, n: int, alpha: float) -> dict:
+    ok, note = feasibility(kind, n, alpha, 1)
+    return {"feasible": ok, "feasibility_note": note}
+
+
+# ----------------------------------------------------------------------------- the tests
+
+def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, paired: bool = True) -> TestResult:
+    """A better than B: one-sided paired t on d = a - b (caller orients: positive = claim).
+
+    `paired=False` runs Welch's unpaired t (arms may then differ in length; NaNs dropped per arm).
+    Wilcoxon (paired) or Mann-Whitney (unpaired) p goes to details as a robustness check.
+    """
+    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    level = 1 - alpha
+    if not paired:
+        return _welch(a, b, margin=margin, alpha=alpha, name=name, metric=metric, unit=unit,
+                      n_diverged=n_diverged, level=level)
+    a, b, keep = _pair(a, b)
+    d = a[keep] - b[keep]
+    n = int(d.size)
+    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
+               "test": "paired t (one-sided, greater)", "null": "theta <= 0"}
+    if n < 2:
+        return _too_few("superiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
+    mean, se, df, t, p = (float(v) for v in _t_core(d))
+    ci, method, ci_t = _mean_ci(d, level)
+    wil = _wilcoxon_greater(d)
+    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=wil, wilcoxon_min_p=0.5 ** n,
+                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    if margin > 0 and p < alpha and -margin < ci[0] and ci[1] < margin:
+        details["note"] = "significant, but the whole CI lies inside the margin: a real but negligible effect"
+    return TestResult(
+        name=name, kind="superiority", metric=metric, unit=unit, estimate=mean,
+        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=float(p),
+        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
+        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
+        mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", n, alpha))
+
+
+def _welch(a, b, *, margin, alpha, name, metric, unit, n_diverged, level) -> TestResult:
+    a_all, b_all = _vector(a, "a"), _vector(b, "b")
+    a, b = a_all[np.isfinite(a_all)], b_all[np.isfinite(b_all)]
+    na, nb = a.size, b.size
+    details = {"a": _listed(a_all), "b": _listed(b_all), "n_dropped": int(a_all.size - na + b_all.size - nb),
+               "test": "Welch t (one-sided, greater)", "null": "theta <= 0"}
+    if min(na, nb) < 2:
+        return _too_few("superiority", name, metric, unit, min(na, nb), n_diverged, details, margin=margin,
+                        ci_level=level, effect_size_name="hedges_g")
+    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1)) if se > 0 else float(na + nb - 2)
+    mean = float(a.mean() - b.mean())
+    t = mean / se if se > 0 else math.copysign(math.inf, mean) if mean else 0.0
+    p = float(stats.t.sf(t, df))
+    ci_t = tuple(float(c) for c in _t_interval(mean, se, df, level))
+    if min(na, nb) >= BOOTSTRAP_FROM:
+        lo, hi, method = _bootstrap((a, b), lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis), level)
+        ci = (lo, hi)
+    else:
+        ci, method = ci_t, "t"
+    pooled = math.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
+    g = mean / pooled * (1 - 3 / (4 * (na + nb) - 9)) if pooled > 0 else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mw = float(stats.mannwhitneyu(a, b, alternative="greater").pvalue)
+    pairs = a[:, None] - b[None, :]
+    details.update(t=t, df=df, ci_t=ci_t, mannwhitney_p=mw, mean_a=float(a.mean()), mean_b=float(b.mean()),
+                   n_a=na, n_b=nb)
+    return TestResult(
+        name=name, kind="superiority", metric=metric, unit=unit, estimate=mean,
+        estimate_rel=_relative(mean, float(b.mean())), ci=ci, ci_level=level, ci_method=method, p=p,
+        effect_size=g, effect_size_name="hedges_g", n_seeds=min(na, nb), n_diverged=int(n_diverged),
+        margin=margin, prob_superiority=_prob_positive(pairs.ravel()), correlation=None,
+        power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
+        mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", min(na, nb), alpha))
 
 
 def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
-    raise NotImplementedError
+    """A equivalent to B within +-margin: TOST on paired d = a - b, p = max of the two one-sided p.
+
+    power: exact TOST power when the true difference is 0; mde: the smallest margin TOST would
+    demonstrate with 80% power at this N and spread.
+    """
+    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    if margin == 0:
+        raise ValueError("margin=0 makes equivalence undemonstrable; declare margin > 0")
+    level = 1 - 2 * alpha
+    a, b, keep = _pair(a, b)
+    d = a[keep] - b[keep]
+    n = int(d.size)
+    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
+               "test": "TOST, paired t at -margin and +margin", "null": "|theta| >= margin"}
+    if n < 2:
+        return _too_few("equivalence", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
+    mean, se, df, p = (float(v) for v in _tost_core(d, margin))
+    ci, method, ci_t = _mean_ci(d, level)
+    details.update(df=df, ci_t=ci_t, p_lower=float(_t_core(d, -margin)[4]),
+                   p_upper=float(stats.t.cdf(_t_core(d, margin)[3], df)),
+                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    return TestResult(
+        name=name, kind="equivalence", metric=metric, unit=unit, estimate=mean,
+        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=p,
+        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
+        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        power=_power_tost(margin, se, df, alpha), mde=_mde_tost(se, df, alpha), details=details,
+        **_feasible_fields("equivalence", n, alpha))
 
 
 def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
-    raise NotImplementedError
+    """A not worse than B by more than margin: one-sided paired t of H0 theta <= -margin.
+
+    power: at a true difference of 0; mde: the smallest margin demonstrable with 80% power then.
+    """
+    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    level = 1 - 2 * alpha
+    a, b, keep = _pair(a, b)
+    d = a[keep] - b[keep]
+    n = int(d.size)
+    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
+               "test": "paired t (one-sided) against -margin", "null": "theta <= -margin"}
+    if n < 2:
+        return _too_few("noninferiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
+    mean, se, df, t, p = (float(v) for v in _t_core(d, -margin))
+    ci, method, ci_t = _mean_ci(d, level)
+    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=_wilcoxon_greater(d + margin),
+                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    return TestResult(
+        name=name, kind="noninferiority", metric=metric, unit=unit, estimate=mean,
+        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=p,
+        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
+        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        power=_power_one_sided(margin, se, df, alpha), mde=_mde_one_sided(se, df, alpha), details=details,
+        **_feasible_fields("noninferiority", n, alpha))
 
 
-def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
-    raise NotImplementedError
+def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverged=0,
+              margin: float | None = None) -> TestResult:
+    """X below/above tau: one-sample one-sided t (on log10 x and log10 tau when `log`).
+
+    theta = distance beyond tau on the tested scale (tau - mean for 'below', mean - tau for
+    'above'), so positive = claim direction; on the log scale estimate_rel is the geometric
+    mean's distance from tau in % of tau, oriented (e.g. 90 = the geometric mean is 90% below tau). `margin` (optional, tested-scale units) is the
+    true distance at which power is reported. details["binom_p"] tests "every run beyond tau".
+    """
+    alpha = _check_alpha(alpha)
+    direction = _check_choice(direction, "direction", ("below", "above"))
+    if not (isinstance(tau, (int, float, np.floating, np.integer)) and math.isfinite(tau)):
+        raise ValueError(f"tau={tau!r} must be a finite number")
+    if margin is not None:
+        margin = _check_nonneg(margin, "margin")
+    x = _vector(x, "x")
+    keep = np.isfinite(x)
+    if log:
+        if tau <= 0:
+            raise ValueError(f"log=True needs tau > 0, got tau={tau!r}")
+        if np.any(x[keep] <= 0):
+            raise ValueError(f"log=True needs x > 0, but {int(np.sum(x[keep] <= 0))} seed(s) have x <= 0 "
+                             f"(min {float(x[keep].min())!r}); test on the linear scale or shift the metric")
+    level = 1 - alpha
+    sign = 1.0 if direction == "above" else -1.0
+    scaled = np.log10(x[keep]) if log else x[keep]
+    t_tau = math.log10(tau) if log else float(tau)
+    v = sign * (scaled - t_tau)
+    n = int(v.size)
+    details = {"x": _listed(x), "n_dropped": int((~keep).sum()), "scale": "log10" if log else "linear",
+               "direction": direction, "test": "one-sample t (one-sided)", "null": f"mean not {direction} tau"}
+    if n < 2:
+        return _too_few("threshold", name, metric, unit, n, n_diverged, details, tau=float(tau), margin=margin,
+                        ci_level=level, effect_size_name="d")
+    mean, se, df, t, p = (float(val) for val in _t_core(v))
+    ci, method, ci_t = _mean_ci(v, level)
+    k = int(np.sum(v > 0))
+    details.update(t=t, df=df, ci_t=ci_t, mean=float(scaled.mean()),
+                   ci_mean=tuple(sorted((t_tau + sign * ci[0], t_tau + sign * ci[1]))),
+                   n_beyond=k, binom_p=float(stats.binomtest(k, n, 0.5, alternative="greater").pvalue))
+    rel = float(100.0 * sign * (10 ** (sign * mean) - 1)) if log else _relative(mean, float(tau))
+    return TestResult(
+        name=name, kind="threshold", metric=metric, unit=unit, estimate=mean, estimate_rel=rel, ci=ci,
+        ci_level=level, ci_method=method, p=p, effect_size=_d_z(v), effect_size_name="d", n_seeds=n,
+        n_diverged=int(n_diverged), margin=margin, tau=float(tau), prob_superiority=_prob_positive(v),
+        power=_power_one_sided(margin, se, df, alpha) if margin else None, mde=_mde_one_sided(se, df, alpha),
+        details=details, **_feasible_fields("threshold", n, alpha))
 
 
 def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
-    raise NotImplementedError
+    """Monotone trend of y over x: per-seed least-squares slope, one-sided one-sample t on slopes.
+
+    x (n,) levels, y (K, n) per seed and level. Slopes are oriented (positive = claimed
+    direction), in metric units per unit of x. Page's trend test confirms (details["page_p"]).
+    """
+    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    direction = _check_choice(direction, "direction", ("increasing", "decreasing"))
+    x = _vector(x, "x")
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 2 or y.shape[1] != x.size:
+        raise ValueError(f"y must have shape (n_seeds, {x.size}) to match x, got {y.shape}")
+    if not np.all(np.isfinite(x)) or np.unique(x).size < 2:
+        raise ValueError("x must hold at least 2 distinct finite levels")
+    level = 1 - alpha
+    sign = 1.0 if direction == "increasing" else -1.0
+    keep = np.all(np.isfinite(y), axis=1)
+    yk = y[keep]
+    xc = x - x.mean()
+    slopes = sign * ((yk - yk.mean(axis=1, keepdims=True)) @ xc) / (xc @ xc)
+    n = int(slopes.size)
+    details = {"x": _listed(x), "slopes": _listed(sign * ((y - y.mean(axis=1, keepdims=True)) @ xc) / (xc @ xc)),
+               "n_dropped": int((~keep).sum()), "direction": direction,
+               "test": "one-sample t on per-seed slopes (one-sided)", "null": "slope <= 0 (oriented)"}
+    if n < 2:
+        return _too_few("trend", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
+    mean, se, df, t, p = (float(v) for v in _t_core(slopes))
+    ci, method, ci_t = _mean_ci(slopes, level)
+    page = None
+    if x.size >= 3:
+        ranks = stats.rankdata(sign * x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                page = float(stats.page_trend_test(yk, predicted_ranks=ranks).pvalue)
+            except ValueError:
+                page = None
+    details.update(t=t, df=df, ci_t=ci_t, page_p=page, mean_y=_listed(yk.mean(axis=0)))
+    if margin > 0 and p < alpha and -margin < ci[0] and ci[1] < margin:
+        details["note"] = "significant, but the whole slope CI lies inside the margin: a real but negligible trend"
+    return TestResult(
+        name=name, kind="trend", metric=metric, unit=unit, estimate=mean,
+        estimate_rel=_relative(mean, float(yk.mean())), ci=ci, ci_level=level, ci_method=method, p=p,
+        effect_size=_d_z(slopes), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
+        prob_superiority=_prob_positive(slopes), power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
+        mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
 
 
 def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0) -> TestResult:
-    raise NotImplementedError
+    """Exact identity per seed, decided by a tolerance rule, not a p-value (p is NaN).
 
+    Seed i is within rounding if diff_i <= tol * max(1, scale_i) (absolute for small quantities,
+    relative for large ones). A gap over IDENTITY_GAP (1000) times that allowance is not rounding:
+    float64 rounding error grows like sqrt(#operations) * eps, so a 1000x miss means a real
+    difference. supported: every usable seed within; refuted: any seed beyond the gap.
+    """
+    tol = _check_nonneg(tol, "tol")
+    diff = _vector(max_abs_diff, "max_abs_diff")
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), diff.shape)
+    keep = np.isfinite(diff)
+    allowed = tol * np.maximum(1.0, np.nan_to_num(np.abs(scale), nan=1.0))
+    within, beyond = diff <= allowed, diff > IDENTITY_GAP * allowed
+    n = int(keep.sum())
+    if n == 0:
+        rule = "inconclusive"
+    elif np.any(beyond[keep]):
+        rule = "refuted"
+    elif np.all(within[keep]):
+        rule = "supported"
+    else:
+        rule = "inconclusive"
+    d = diff[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = d / np.maximum(np.abs(scale[keep]), np.finfo(float).tiny)
+    nan = float("nan")
+    details = {"max_abs_diff": _listed(diff), "scale": _listed(scale), "allowed": _listed(allowed),
+               "within": [bool(w) for w in within & keep], "beyond": [bool(v) for v in beyond & keep],
+               "n_dropped": int((~keep).sum()), "gap_factor": IDENTITY_GAP, "rule_verdict": rule,
+               "test": "per-seed max |difference| vs tol * max(1, scale)",
+               "p_note": "identity is decided by the tolerance rule; p is NaN and excluded from Holm"}
+    return TestResult(
+        name=name, kind="identity", metric=metric, unit="", estimate=float(d.max()) if n else nan,
+        estimate_rel=None, ci=(float(d.min()), float(d.max())) if n else (nan, nan), ci_level=1.0,
+        ci_method="exact", p=nan, effect_size=float(rel.max()) if n else None, effect_size_name="max_rel_gap",
+        n_seeds=n, n_diverged=int(n_diverged), margin=tol, feasible=n > 0,
+        feasibility_note="decided by the tolerance rule, not a p-value" if n else "no usable seed",
+        details=details)
+
+
+# ----------------------------------------------------------------------------- families, verdicts
 
 def holm(p_values) -> np.ndarray:
-    raise NotImplementedError
+    """Holm-Bonferroni adjusted p-values (monotone, capped at 1). NaN p-values (identity tests)
+    pass through as NaN and do not count in the family size."""
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be 1-D, got shape {p.shape}")
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ValueError("p_values must lie in [0, 1] (or be NaN)")
+    q = p[ok]
+    order = np.argsort(q, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((q.size - np.arange(q.size)) * q[order]))
+    out = np.full(p.shape, np.nan)
+    out[np.flatnonzero(ok)[order]] = adjusted
+    return out
 
 
-def decide(result: TestResult, p_adjusted: float, alpha: float = 0.05) -> TestResult:
-    raise NotImplementedError
+def decide(result: TestResult, p_adjusted: float | None, alpha: float = 0.05, n_tests: int | None = None) -> TestResult:
+    """The verdict of one result given its (Holm-)adjusted p (None -> the raw p).
+
+    With `n_tests`, also records whether the test could reach alpha / n_tests at all.
+    """
+    alpha = _check_alpha(alpha)
+    extra = {}
+    if n_tests is not None:
+        ok, note = feasibility(result.kind, result.n_seeds, alpha, n_tests)
+        extra = {"feasible": ok, "feasibility_note": note}
+    if result.kind == "identity":
+        return replace(result, p_adjusted=float("nan"), verdict=result.details["rule_verdict"], **extra)
+    p_adj = result.p if p_adjusted is None else float(p_adjusted)
+    lo, hi = result.ci
+    m = result.margin or 0.0
+    verdict = str(_rule(result.kind, p_adj, lo, hi, m, alpha))
+    return replace(result, p_adjusted=p_adj, verdict=verdict, **extra)
+
+
+_T_KINDS = ("superiority", "equivalence", "noninferiority", "threshold", "trend", "welch", "t")
+_RANK_KINDS = {"wilcoxon": 1.0, "sign": 1.0, "binomtest": 1.0, "wilcoxon-two-sided": 2.0, "sign-two-sided": 2.0}
+
+
+def feasibility(kind: str, n_seeds: int, alpha: float = 0.05, n_tests: int = 1) -> tuple[bool, str]:
+    """Can a test with n_seeds reach the strictest Holm threshold alpha / n_tests at all?
+
+    t tests (every kind here): yes from 2 seeds (t is unbounded), so power decides - see
+    power/mde. Exact rank/sign tests: the smallest p is 1/2^N one-sided (2/2^N two-sided).
+    """
+    alpha = _check_alpha(alpha)
+    if not (isinstance(n_tests, (int, np.integer)) and n_tests >= 1):
+        raise ValueError(f"n_tests={n_tests!r} must be an integer >= 1")
+    level = alpha / n_tests
+    if kind == "identity":
+        return n_seeds >= 1, "decided by the tolerance rule, not a p-value; needs >= 1 seed"
+    if kind in _T_KINDS:
+        ok = n_seeds >= 2
+        return ok, (f"t test: can reach p < {level:.3g} from N = 2 seeds (have {n_seeds}); power decides"
+                    if ok else f"t test needs N >= 2 seeds, have {n_seeds}")
+    if kind in _RANK_KINDS:
+        k = _RANK_KINDS[kind]
+        p_min = k / 2.0 ** n_seeds
+        n_min = math.ceil(math.log2(k / level) - 1e-12)
+        if k / 2.0 ** n_min >= level:
+            n_min += 1
+        ok = p_min < level
+        return ok, (f"exact {kind} test: smallest p with N = {n_seeds} is {p_min:.3g} "
+                    f"{'<' if ok else '>='} {level:.3g} (alpha / {n_tests}); needs N >= {n_min}")
+    raise ValueError(f"kind={kind!r} must be one of {', '.join(KINDS + tuple(_RANK_KINDS) + ('welch', 't'))}")
+
+
+# ----------------------------------------------------------------------------- group-sequential
+
+@lru_cache(maxsize=32)
+def pocock_boundary(looks: tuple[int, ...] = (5, 10, 20), alpha: float = 0.05, two_sided: bool = True,
+                    n_sims: int = 200_000) -> float:
+    """Nominal p-value threshold of a Pocock design: the same threshold at every look keeps the
+    overall false-positive rate at alpha. Computed for the paired t test at these seed counts by
+    a fixed-seed null simulation (the t laws at N = 5 differ from the normal boundary);
+    looks (5, 10, 20), two-sided: ~0.0194. Using it with a one-sided test is conservative."""
+    alpha = _check_alpha(alpha)
+    looks = tuple(int(n) for n in looks)
+    if len(looks) < 1 or any(n < 2 for n in looks) or list(looks) != sorted(set(looks)):
+        raise ValueError(f"looks={looks!r} must be increasing seed counts >= 2")
+    rng = np.random.default_rng(12345)
+    z = rng.standard_normal((n_sims, looks[-1]))
+    p_min = np.ones(n_sims)
+    for n in looks:
+        _, _, _, t, p = _t_core(z[:, :n])
+        p_min = np.minimum(p_min, 2 * stats.t.sf(np.abs(t), n - 1) if two_sided else p)
+    return float(np.quantile(p_min, alpha))
+
+
+def sequential_decision(p_values_at_looks, boundary: float | None = None, n_looks: int = 3) -> tuple[str, int | None]:
+    """Group-sequential stopping: ('stop-supported', look) at the first look with p < boundary;
+    ('continue', None) while looks remain; ('stop-inconclusive', None) after the last look.
+    `boundary` defaults to pocock_boundary() (looks 5/10/20)."""
+    bound = pocock_boundary() if boundary is None else float(boundary)
+    p = np.asarray(p_values_at_looks, dtype=float).ravel()
+    if p.size > n_looks:
+        raise ValueError(f"p_values_at_looks has {p.size} looks but n_looks={n_looks}")
+    hits = np.flatnonzero(p < bound)
+    if hits.size:
+        return "stop-supported", int(hits[0])
+    return ("stop-inconclusive", None) if p.size == n_looks else ("continue", None)
