@@ -1,0 +1,400 @@
+"""Figures of the report: one small function per `Figure.kind`, all in one matplotlib style.
+
+`FIGURES[kind](fig, records) -> matplotlib.figure.Figure` reads the record names documented in
+repro.record. Add a kind by adding a function to FIGURES. `draw` wraps a call so that a figure
+that cannot be drawn becomes a placeholder that shows the error instead of killing the report.
+Colours are per condition *name* (`color`), so a name has the same colour in every figure.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+import textwrap
+from typing import Callable, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from scipy import stats as sps  # noqa: E402
+
+from .claim import Figure, Metric  # noqa: E402
+from .record import Record  # noqa: E402
+
+WIDTH_IN = 6.8  # fits the A4 text width of the print CSS at 100%
+STYLE = {
+    "figure.dpi": 100, "savefig.dpi": 160, "font.size": 8.5, "axes.titlesize": 9, "axes.labelsize": 8.5,
+    "legend.fontsize": 7.5, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.color": "#e6e6e6", "grid.linewidth": 0.6,
+    "axes.edgecolor": "#555555", "axes.titleweight": "bold", "lines.linewidth": 1.6,
+    "legend.frameon": False, "font.family": "DejaVu Sans", "figure.constrained_layout.use": True,
+}
+# Okabe-Ito (colour-blind safe) then tab10 extras: reused in order of first appearance.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+           "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728")
+_colors: dict[str, str] = {}
+VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#b58100",
+                  "error": "#6e7781", "pending": "#6e7781"}
+
+
+def reset_colors(names: Sequence[str] = ()) -> None:
+    """Forget colour assignments, then assign `names` in order (the report does this once)."""
+    _colors.clear()
+    for n in names:
+        color(n)
+
+
+def color(name: str) -> str:
+    """The colour of a condition (or group) name: fixed at its first use for the whole report."""
+    if name not in _colors:
+        _colors[name] = PALETTE[len(_colors) % len(PALETTE)]
+    return _colors[name]
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and t-interval over the leading (seed) axis, ignoring NaN (diverged) seeds."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.sum(np.isfinite(v), axis=0)
+        masked = np.where(np.isfinite(v), v, np.nan)
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            m = np.nanmean(masked, axis=0)
+            sd = np.nanstd(masked, axis=0, ddof=1)
+        half = sps.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
+    half = np.where(n > 1, half, 0.0)
+    return m, m - half, m + half
+
+
+def _new(nrows: int = 1, ncols: int = 1, height: float = 2.8, **kw):
+    fig = plt.figure(figsize=(WIDTH_IN, height))
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _conditions(fig: Figure, records: Mapping[str, Record]) -> list[str]:
+    names = list(fig.conditions) or list(records)
+    missing = [n for n in names if n not in records]
+    if missing:
+        raise KeyError(f"no record for condition(s) {missing}; have {list(records)}")
+    return names
+
+
+def _band(ax, x, values, name: str, label: str | None = None) -> None:
+    m, lo, hi = mean_ci(values)
+    c = color(name)
+    ax.plot(x, m, color=c, label=label or name)
+    ax.fill_between(x, lo, hi, color=c, alpha=0.18, linewidth=0)
+
+
+def _reduce(v: np.ndarray, ndim: int, how) -> np.ndarray:
+    """Reduce trailing axes beyond `ndim`: "mean" | "max" | "min" | "median" | an index."""
+    while v.ndim > ndim:
+        if isinstance(how, int):
+            v = v[..., how]
+        else:
+            fn = {"mean": np.mean, "max": np.max, "min": np.min, "median": np.median}.get(how)
+            if fn is None:
+                raise ValueError(f"reduce={how!r} is not allowed; choose 'mean', 'max', 'min', 'median' or an int index")
+            v = fn(v, axis=-1)
+    return v
+
+
+def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if fig.options.get("logy"):
+        ax.set_yscale("log")
+    if fig.options.get("logx"):
+        ax.set_xscale("log", base=2)
+    if legend:
+        ax.legend(loc=fig.options.get("legend", "best"))
+
+
+def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """A value over axes["eval_step"] per condition: mean and 95% t-CI band across seeds."""
+    value = fig.options.get("value", "test_acc")
+    out, axes = _new()
+    ax = axes[0, 0]
+    for name in _conditions(fig, records):
+        r = records[name]
+        _band(ax, r.axes["eval_step"], r[value], name)
+    _finish(ax, fig, "training step", fig.options.get("ylabel", value))
+    return out
+
+
+def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """A per-layer probe statistic vs layer index, at one probe step, mean + CI band."""
+    value = fig.options.get("value", "probe/act_std")
+    step = fig.options.get("step", -1)
+    out, axes = _new()
+    ax = axes[0, 0]
+    steps = set()
+    for name in _conditions(fig, records):
+        r = records[name]
+        v = _reduce(np.asarray(r[value])[:, step], 2, fig.options.get("reduce", "mean"))  # (K, L)
+        _band(ax, np.arange(1, v.shape[1] + 1), v, name)
+        if "probe_step" in r.axes:
+            steps.add(int(np.asarray(r.axes["probe_step"])[step]))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    when = f" (step {', '.join(map(str, sorted(steps)))})" if steps else ""
+    _finish(ax, fig, "layer", fig.options.get("ylabel", value) + when)
+    return out
+
+
+def layer_histograms(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """The blog post's figure: histograms of a site's sampled values per layer, one row per
+    condition, pooled over seeds."""
+    site = fig.options.get("site", "act")
+    value = f"probe/{site}_sample"
+    step = fig.options.get("step", -1)
+    names = _conditions(fig, records)
+    n_layers = np.asarray(records[names[0]][value]).shape[2]
+    layers = list(fig.options.get("layers", np.unique(np.linspace(0, n_layers - 1, min(5, n_layers)).round().astype(int))))
+    out, axes = _new(len(names), len(layers), height=1.25 * len(names) + 0.6, sharey="row")
+    for i, name in enumerate(names):
+        v = np.asarray(records[name][value])[:, step]  # (K, L, S)
+        for j, layer in enumerate(layers):
+            ax = axes[i, j]
+            x = v[:, layer].ravel()
+            x = x[np.isfinite(x)]
+            ax.hist(x, bins=40, color=color(name), alpha=0.85, density=True)
+            ax.grid(False)
+            ax.set_yticks([])
+            ax.text(0.97, 0.93, f"sd {x.std():.2g}" if x.size else "no data", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=6.5, color="#444")
+            ax.tick_params(axis="x", labelsize=6.5)
+            if i == 0:
+                ax.set_title(f"layer {layer + 1}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
+    out.supxlabel(fig.options.get("xlabel", f"{site} value (pooled over seeds)"), fontsize=8)
+    return out
+
+
+def unit_percentiles(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """Ioffe & Szegedy fig. 1: 15/50/85th percentile of one unit's activation input over training."""
+    layer = fig.options.get("layer", -1)
+    unit = fig.options.get("unit", 0)
+    names = _conditions(fig, records)
+    out, axes = _new(1, len(names), sharey=fig.options.get("sharey", True))
+    for j, name in enumerate(names):
+        ax = axes[0, j]
+        r = records[name]
+        v = np.asarray(r["probe/unit_pct"])[:, :, layer, unit, :]  # (K, P, 3)
+        x = r.axes["probe_step"]
+        c = color(name)
+        for q, (pct, style) in enumerate(zip((15, 50, 85), (":", "-", "--"))):
+            m, lo, hi = mean_ci(v[..., q])
+            ax.plot(x, m, style, color=c, label=f"{pct}th")
+            ax.fill_between(x, lo, hi, color=c, alpha=0.15, linewidth=0)
+        ax.set_title(name)
+        ax.set_xlabel("training step")
+        if j == 0:
+            ax.set_ylabel(f"input to activation\n(layer {layer if layer < 0 else layer + 1}, unit {unit})")
+        ax.legend()
+    return out
+
+
+def paired_seeds(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """Per-seed metric values of two or more conditions, lines joining the same seed."""
+    metric: Metric = fig.options["metric"]
+    names = _conditions(fig, records)
+    vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
+    out, axes = _new(height=2.6)
+    ax = axes[0, 0]
+    x = np.arange(len(names))
+    ax.plot(x, vals.T, color="#999999", alpha=0.5, linewidth=0.8, zorder=1)
+    for j, n in enumerate(names):
+        ax.scatter(np.full(len(vals), j), vals[:, j], color=color(n), s=14, zorder=2)
+        m, lo, hi = mean_ci(vals[:, j])
+        ax.errorbar(j + 0.12, m, yerr=[[m - lo], [hi - m]], fmt="D", color="black", markersize=4, capsize=3, zorder=3)
+    ax.set_xticks(x, names)
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.grid(axis="x", visible=False)
+    _finish(ax, fig, "condition (black: mean and 95% CI)", _metric_label(metric), legend=False)
+    return out
+
+
+def _metric_label(metric: Metric) -> str:
+    return f"{metric.name} ({metric.unit})" if metric.unit else metric.name
+
+
+def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """A Metric vs a swept variable, one line per group, mean and 95% CI."""
+    metric: Metric = fig.options["metric"]
+    groups: Mapping[str, Mapping[float, str]] = fig.options["groups"]
+    out, axes = _new()
+    ax = axes[0, 0]
+    for label, levels in groups.items():
+        xs = sorted(levels)
+        stats = [mean_ci(metric(records[levels[x]])) for x in xs]
+        m = np.array([s[0] for s in stats])
+        lo = np.array([s[1] for s in stats])
+        hi = np.array([s[2] for s in stats])
+        ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=color(label), label=label, capsize=3, markersize=4)
+    _finish(ax, fig, fig.options.get("xlabel", "x"), _metric_label(metric))
+    return out
+
+
+def distribution(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """Distribution of a per-unit quantity at a probe step (e.g. trained beta), pooled over
+    seeds and layers (or one `layer`), one violin per condition."""
+    value = fig.options.get("value", "probe/beta")
+    step = fig.options.get("step", -1)
+    layer = fig.options.get("layer")
+    names = _conditions(fig, records)
+    data = []
+    for n in names:
+        v = np.asarray(records[n][value])[:, step]  # (K, L, width)
+        if layer is not None:
+            v = v[:, layer]
+        v = v.ravel()
+        data.append(v[np.isfinite(v)])
+    out, axes = _new(height=2.6)
+    ax = axes[0, 0]
+    parts = ax.violinplot(data, showmedians=True, showextrema=False)
+    for body, n in zip(parts["bodies"], names):
+        body.set_facecolor(color(n))
+        body.set_edgecolor(color(n))
+        body.set_alpha(0.55)
+    parts["cmedians"].set_color("black")
+    ax.set_xticks(np.arange(1, len(names) + 1), names)
+    ax.grid(axis="x", visible=False)
+    where = "all layers" if layer is None else f"layer {layer + 1 if layer >= 0 else layer}"
+    _finish(ax, fig, f"condition ({where}, all seeds; line: median)", fig.options.get("ylabel", value), legend=False)
+    return out
+
+
+def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """A geometry value over axes["geometry_step"] per condition, mean + CI band."""
+    value = fig.options["value"]
+    out, axes = _new()
+    ax = axes[0, 0]
+    for name in _conditions(fig, records):
+        r = records[name]
+        v = _reduce(np.asarray(r[value], dtype=float), 2, fig.options.get("layer", "mean"))  # (K, G)
+        _band(ax, r.axes["geometry_step"], v, name)
+    _finish(ax, fig, "training step", fig.options.get("ylabel", value))
+    return out
+
+
+def scatter(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """Per-seed scatter of two metrics, one colour per condition."""
+    mx: Metric = fig.options["x"]
+    my: Metric = fig.options["y"]
+    out, axes = _new(height=2.8)
+    ax = axes[0, 0]
+    for name in _conditions(fig, records):
+        ax.scatter(mx(records[name]), my(records[name]), color=color(name), label=name, s=18, alpha=0.85)
+    _finish(ax, fig, _metric_label(mx), _metric_label(my))
+    return out
+
+
+FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
+    "curves": curves,
+    "layer_profile": layer_profile,
+    "layer_histograms": layer_histograms,
+    "unit_percentiles": unit_percentiles,
+    "paired_seeds": paired_seeds,
+    "metric_vs_x": metric_vs_x,
+    "distribution": distribution,
+    "geometry": geometry,
+    "scatter": scatter,
+}
+
+
+def placeholder(title: str, error: BaseException | str) -> MplFigure:
+    """A figure that says it could not be drawn, and why."""
+    msg = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    fig = plt.figure(figsize=(WIDTH_IN, 1.4))
+    fig.patch.set_facecolor("#fff8f0")
+    body = "\n".join(textwrap.wrap(msg, 110)[:4])
+    fig.text(0.5, 0.62, f"Figure not drawn: {title}", ha="center", va="center", fontsize=9, weight="bold", color="#9a3412")
+    fig.text(0.5, 0.3, body, ha="center", va="center", fontsize=7.5, color="#333333", family="DejaVu Sans Mono")
+    return fig
+
+
+def draw(fig: Figure, records: Mapping[str, Record]) -> tuple[MplFigure, str | None]:
+    """Draw a declared figure in the report style; on failure a placeholder and the error text."""
+    with plt.rc_context(STYLE):
+        try:
+            if fig.kind not in FIGURES:
+                raise KeyError(f"unknown figure kind {fig.kind!r}; known: {', '.join(FIGURES)}")
+            return FIGURES[fig.kind](fig, records), None
+        except Exception as e:  # a broken figure must not kill the report
+            plt.close("all")
+            return placeholder(fig.title, e), f"{type(e).__name__}: {e}"
+
+
+def to_data_uri(mpl_fig: MplFigure) -> str:
+    """PNG of a figure as a data: URI (the HTML must be self-contained), and close it."""
+    buf = io.BytesIO()
+    with plt.rc_context(STYLE):
+        mpl_fig.savefig(buf, format="png", facecolor=mpl_fig.get_facecolor())
+    plt.close(mpl_fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def standardize(result) -> dict | None:
+    """A TestResult on the forest plot's common scale: d_z-like units (estimate / per-seed SD,
+    the SD recovered as estimate / effect_size). Falls back to units of the margin (or tau) when
+    no effect size is available. Returns None when the result cannot be placed."""
+    est, (lo, hi) = result.estimate, result.ci
+    es = result.effect_size
+    bound = result.margin if result.margin else None
+    if all(_finite(v) for v in (est, lo, hi, es)) and es != 0 and est != 0:
+        s = abs(est / es)
+        scale = "d"
+    elif all(_finite(v) for v in (est, lo, hi)) and bound:
+        s = abs(bound)
+        scale = "margin"
+    else:
+        return None
+    return {"x": est / s, "lo": lo / s, "hi": hi / s, "margin": (abs(bound) / s) if bound else None, "scale": scale}
+
+
+def _finite(v) -> bool:
+    return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v)
+
+
+def forest(rows: Sequence[dict]) -> MplFigure:
+    """Forest plot. rows: {"label", "verdict", "result": TestResult, "primary": bool}, top to bottom."""
+    placed = [(r, standardize(r["result"])) for r in rows]
+    placed = [(r, s) for r, s in placed if s is not None]
+    with plt.rc_context(STYLE):
+        if not placed:
+            return placeholder("forest plot", "no test has an estimate with a CI and an effect size or margin")
+        height = 0.9 + 0.24 * len(placed)
+        fig = plt.figure(figsize=(WIDTH_IN, height))
+        ax = fig.subplots()
+        ys = np.arange(len(placed))[::-1]
+        lim = 0.0
+        for y, (r, s) in zip(ys, placed):
+            c = VERDICT_COLORS.get(r["result"].verdict, "#6e7781")
+            ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2 if r["primary"] else 1.3, solid_capstyle="butt")
+            ax.plot(s["x"], y, "D" if r["primary"] else "o", color=c, markersize=5.5 if r["primary"] else 4,
+                    markerfacecolor=c if s["scale"] == "d" else "white")
+            if s["margin"]:
+                for m in (-s["margin"], s["margin"]):
+                    ax.plot([m, m], [y - 0.33, y + 0.33], color="#444444", linewidth=1.1)
+            lim = max(lim, abs(s["lo"]), abs(s["hi"]), s["margin"] or 0)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        lim = min(max(lim * 1.08, 1.0), 12.0)
+        ax.set_xlim(-lim, lim)
+        for y, (r, s) in zip(ys, placed):  # arrows for intervals off the scale
+            if s["hi"] > lim:
+                ax.annotate("", (lim, y), (lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
+            if s["lo"] < -lim:
+                ax.annotate("", (-lim, y), (-lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
+        ax.set_yticks(ys, [("\u25b6 " if r["primary"] else "   ") + r["label"] for r, _ in placed], fontsize=7)
+        ax.set_ylim(-0.7, len(placed) - 0.3)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("standardized effect, positive = the claim's direction (d_z: estimate / per-seed SD; "
+                      "hollow: in units of the margin)\n| | = each test's declared margin on the same scale",
+                      fontsize=7.5)
+        return fig

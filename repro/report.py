@@ -1,0 +1,337 @@
+"""The report: report.html (self-contained), report.pdf (printed from the same HTML),
+results.json, results.csv and per_seed.csv, all written atomically.
+
+    write_report(run, out_dir) -> {"html": ..., "pdf": ..., "json": ..., "csv": ..., "per_seed_csv": ...}
+
+Numbers are formatted here (view model); the Jinja templates in templates/ only lay them out,
+with autoescaping on, so text from claim files can never inject markup.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import tempfile
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from . import figures
+from .claim import ROOT
+from .results import ClaimResult, RunResult
+from .stats import TestResult
+
+TEMPLATES_DIR = ROOT / "templates"
+TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
+CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "expected", "test_index", "primary"] + \
+    [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
+MEANING = {
+    "supported": "The pre-declared primary test backs the claim at the declared standard "
+                 "(Holm-adjusted across the report).",
+    "refuted": "The data contradict the claim: the effect lies on the wrong side, or is shown to be "
+               "smaller than the declared margin.",
+    "inconclusive": "This experiment cannot decide the claim: the interval is compatible with both "
+                    "an effect that matters and none.",
+    "error": "The experiment failed to run; no verdict. The traceback is below.",
+}
+
+
+class PdfWarning(UserWarning):
+    """The PDF could not be produced (the HTML was written); the message says how to get it."""
+
+
+# ---------------------------------------------------------------- writing files atomically
+
+def atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write to a temp file in the same directory, then os.replace: never a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------- machine-readable output
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON types; NaN and inf become None (strict JSON), numpy arrays become lists."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    if x is None or isinstance(x, str):
+        return x
+    if isinstance(x, Path):
+        return str(x)
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return jsonable(dataclasses.asdict(x))
+    return str(x)
+
+
+def test_dict(t: TestResult, with_details: bool = True) -> dict:
+    d = {f: getattr(t, f) for f in TEST_FIELDS}
+    if with_details:
+        d["details"] = t.details
+    return jsonable(d)
+
+
+def results_json(run: RunResult) -> dict:
+    """The results.json contract of DESIGN.md (plus every TestResult field)."""
+    return jsonable({
+        "profile": run.profile,
+        "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
+                    "verdict": cr.verdict, "expected": cr.claim.expected, "matches_expected": cr.matches_expected,
+                    "tests": [test_dict(t) for t in cr.tests], "runtime_s": cr.runtime_s,
+                    "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
+        "provenance": run.provenance,
+    })
+
+
+def results_csv(run: RunResult) -> str:
+    """One row per claim x test; a claim without tests (an error) gets one row with empty test fields."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for cr in run.claims:
+        head = {"claim_id": cr.claim.id, "claim_title": cr.claim.title, "claim_verdict": cr.verdict,
+                "expected": cr.claim.expected}
+        if not cr.tests:
+            w.writerow(head)
+        for i, t in enumerate(cr.tests):
+            d = test_dict(t, with_details=False)
+            lo, hi = d.pop("ci") or (None, None)
+            w.writerow({**head, "test_index": i, "primary": i == 0, **d, "ci_lo": lo, "ci_hi": hi})
+    return buf.getvalue()
+
+
+
+def per_seed_csv(run: RunResult) -> str:
+    """Per-seed values from TestResult.details: every 1-D numeric series, one row per value."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["claim_id", "test", "series", "seed_position", "seed", "value"])
+    for cr in run.claims:
+        seeds = next(iter(cr.records.values())).seeds if cr.records else ()
+        for t in cr.tests:
+            for key, series in _series(t.details):
+                for i, v in enumerate(series):
+                    seed = seeds[i] if len(seeds) == len(series) else ""
+                    w.writerow([cr.claim.id, t.name, key, i, seed, "" if not math.isfinite(v) else repr(float(v))])
+    return buf.getvalue()
+
+
+def _series(details: dict, prefix: str = ""):
+    for k, v in details.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from _series(v, name + ".")
+            continue
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if arr.ndim == 1 and arr.size > 1:
+            yield name, arr
+
+
+# ---------------------------------------------------------------- number formatting
+
+def num(x, digits: int = 3) -> str:
+    """Short human number: 3 significant digits, no scientific notation in ordinary ranges."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—" if x is None else ("NaN" if math.isnan(x) else ("∞" if x > 0 else "−∞"))
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e5:
+        decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))
+        return f"{x:.{decimals}f}".replace("-", "−")
+    return f"{x:.{digits - 1}e}".replace("-", "−")
+
+
+def pval(p) -> str:
+    if p is None or not math.isfinite(p):
+        return "—"
+    if p < 1e-4:
+        return "< 0.0001"
+    return f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
+
+
+def pct(x) -> str:
+    return "" if x is None or not math.isfinite(x) else f"{'+' if x > 0 else ''}{num(x, 2)}%"
+
+
+def with_unit(x, unit: str) -> str:
+    s = num(x)
+    return f"{s} {unit}" if unit and s != "—" else s
+
+
+def test_view(t: TestResult) -> dict:
+    """A TestResult formatted for the statistics table."""
+    lo, hi = t.ci
+    extra = [f"{k}: {num(v) if isinstance(v, (int, float)) else v}" for k, v in t.details.items()
+             if isinstance(v, (int, float, str, bool)) and not isinstance(v, bool)]
+    return {
+        "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
+        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
+        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": f"{round(100 * t.ci_level)}% {t.ci_method}",
+        "p": pval(t.p), "p_adjusted": pval(t.p_adjusted),
+        "effect": f"{num(t.effect_size, 2)}" if t.effect_size is not None else "—", "effect_name": t.effect_size_name,
+        "prob_superiority": num(t.prob_superiority, 2), "correlation": num(t.correlation, 2),
+        "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
+        "power": "—" if t.power is None else f"{100 * t.power:.0f}%", "mde": with_unit(t.mde, t.unit),
+        "margin": with_unit(t.margin, t.unit) if t.margin is not None else "—",
+        "tau": num(t.tau) if t.tau is not None else "—",
+        "feasible": t.feasible, "feasibility_note": t.feasibility_note, "extra": extra,
+    }
+
+
+def sentence(cr: ClaimResult) -> str:
+    """The verdict in one plain sentence, with the primary test's numbers."""
+    if cr.verdict == "error" or not cr.tests:
+        return MEANING["error"]
+    t = cr.tests[0]
+    lo, hi = t.ci
+    numbers = (f"Primary test \u201c{t.name}\u201d ({t.kind} on {t.metric}): estimate {with_unit(t.estimate, t.unit)}, "
+               f"{round(100 * t.ci_level)}% CI [{num(lo)}, {num(hi)}], p = {pval(t.p)}, Holm p = {pval(t.p_adjusted)}"
+               f"{f', margin ±{num(t.margin)}' if t.margin else ''}{f', tau = {num(t.tau)}' if t.tau is not None else ''}.")
+    text = f"{MEANING.get(cr.verdict, '')} {numbers}"
+    if cr.verdict == "inconclusive" and t.power is not None:
+        text += f" Achieved power at the margin was {100 * t.power:.0f}%"
+        text += f" (minimum detectable effect {with_unit(t.mde, t.unit)})." if t.mde is not None else "."
+    return text
+
+
+def claim_view(cr: ClaimResult) -> dict:
+    c = cr.claim
+    figs = []
+    if cr.verdict != "error":
+        for f in c.figures:
+            mpl, err = figures.draw(f, cr.records)
+            figs.append({"title": f.title, "caption": f.caption, "src": figures.to_data_uri(mpl), "error": err})
+    t = cr.tests[0] if cr.tests else None
+    return {
+        "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
+        "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
+        "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
+        "settle": c.settle, "verdict": cr.verdict, "expected": c.expected, "matches": cr.matches_expected,
+        "seeds": c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
+        "conditions": [{"name": n, "color": figures.color(n), "describe": s.describe(),
+                        "key": cr.cache_keys.get(n, "")} for n, s in c.conditions.items()],
+        "figures": figs, "tests": [test_view(x) for x in cr.tests], "sentence": sentence(cr),
+        "primary": None if t is None else {"effect": with_unit(t.estimate, t.unit), "ci": f"[{num(t.ci[0])}, {num(t.ci[1])}]",
+                                           "rel": pct(t.estimate_rel), "n": t.n_seeds, "diverged": t.n_diverged},
+    }
+
+
+def provenance_view(value: Any) -> Any:
+    """Nested provenance as (key, value) rows; scalars formatted, lists joined."""
+    if isinstance(value, dict):
+        return [(str(k).replace("_", " "), provenance_view(v)) for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return ", ".join(str(provenance_view(v)) for v in value)
+        return [(str(i), provenance_view(v)) for i, v in enumerate(value)]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return num(value, 4)
+    return "—" if value is None else str(value)
+
+
+def forest_figure(run: RunResult) -> str:
+    rows = [{"label": f"{cr.claim.id}: {t.name}", "result": t, "primary": i == 0}
+            for cr in run.claims for i, t in enumerate(cr.tests)]
+    return figures.to_data_uri(figures.forest(rows))
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             autoescape=True,  # every template: claim text is data, never markup
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def render_html(run: RunResult) -> str:
+    """The whole report as one self-contained HTML string."""
+    names = [n for cr in run.claims for n in cr.claim.conditions]
+    figures.reset_colors(list(dict.fromkeys(names)))
+    claims = [claim_view(cr) for cr in run.claims]
+    counts = {v: sum(cr.verdict == v for cr in run.claims) for v in ("supported", "refuted", "inconclusive", "error")}
+    env = environment()
+    css = (TEMPLATES_DIR / "report.css").read_text()
+    return env.get_template("report.html.j2").render(
+        run=run, profile=run.profile, claims=claims, counts=counts, css=css,
+        forest=forest_figure(run), provenance=provenance_view(run.provenance), meaning=MEANING,
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        n_match=sum(cr.matches_expected for cr in run.claims), n_claims=len(run.claims))
+
+
+def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:
+    """Print the HTML with WeasyPrint; None (and a PdfWarning saying how to get one) if it can't."""
+    try:
+        import weasyprint  # imports pango via cffi: fails with OSError when pango is missing
+    except (ImportError, OSError) as e:
+        warnings.warn(f"report.pdf not written ({type(e).__name__}: {e}). Install WeasyPrint and its system "
+                      f"libraries (pip install weasyprint; apt install libpango-1.0-0 libpangoft2-1.0-0), "
+                      f"or open {path.with_suffix('.html')} in a browser and print it to PDF.", PdfWarning)
+        return None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
+    """Write report.html, report.pdf (if `pdf` and WeasyPrint works), results.json, results.csv
+    and per_seed.csv into out_dir; returns {"html", "pdf", "json", "csv", "per_seed_csv"} -> path
+    ("pdf" is missing when no PDF was written; a PdfWarning says why and how to get one)."""
+    if not isinstance(run, RunResult):
+        raise TypeError(f"run must be a RunResult, got {type(run).__name__}")
+    if run.profile not in ("default", "quick"):
+        raise ValueError(f"run.profile={run.profile!r} is not allowed; choose 'default' or 'quick'")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": atomic_write(out_dir / "results.json",
+                             json.dumps(results_json(run), indent=2, allow_nan=False) + "\n"),
+        "csv": atomic_write(out_dir / "results.csv", results_csv(run)),
+        "per_seed_csv": atomic_write(out_dir / "per_seed.csv", per_seed_csv(run)),
+    }
+    html = render_html(run)
+    paths["html"] = atomic_write(out_dir / "report.html", html)
+    if pdf:
+        made = write_pdf(html, out_dir / "report.pdf", out_dir)
+        if made is not None:
+            paths["pdf"] = made
+    return paths
