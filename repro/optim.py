@@ -1,0 +1,72 @@
+"""Optimizers (sgd, momentum, adam) and learning-rate schedules, vectorized over the seed axis.
+
+An optimizer updates params in place: `opt.step(params, grads, lr, active)`. It skips
+parameters the spec freezes (model.trainable) and seeds whose `active` flag is False (diverged
+seeds stay frozen). It may overwrite `grads` (they are scratch space after the step).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model import trainable
+from .spec import ExperimentSpec
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate(spec: ExperimentSpec, step: int) -> float:
+    """Learning rate of update number `step` (0-based): constant, or cosine decay to 0 at spec.steps."""
+    if spec.schedule == "constant" or spec.steps == 0:
+        return spec.lr
+    if spec.schedule == "cosine":
+        return spec.lr * 0.5 * (1.0 + math.cos(math.pi * step / spec.steps))
+    raise ValueError(f"schedule={spec.schedule!r} is not allowed; choose one of {', '.join(map(repr, SCHEDULES))}")
+
+
+class Optimizer:
+    """SGD, heavy-ball momentum (v = mu v + g; p -= lr v) or Adam (betas 0.9/0.999, eps 1e-8)."""
+
+    def __init__(self, spec: ExperimentSpec, params: dict[str, np.ndarray]):
+        if spec.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer={spec.optimizer!r} is not allowed; choose one of "
+                             f"{', '.join(map(repr, OPTIMIZERS))}")
+        self.kind = spec.optimizer
+        self.mu = spec.momentum
+        self.names = [n for n in params if trainable(spec, n)]
+        self.t = 0
+        self.b1, self.b2, self.eps = 0.9, 0.999, 1e-8
+        self.m = {n: np.zeros_like(params[n]) for n in self.names} if self.kind != "sgd" else {}
+        self.v = {n: np.zeros_like(params[n]) for n in self.names} if self.kind == "adam" else {}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float,
+             active: np.ndarray | None = None) -> None:
+        """One update in place. active (K,) bool: seeds to update (None = all)."""
+        self.t += 1
+        frozen = None if active is None or active.all() else ~active
+        for n in self.names:
+            p, g = params[n], grads[n]
+            if frozen is not None:
+                g[frozen] = 0  # diverged seeds: keep the optimizer state finite
+            if self.kind == "sgd":
+                upd = np.multiply(g, lr, out=g)
+            elif self.kind == "momentum":
+                m = self.m[n]
+                m *= self.mu
+                m += g
+                upd = np.multiply(m, lr, out=g)
+            else:
+                m, v = self.m[n], self.v[n]
+                m *= self.b1
+                m += (1 - self.b1) * g
+                v *= self.b2
+                v += (1 - self.b2) * (g * g)
+                denom = np.sqrt(v * (1.0 / (1 - self.b2 ** self.t)))
+                denom += self.eps
+                upd = np.divide(m, denom, out=denom)
+                upd *= lr / (1 - self.b1 ** self.t)
+            if frozen is not None:
+                upd[frozen] = 0  # momentum would otherwise keep moving a frozen seed
+            p -= upd

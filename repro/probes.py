@@ -1,0 +1,88 @@
+"""Probe measurements, named and shaped exactly as documented in repro/record.py.
+
+Probes look at a fixed 512-example probe batch (the same for every seed: the first 512 of a
+fixed permutation of the training set) in train mode (the batch's own statistics), without
+touching the running statistics. `measure` returns one step's values (K, ...); the trainer
+stacks them over the probe steps into (K, P, ...).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .init import DATA, PROBE_NOISE, SHARED, stream
+from .model import loss_and_grads
+from .spec import ExperimentSpec
+
+PROBE_BATCH = 512
+TRAIN_SUBSET = 1000
+N_SAMPLES = 256
+PERCENTILES = (5, 15, 50, 85, 95)
+UNIT_PERCENTILES = (15, 50, 85)
+N_UNITS = 3
+
+
+def fixed_indices(n_train: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train-subset indices (<= 1000), probe-batch indices (<= 512)) from one fixed permutation."""
+    perm = stream(SHARED, DATA).permutation(n_train)
+    return perm[:TRAIN_SUBSET], perm[:PROBE_BATCH]
+
+
+def sample_positions(n_examples: int, width: int) -> np.ndarray:
+    """N_SAMPLES fixed flat positions into an (examples x units) array, for histograms."""
+    return np.sort(stream(SHARED, PROBE_NOISE).choice(n_examples * width, size=min(N_SAMPLES, n_examples * width),
+                                                     replace=False))
+
+
+def probe_noise(spec: ExperimentSpec, seeds, n_examples: int, n_classes: int) -> np.ndarray | None:
+    """Fixed per-seed logit-gradient noise for loss='noise' probes (None for other losses)."""
+    if spec.loss != "noise":
+        return None
+    return np.stack([stream(s, PROBE_NOISE).standard_normal((n_examples, n_classes)) for s in seeds]
+                    ).astype(spec.dtype)
+
+
+def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
+            noise: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The requested probes (spec.probes) at the current parameters; arrays (K, ...) per value.
+
+    x (B, D) probe batch shared by all seeds, y (B,) labels. Empty dict when no probes.
+    """
+    probes = set(spec.probes) - {"final_params"}
+    if not probes:
+        return {}
+    L = spec.depth
+    _, grads, aux = loss_and_grads(spec, params, x, y, train=True, noise=noise, keep=True)
+    k, n, width = aux["pre0"].shape
+    out: dict[str, np.ndarray] = {}
+    if "activations" in probes:
+        pos = sample_positions(n, width)
+        sites = ("linear", "norm", "act") if spec.has_norm else ("linear", "act")
+        for site in sites:
+            flat = np.stack([aux[f"{site}{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
+            out[f"probe/{site}_mean"] = flat.mean(axis=2)
+            out[f"probe/{site}_std"] = flat.std(axis=2)
+            out[f"probe/{site}_pct"] = np.moveaxis(np.percentile(flat, PERCENTILES, axis=2), 0, -1)
+            out[f"probe/{site}_sample"] = flat[:, :, pos]
+    if "gradients" in probes:
+        names = [f"W{i}" for i in range(L + 1)]
+        out["probe/grad_w_norm"] = np.stack([np.sqrt(np.sum(grads[n_] ** 2, axis=(1, 2))) for n_ in names], axis=1)
+        out["probe/weight_norm"] = np.stack([np.sqrt(np.sum(params[n_] ** 2, axis=(1, 2))) for n_ in names], axis=1)
+        dout = np.stack([aux[f"dout{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
+        out["probe/grad_act_norm"] = np.sqrt(np.sum(dout ** 2, axis=2))
+        out["probe/grad_act_sample"] = dout[:, :, sample_positions(n, width)]
+    if "units" in probes:
+        pre = [aux[f"pre{i}"] for i in range(L)]
+        out["probe/dead_frac"] = np.stack([np.all(p <= 0, axis=1).mean(axis=1) for p in pre], axis=1)
+        out["probe/linear_frac"] = np.stack([np.all(p > 0, axis=1).mean(axis=1) for p in pre], axis=1)
+    if "bn_params" in probes and spec.has_norm:  # no norm layers, nothing to record
+        if spec.affine:
+            out["probe/gamma"] = np.stack([params[f"gamma{i}"] for i in range(L)], axis=1)
+            out["probe/beta"] = np.stack([params[f"beta{i}"] for i in range(L)], axis=1)
+        else:  # without affine the norm's effective scale and shift are 1 and 0
+            out["probe/gamma"] = np.ones((k, L, width), spec.dtype)
+            out["probe/beta"] = np.zeros((k, L, width), spec.dtype)
+    if "unit_percentiles" in probes:
+        u = min(N_UNITS, width)
+        pct = [np.percentile(aux[f"pre{i}"][:, :, :u], UNIT_PERCENTILES, axis=1) for i in range(L)]  # (3, K, u)
+        out["probe/unit_pct"] = np.stack([np.moveaxis(p, 0, -1) for p in pct], axis=1)  # (K, L, u, 3)
+    return out
