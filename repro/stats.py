@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import optimize, special, stats
 
 
 @dataclass(frozen=True)
@@ -207,16 +207,20 @@ def _mde_one_sided(se: float, df: float, alpha: float, power: float = TARGET_POW
     return float(ncp * se)
 
 
+@lru_cache(maxsize=64)
+def _chi_nodes(df: float, m: int = 4000) -> np.ndarray:
+    """se_hat / se at m equally likely quantiles of its law sqrt(chi2_df / df)."""
+    return np.sqrt(stats.chi2.ppf((np.arange(m) + 0.5) / m, df) / df)
+
+
 def _power_tost(margin: float, se: float, df: float, alpha: float) -> float:
-    """Exact TOST power at a true difference of 0: integrate over the chi-square law of the se."""
+    """TOST power at a true difference of 0, averaged over the law of the estimated se:
+    given se_hat, both one-sided tests reject iff |mean| < margin - crit * se_hat."""
     if not (se > 0):
         return 1.0 if margin > 0 else 0.0
     crit = stats.t.ppf(1 - alpha, df)
-    k = margin / se
-    u_max = df * (k / crit) ** 2        # beyond it, margin - crit * se_hat < 0: no rejection
-    f = lambda u: (2 * stats.norm.cdf(k - crit * math.sqrt(u / df)) - 1) * stats.chi2.pdf(u, df)
-    u_hi = min(u_max, float(stats.chi2.isf(1e-14, df)))   # the chi-square mass beyond is negligible
-    return float(min(1.0, max(0.0, integrate.quad(f, 0, u_hi, limit=200)[0])))
+    inner = 2 * special.ndtr(margin / se - crit * _chi_nodes(float(df))) - 1
+    return float(np.clip(inner, 0.0, None).mean())
 
 
 def _mde_tost(se: float, df: float, alpha: float, power: float = TARGET_POWER) -> float:

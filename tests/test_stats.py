@@ -1,0 +1,334 @@
+"""Tests of repro.stats: the machinery is calibrated by simulation (vectorized over thousands of
+simulated experiments through the same cores the public functions use), and the public
+functions are checked against scipy and hand-computed cases."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from repro import stats as S
+
+ALPHA = 0.05
+SIMS = 4000
+MC_SLACK = 4 * math.sqrt(ALPHA * (1 - ALPHA) / SIMS)   # 4 Monte Carlo standard errors: ~0.064 at alpha 0.05
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def sim_verdicts(kind, d, margin, level, null=0.0):
+    """Verdicts of `kind` on (SIMS, K) per-seed differences (or slopes / distances)."""
+    if kind == "equivalence":
+        mean, se, df, p = S._tost_core(d, margin)
+    else:
+        mean, se, df, _, p = S._t_core(d, null)
+    lo, hi = S._t_interval(mean, se, df, level)
+    return S._rule(kind, p, lo, hi, margin, ALPHA)
+
+
+# ----------------------------------------------------------------------------- calibration
+
+def test_superiority_false_positive_rate_under_null_is_alpha():
+    r = rng(1)
+    a = r.normal(0.7, 0.02, (SIMS, 10))
+    b = 0.8 * a + 0.2 * 0.7 + r.normal(0, 0.012, (SIMS, 10))    # correlated arms, equal means
+    verdicts = sim_verdicts("superiority", a - b, 0.0, 1 - ALPHA)
+    rate = np.mean(verdicts == "supported")
+    assert 0.035 <= rate <= ALPHA + MC_SLACK
+
+
+def test_public_superiority_matches_the_vectorized_core():
+    r = rng(2)
+    a, b = r.normal(0, 1, (60, 8)), r.normal(0.3, 1, (60, 8))
+    core = sim_verdicts("superiority", a - b, 0.2, 1 - ALPHA)
+    for i in range(60):
+        res = S.superiority(a[i], b[i], margin=0.2, alpha=ALPHA, name="t", metric="m")
+        assert S.decide(res, res.p).verdict == core[i]
+        assert res.p == pytest.approx(sps.ttest_rel(a[i], b[i], alternative="greater").pvalue, rel=1e-10)
+    assert {"supported", "refuted", "inconclusive"} >= set(core) and len(set(core)) >= 2
+
+
+def test_t_interval_covers_at_least_94_percent_at_10_seeds():
+    r = rng(3)
+    d = r.standard_t(5, (SIMS, 10)) * 0.3 + 0.1      # heavy-ish tails, true mean 0.1
+    mean, se, df, _, _ = S._t_core(d)
+    lo, hi = S._t_interval(mean, se, df, 0.95)
+    coverage = np.mean((lo <= 0.1) & (0.1 <= hi))
+    assert coverage >= 0.94
+
+
+def test_tost_rarely_claims_equivalence_when_true_difference_is_the_margin():
+    r = rng(4)
+    for true in (0.05, -0.05):
+        d = r.normal(true, 0.04, (SIMS, 15))
+        rate = np.mean(sim_verdicts("equivalence", d, 0.05, 1 - 2 * ALPHA) == "supported")
+        assert rate <= ALPHA + MC_SLACK
+
+
+def test_noninferiority_false_positive_rate_at_minus_margin():
+    d = rng(5).normal(-0.02, 0.03, (SIMS, 10))
+    rate = np.mean(sim_verdicts("noninferiority", d, 0.02, 1 - 2 * ALPHA, null=-0.02) == "supported")
+    assert 0.03 <= rate <= ALPHA + MC_SLACK
+
+
+def test_trend_false_positive_rate_with_flat_truth():
+    r = rng(6)
+    x = np.log2([2, 4, 8, 16, 32])
+    y = 1.0 + r.normal(0, 0.2, (SIMS, 10, 5))
+    xc = x - x.mean()
+    slopes = (y - y.mean(-1, keepdims=True)) @ xc / (xc @ xc)
+    rate = np.mean(sim_verdicts("trend", slopes, 0.0, 1 - ALPHA) == "supported")
+    assert rate <= ALPHA + MC_SLACK
+
+
+def test_threshold_false_positive_rate_on_log_scale_at_tau():
+    tau = 1e-3
+    x = 10 ** rng(7).normal(np.log10(tau), 0.4, (SIMS, 10))   # geometric mean exactly tau
+    v = -(np.log10(x) - np.log10(tau))                           # direction 'below'
+    rate = np.mean(sim_verdicts("threshold", v, 0.0, 1 - ALPHA) == "supported")
+    assert rate <= ALPHA + MC_SLACK
+
+
+def test_public_threshold_and_trend_agree_with_core_on_a_few_cases():
+    r = rng(8)
+    x = np.log2([1, 2, 4, 8])
+    for i in range(20):
+        xs = 10 ** r.normal(-2, 0.5, 10)
+        res = S.threshold(xs, tau=1e-2, direction="below", log=True, alpha=ALPHA, name="t", metric="m")
+        want = sps.ttest_1samp(np.log10(xs), -2.0, alternative="less").pvalue
+        assert res.p == pytest.approx(want, rel=1e-10)
+        y = r.normal(0, 1, (10, 4)) - 0.2 * x
+        res = S.trend(x, y, direction="decreasing", margin=0.0, alpha=ALPHA, name="t", metric="m")
+        slopes = np.array([np.polyfit(x, row, 1)[0] for row in y])
+        assert res.p == pytest.approx(sps.ttest_1samp(-slopes, 0.0, alternative="greater").pvalue, rel=1e-8)
+        assert res.estimate == pytest.approx(-slopes.mean())
+
+
+def test_reported_power_matches_simulated_power():
+    """power of superiority at true effect = margin, of TOST at true difference 0."""
+    sigma, n, margin = 1.0, 12, 0.6
+    se, df = sigma / math.sqrt(n), n - 1
+    r = rng(9)
+    d = r.normal(margin, sigma, (SIMS, n))
+    sim = np.mean(sim_verdicts("superiority", d, 0.0, 1 - ALPHA) == "supported")
+    assert S._power_one_sided(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
+    d = r.normal(0.0, sigma, (SIMS, n))
+    sim = np.mean(sim_verdicts("equivalence", d, margin, 1 - 2 * ALPHA) == "supported")
+    assert S._power_tost(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
+    mde = S._mde_one_sided(se, df, ALPHA)
+    assert S._power_one_sided(mde, se, df, ALPHA) == pytest.approx(0.8, abs=1e-6)
+    assert S._power_tost(S._mde_tost(se, df, ALPHA), se, df, ALPHA) == pytest.approx(0.8, abs=1e-4)
+
+
+# ----------------------------------------------------------------------------- public functions
+
+def paired(seed=10, n=10, shift=0.01):
+    r = rng(seed)
+    b = r.normal(0.70, 0.02, n)
+    return b + shift + r.normal(0, 0.01, n), b
+
+
+def test_superiority_fills_every_field():
+    a, b = paired()
+    res = S.superiority(a, b, margin=0.005, alpha=ALPHA, name="t", metric="acc", unit="", n_diverged=2)
+    d = a - b
+    assert res.estimate == pytest.approx(d.mean())
+    assert res.estimate_rel == pytest.approx(100 * d.mean() / b.mean())
+    assert res.ci_method == "t" and res.ci_level == 0.95
+    assert res.ci[0] < res.estimate < res.ci[1]
+    assert res.effect_size == pytest.approx(d.mean() / d.std(ddof=1)) and res.effect_size_name == "d_z"
+    assert res.prob_superiority == pytest.approx(np.mean(d > 0))
+    assert res.correlation == pytest.approx(np.corrcoef(a, b)[0, 1])
+    assert res.n_seeds == 10 and res.n_diverged == 2 and res.margin == 0.005
+    assert 0 < res.power < 1 and res.mde > 0
+    assert res.details["wilcoxon_p"] == pytest.approx(sps.wilcoxon(d, alternative="greater").pvalue)
+    assert len(res.details["d"]) == 10 and res.feasible
+
+
+def test_superiority_verdicts():
+    a, b = paired(shift=0.02)
+    res = S.superiority(a, b, margin=0.005, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(res, res.p).verdict == "supported"
+    assert S.decide(res, 0.2).verdict == "inconclusive"          # the adjusted p decides
+    res = S.superiority(b, a, margin=0.005, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(res, res.p).verdict == "refuted"              # CI entirely below 0
+    r = rng(11)
+    b = r.normal(0.7, 0.02, 30)
+    res = S.superiority(b + r.normal(0, 0.001, 30), b, margin=0.01, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(res, 0.5).verdict == "refuted"                # CI inside (-margin, margin)
+    assert S.decide(res, 0.5).p_adjusted == 0.5
+
+
+def test_ties_count_half_and_constant_arms_have_no_correlation():
+    res = S.superiority([1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 5.0], margin=0, alpha=ALPHA, name="t", metric="m")
+    assert res.prob_superiority == pytest.approx((0.5 + 1 + 1 + 0) / 4)
+    assert res.correlation == pytest.approx(np.corrcoef([1, 2, 3, 4], [1, 1, 1, 5])[0, 1])
+    res = S.superiority([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], margin=0, alpha=ALPHA, name="t", metric="m")
+    assert res.estimate_rel is None                                # reference mean is 0
+    assert res.correlation is None                                 # constant arm
+
+
+def test_welch_variant_matches_scipy():
+    r = rng(12)
+    a, b = r.normal(1.0, 1.0, 12), r.normal(0.2, 2.0, 9)
+    res = S.superiority(a, b, margin=0.5, alpha=ALPHA, name="t", metric="m", paired=False)
+    want = sps.ttest_ind(a, b, equal_var=False, alternative="greater")
+    assert res.p == pytest.approx(want.pvalue, rel=1e-10)
+    assert res.effect_size_name == "hedges_g" and res.effect_size > 0
+    assert res.prob_superiority == pytest.approx(np.mean(a[:, None] > b[None, :]))
+    assert res.correlation is None and res.details["mannwhitney_p"] is not None
+
+
+def test_equivalence_tost():
+    a, b = paired(shift=0.0, n=20)
+    res = S.equivalence(a, b, margin=0.02, alpha=ALPHA, name="e", metric="m")
+    d = a - b
+    p1 = sps.ttest_1samp(d, -0.02, alternative="greater").pvalue
+    p2 = sps.ttest_1samp(d, 0.02, alternative="less").pvalue
+    assert res.p == pytest.approx(max(p1, p2), rel=1e-10)
+    assert res.ci_level == pytest.approx(0.90) and res.ci_method == "bca"
+    lo, hi = res.details["ci_t"]                         # unadjusted: p < alpha <=> t-CI inside margin
+    assert (res.p < ALPHA) == (-0.02 < lo and hi < 0.02)
+    assert S.decide(res, res.p).verdict == "supported"
+    far = S.equivalence(a + 0.1, b, margin=0.02, alpha=ALPHA, name="e", metric="m")
+    assert S.decide(far, far.p).verdict == "refuted"
+    wide = S.equivalence(a[:4] + rng(1).normal(0, 0.05, 4), b[:4], margin=0.02, alpha=ALPHA, name="e", metric="m")
+    assert S.decide(wide, wide.p).verdict == "inconclusive"
+    with pytest.raises(ValueError, match="margin"):
+        S.equivalence(a, b, margin=0.0, alpha=ALPHA, name="e", metric="m")
+
+
+def test_noninferiority():
+    a, b = paired(shift=-0.002)
+    res = S.noninferiority(a, b, margin=0.02, alpha=ALPHA, name="n", metric="m")
+    assert res.p == pytest.approx(sps.ttest_1samp(a - b, -0.02, alternative="greater").pvalue, rel=1e-10)
+    assert S.decide(res, res.p).verdict == "supported"
+    worse = S.noninferiority(a - 0.1, b, margin=0.02, alpha=ALPHA, name="n", metric="m")
+    assert S.decide(worse, worse.p).verdict == "refuted"
+
+
+def test_threshold_directions_log_and_errors():
+    x = 10 ** rng(13).normal(-3, 0.2, 10)
+    below = S.threshold(x, tau=1e-2, direction="below", log=True, alpha=ALPHA, name="t", metric="m")
+    assert below.estimate == pytest.approx(-2 - np.log10(x).mean()) and below.estimate > 0
+    assert below.estimate_rel == pytest.approx(100 * (1 - 10 ** np.log10(x).mean() / 1e-2))
+    assert S.decide(below, below.p).verdict == "supported"
+    above = S.threshold(x, tau=1e-2, direction="above", log=True, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(above, above.p).verdict == "refuted"
+    assert above.details["binom_p"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="x <= 0"):
+        S.threshold(np.r_[x, 0.0], tau=1e-2, direction="below", log=True, alpha=ALPHA, name="t", metric="m")
+    with pytest.raises(ValueError, match="direction"):
+        S.threshold(x, tau=1e-2, direction="less", log=True, alpha=ALPHA, name="t", metric="m")
+
+
+def test_trend_refutes_wrong_direction_and_reports_page():
+    x = np.log2([2, 4, 8, 16])
+    y = -0.3 * x + rng(14).normal(0, 0.1, (10, 4))
+    up = S.trend(x, y, direction="increasing", margin=0.05, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(up, up.p).verdict == "refuted"
+    down = S.trend(x, y, direction="decreasing", margin=0.05, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(down, down.p).verdict == "supported"
+    assert down.details["page_p"] < 0.01 and up.details["page_p"] > 0.5
+    with pytest.raises(ValueError, match="shape"):
+        S.trend(x, y[:, :3], direction="decreasing", margin=0.0, alpha=ALPHA, name="t", metric="m")
+
+
+def test_identity_tolerance_rule():
+    tol = 1e-10
+    ok = S.identity(np.array([0.0, 3e-17, 1e-11]), tol=tol, scale=np.ones(3), name="i", metric="q")
+    assert S.decide(ok, 0.01).verdict == "supported" and math.isnan(ok.p)
+    assert math.isnan(S.decide(ok, 0.01).p_adjusted)
+    grey = S.identity(np.array([0.0, 1e-9]), tol=tol, scale=np.ones(2), name="i", metric="q")
+    assert S.decide(grey, 0.0).verdict == "inconclusive"         # 10 x tol: neither clean nor a real gap
+    gap = S.identity(np.array([0.0, 1e-4]), tol=tol, scale=np.ones(2), name="i", metric="q")
+    assert S.decide(gap, float("nan")).verdict == "refuted"
+    big = S.identity(np.array([5e-8]), tol=tol, scale=np.array([1e3]), name="i", metric="q")
+    assert S.decide(big, None).verdict == "supported"             # relative for large values: allowance 1e-7
+    small = S.identity(np.array([5e-8]), tol=tol, scale=np.array([1.0]), name="i", metric="q")
+    assert S.decide(small, None).verdict == "inconclusive"        # 500 x tol: the grey zone
+    nan = S.identity(np.array([0.0, np.nan]), tol=tol, scale=1.0, name="i", metric="q", n_diverged=1)
+    assert nan.n_seeds == 1 and nan.details["n_dropped"] == 1 and S.decide(nan, None).verdict == "supported"
+
+
+def test_nan_seeds_are_dropped_pairwise_and_too_few_is_inconclusive():
+    a, b = paired()
+    a[[1, 4]] = np.nan
+    b[7] = np.inf
+    res = S.superiority(a, b, margin=0.0, alpha=ALPHA, name="t", metric="m", n_diverged=3)
+    keep = np.isfinite(a) & np.isfinite(b)
+    assert res.n_seeds == 7 and res.details["n_dropped"] == 3
+    assert res.estimate == pytest.approx((a[keep] - b[keep]).mean())
+    assert res.details["d"][1] is None
+    for fn in (S.superiority, S.equivalence, S.noninferiority):
+        few = fn([1.0, np.nan], [0.0, 0.0], margin=0.1, alpha=ALPHA, name="t", metric="m")
+        assert few.n_seeds == 1 and S.decide(few, S.holm([few.p])[0]).verdict == "inconclusive"
+    few = S.threshold([np.nan, 1.0], tau=0.5, direction="above", log=False, alpha=ALPHA, name="t", metric="m")
+    assert S.decide(few, few.p).verdict == "inconclusive"
+    few = S.trend([0, 1, 2], [[0, 1, np.nan], [0, 1, 2]], direction="increasing", margin=0, alpha=ALPHA,
+                  name="t", metric="m")
+    assert few.n_seeds == 1 and S.decide(few, few.p).verdict == "inconclusive"
+
+
+def test_verdicts_are_deterministic_including_bootstrap():
+    a, b = paired(n=25)
+    r1 = S.superiority(a, b, margin=0.005, alpha=ALPHA, name="t", metric="m")
+    r2 = S.superiority(a.copy(), b.copy(), margin=0.005, alpha=ALPHA, name="t", metric="m")
+    assert r1.ci_method == "bca" and r1 == r2
+
+
+def test_bootstrap_falls_back_to_percentile_on_degenerate_data():
+    res = S.superiority(np.ones(25), np.zeros(25), margin=0.1, alpha=ALPHA, name="t", metric="m")
+    assert res.ci_method == "percentile" and res.ci == (1.0, 1.0)
+    assert S.decide(res, res.p).verdict == "supported"
+
+
+# ----------------------------------------------------------------------------- families
+
+def test_holm_against_hand_computed_example():
+    p = [0.01, 0.04, 0.03, float("nan"), 0.005]
+    # sorted finite: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> max-accumulated 0.06
+    np.testing.assert_allclose(S.holm(p), [0.03, 0.06, 0.06, np.nan, 0.02])
+    assert S.holm([0.3])[0] == 0.3 and S.holm([0.6, 0.7])[1] == 1.0 and S.holm([]).size == 0
+    q = rng(15).uniform(0, 0.2, 30)
+    adj = S.holm(q)
+    assert np.all(adj >= q) and np.all(np.diff(adj[np.argsort(q)]) >= 0)
+    with pytest.raises(ValueError, match="p_values"):
+        S.holm([1.5])
+
+
+def test_feasibility():
+    ok, note = S.feasibility("wilcoxon", 5, 0.05, 11)          # 1/2^5 = 0.031 > 0.05/11
+    assert not ok and "N >= 8" in note
+    assert S.feasibility("wilcoxon", 8, 0.05, 11)[0]
+    assert not S.feasibility("wilcoxon-two-sided", 8, 0.05, 11)[0]
+    assert S.feasibility("superiority", 5, 0.05, 11)[0] and not S.feasibility("trend", 1, 0.05, 1)[0]
+    res = S.decide(S.superiority(*paired(), margin=0, alpha=ALPHA, name="t", metric="m"), 0.01, n_tests=11)
+    assert res.feasible and "0.00455" in res.feasibility_note
+    with pytest.raises(ValueError, match="kind"):
+        S.feasibility("anova", 5)
+
+
+def test_argument_validation_names_the_parameter():
+    a, b = paired()
+    with pytest.raises(ValueError, match="margin"):
+        S.superiority(a, b, margin=-1, alpha=ALPHA, name="t", metric="m")
+    with pytest.raises(ValueError, match="alpha"):
+        S.superiority(a, b, margin=0, alpha=1.5, name="t", metric="m")
+    with pytest.raises(ValueError, match="a and b"):
+        S.superiority(a, b[:5], margin=0, alpha=ALPHA, name="t", metric="m")
+
+
+def test_pocock_boundary_controls_the_sequential_false_positive_rate():
+    bound = S.pocock_boundary((5, 10, 20))
+    assert bound == pytest.approx(0.0194, abs=0.0015)
+    d = rng(16).normal(0, 1, (SIMS, 20))
+    p_looks = np.stack([2 * sps.t.sf(np.abs(S._t_core(d[:, :n])[3]), n - 1) for n in (5, 10, 20)], axis=1)
+    assert np.mean(p_looks.min(axis=1) < 0.05) > 0.09                 # naive re-testing inflates
+    stops = [S.sequential_decision(row, bound)[0] for row in p_looks]
+    assert np.mean(np.array(stops) == "stop-supported") <= ALPHA + MC_SLACK
+    assert S.sequential_decision([0.03], bound) == ("continue", None)
+    assert S.sequential_decision([0.03, 0.01], bound) == ("stop-supported", 1)
+    assert S.sequential_decision([0.5, 0.5, 0.5], bound) == ("stop-inconclusive", None)
