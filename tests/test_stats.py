@@ -159,6 +159,8 @@ def test_superiority_verdicts():
     res = S.superiority(b + r.normal(0, 0.001, 30), b, margin=0.01, alpha=ALPHA, name="t", metric="m")
     assert S.decide(res, 0.5).verdict == "refuted"                # CI inside (-margin, margin)
     assert S.decide(res, 0.5).p_adjusted == 0.5
+    both = S.decide(res, 1e-6)                                    # significant yet inside the margin
+    assert both.verdict == "supported" and "negligible" in both.details["note"]
 
 
 def test_ties_count_half_and_constant_arms_have_no_correlation():
