@@ -70,7 +70,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.nda
     return m, m - half, m + half
 
 
-def _new(nrows: int = 1, ncols: int = 1, height: float = 2.8, **kw):
+def _new(nrows: int = 1, ncols: int = 1, height: float = 2.5, **kw):
     fig = plt.figure(figsize=(WIDTH_IN, height))
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
@@ -111,6 +111,8 @@ def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> N
         ax.set_yscale("log")
     if fig.options.get("logx"):
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if legend:
         ax.legend(loc=fig.options.get("legend", "best"))
 
@@ -228,6 +230,7 @@ def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """A Metric vs a swept variable, one line per group, mean and 95% CI."""
     metric: Metric = fig.options["metric"]
     groups: Mapping[str, Mapping[float, str]] = fig.options["groups"]
+    all_x: set = set()
     out, axes = _new()
     ax = axes[0, 0]
     for label, levels in groups.items():
@@ -237,6 +240,8 @@ def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         lo = np.array([s[1] for s in stats])
         hi = np.array([s[2] for s in stats])
         ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=color(label), label=label, capsize=3, markersize=4)
+        all_x.update(xs)
+    ax.set_xticks(sorted(all_x))
     _finish(ax, fig, fig.options.get("xlabel", "x"), _metric_label(metric))
     return out
 
@@ -287,7 +292,7 @@ def scatter(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Per-seed scatter of two metrics, one colour per condition."""
     mx: Metric = fig.options["x"]
     my: Metric = fig.options["y"]
-    out, axes = _new(height=2.8)
+    out, axes = _new(height=2.6)
     ax = axes[0, 0]
     for name in _conditions(fig, records):
         ax.scatter(mx(records[name]), my(records[name]), color=color(name), label=name, s=18, alpha=0.85)

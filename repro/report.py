@@ -178,7 +178,7 @@ def pval(p) -> str:
     if p is None or not math.isfinite(p):
         return "—"
     if p < 1e-4:
-        return "< 0.0001"
+        return "<\u00a00.0001"
     return f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
 
 
@@ -188,7 +188,7 @@ def pct(x) -> str:
 
 def with_unit(x, unit: str) -> str:
     s = num(x)
-    return f"{s} {unit}" if unit and s != "—" else s
+    return f"{s}\u00a0{unit}" if unit and s != "—" else s
 
 
 def test_view(t: TestResult) -> dict:
@@ -233,6 +233,8 @@ def claim_view(cr: ClaimResult) -> dict:
     if cr.verdict != "error":
         for f in c.figures:
             mpl, err = figures.draw(f, cr.records)
+            if err and len(err) > 200:
+                err = err[:197] + "…"
             figs.append({"title": f.title, "caption": f.caption, "src": figures.to_data_uri(mpl), "error": err})
     t = cr.tests[0] if cr.tests else None
     return {

@@ -1,0 +1,244 @@
+"""Report tests on a hand-built RunResult (tests/synthetic.py): no training."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic import XSS, make_run  # noqa: E402
+
+from repro import figures, report  # noqa: E402
+from repro.claim import Figure  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", report.PdfWarning)  # WeasyPrint is installed here: a PDF must come out
+        paths = report.write_report(run, out)
+    return run, out, paths
+
+
+@pytest.fixture(scope="module")
+def html(written):
+    return written[2]["html"].read_text()
+
+
+def test_returns_all_paths(written):
+    run, out, paths = written
+    assert set(paths) == {"html", "pdf", "json", "csv", "per_seed_csv"}
+    assert all(p.parent == out and p.stat().st_size > 0 for p in paths.values())
+
+
+def test_every_claim_id_verdict_and_anchor(written, html):
+    run = written[0]
+    for cr in run.claims:
+        assert f'id="{cr.claim.id}"' in html
+        assert f'href="#{cr.claim.id}"' in html
+        section = html.split(f'id="{cr.claim.id}"', 1)[1].split("</section>", 1)[0]
+        assert f'class="badge {cr.verdict}"' in section
+
+
+def test_claim_text_is_escaped(html):
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "HN commenter &lt;b&gt;" in html
+    assert "<script" not in html.lower()
+
+
+def test_error_claim_shows_traceback(html):
+    section = html.split('id="bias-redundant-before-bn"', 1)[1].split("</section>", 1)[0]
+    assert "Traceback (most recent call last)" in section and "engine exploded" in section
+    assert "<figure" not in section
+
+
+def test_quick_banner_only_for_quick_profile(html, tmp_path):
+    assert "not confirmatory" in html
+    run = make_run()
+    run.profile = "default"
+    run.claims = run.claims[:2]  # keep it fast
+    paths = report.write_report(run, tmp_path, pdf=False)
+    assert "not confirmatory" not in paths["html"].read_text()
+    assert "pdf" not in paths
+
+
+def test_html_is_self_contained(html):
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", html)
+    assert "@import" not in html
+    assert html.count('src="data:image/png;base64,') >= 10  # forest plot + every claim figure
+
+
+def test_stats_table_shows_every_field(html):
+    section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
+    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% t", "0.0080", "d_z", "0.12", "99%", "±1.00",
+                 "τ 1.00", "one-sided t on log10 scale"):
+        assert text in section, text
+    incon = html.split('id="bn-after-activation-better"', 1)[1].split("</section>", 1)[0]
+    assert "90% t" in incon and "1 diverged" in incon
+    assert "What would settle it" in incon and "About 40 paired seeds" in incon
+
+
+def test_broken_figure_is_a_placeholder_not_a_crash(html):
+    assert "Not drawn: KeyError" in html and "no_such_value" in html
+
+
+def test_provenance_rendered(html):
+    section = html.split('id="provenance"', 1)[1]
+    for text in ("9662358abc", "dirty", "yes", "3.11.2", "abcdef0123", "20.2 s"):
+        assert text in section, text
+
+
+def test_results_json_contract(written):
+    run, out, _ = written
+    text = (out / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    data = json.loads(text)
+    assert data["profile"] == "quick" and set(data) >= {"profile", "claims", "provenance"}
+    assert [c["id"] for c in data["claims"]] == [cr.claim.id for cr in run.claims]
+    for c, cr in zip(data["claims"], run.claims):
+        assert c["verdict"] == cr.verdict and c["expected"] == cr.claim.expected and c["quote"] == cr.claim.quote
+        assert c["runtime_s"] == cr.runtime_s and len(c["tests"]) == len(cr.tests)
+        for t in c["tests"]:
+            for key in ("name", "kind", "metric", "estimate", "ci", "p", "p_adjusted", "effect_size",
+                        "n_seeds", "n_diverged", "power"):
+                assert key in t, key
+            assert len(t["ci"]) == 2
+    threshold = data["claims"][2]["tests"][1]
+    assert threshold["effect_size"] is None  # NaN in the TestResult -> null
+    assert data["claims"][1]["error"].startswith("Traceback")
+    assert data["provenance"]["git"]["dirty"] is True
+
+
+def test_results_csv_rows(written):
+    run, out, _ = written
+    rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
+    expected = [(cr.claim.id, t.name) for cr in run.claims for t in cr.tests]
+    expected += [(cr.claim.id, "") for cr in run.claims if not cr.tests]
+    assert sorted((r["claim_id"], r["name"]) for r in rows) == sorted(expected)
+    acc = next(r for r in rows if r["claim_id"] == "bn-keeps-deep-nets-healthy" and r["name"] == "accuracy")
+    assert acc["primary"] == "True" and float(acc["ci_lo"]) == 12.1 and float(acc["ci_hi"]) == 17.9
+    assert float(acc["p_adjusted"]) == 6e-6 and acc["verdict"] == "supported"
+    err = next(r for r in rows if r["claim_id"] == "bias-redundant-before-bn")
+    assert err["claim_verdict"] == "error" and err["estimate"] == ""
+
+
+def test_per_seed_csv(written):
+    run, out, _ = written
+    rows = list(csv.DictReader(io.StringIO((out / "per_seed.csv").read_text())))
+    cr = next(c for c in run.claims if c.claim.id == "bn-keeps-deep-nets-healthy")
+    mine = [r for r in rows if r["claim_id"] == cr.claim.id and r["test"] == "accuracy" and r["series"] == "a"]
+    np.testing.assert_allclose([float(r["value"]) for r in mine], cr.tests[0].details["a"])
+    assert [int(r["seed"]) for r in mine] == list(cr.records["bn"].seeds)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_pdf_contains_claim_titles(written):
+    run, out, _ = written
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = "".join(text.split())  # line breaks may fall anywhere in a long title
+    for cr in run.claims:
+        assert "".join(cr.claim.title.split()) in flat, cr.claim.title
+    assert "notconfirmatory" in flat and "Provenance" in flat
+
+
+def test_no_temp_files_left(written):
+    out = written[1]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["report.html", "report.pdf", "results.json", "results.csv", "per_seed.csv"])
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    report.atomic_write(target, "old")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.os, "replace", boom)
+    with pytest.raises(OSError):
+        report.atomic_write(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_no_pdf_engine_writes_html_and_says_how(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails like a missing pango would
+    run = make_run()
+    run.claims = run.claims[1:2]
+    with pytest.warns(report.PdfWarning, match="print it to PDF"):
+        paths = report.write_report(run, tmp_path)
+    assert "pdf" not in paths and paths["html"].exists() and not (tmp_path / "report.pdf").exists()
+
+
+def test_write_report_validates_arguments(tmp_path):
+    with pytest.raises(TypeError, match="RunResult"):
+        report.write_report({"claims": []}, tmp_path)
+    run = make_run()
+    run.profile = "fast"
+    with pytest.raises(ValueError, match="profile"):
+        report.write_report(run, tmp_path)
+
+
+def test_every_figure_kind_draws_from_documented_names():
+    run = make_run()
+    drawn = set()
+    for cr in run.claims:
+        for f in cr.claim.figures:
+            mpl, err = figures.draw(f, cr.records)
+            if f.options.get("value") == "no_such_value":
+                assert err and "no_such_value" in err
+            else:
+                assert err is None, (f.kind, err)
+                drawn.add(f.kind)
+            figures.plt.close(mpl)
+    assert drawn == set(figures.FIGURES)
+
+
+def test_unknown_kind_is_a_placeholder():
+    mpl, err = figures.draw(Figure("nope", "x"), {})
+    assert "unknown figure kind 'nope'" in err
+    figures.plt.close(mpl)
+
+
+def test_colors_are_stable_per_name():
+    figures.reset_colors(["a", "b"])
+    assert figures.color("b") == figures.PALETTE[1] and figures.color("a") == figures.PALETTE[0]
+    assert figures.color("c") == figures.PALETTE[2] and figures.color("a") == figures.PALETTE[0]
+
+
+def test_mean_ci_matches_t_interval_and_ignores_nan():
+    from scipy import stats as sps
+    x = np.array([[1.0, 2.0], [2.0, np.nan], [4.0, 3.0], [5.0, 5.0]])
+    m, lo, hi = figures.mean_ci(x)
+    ref = sps.t.interval(0.95, 3, loc=3.0, scale=sps.sem([1, 2, 4, 5]))
+    assert m[0] == 3.0 and np.allclose([lo[0], hi[0]], ref)
+    assert m[1] == pytest.approx(10 / 3)
+
+
+def test_standardize_uses_dz_then_margin():
+    t = make_run().claims[2].tests[0]  # estimate ~15, effect size 4.1, margin 1
+    s = figures.standardize(t)
+    assert s["scale"] == "d" and s["x"] == pytest.approx(4.1) and s["margin"] == pytest.approx(4.1 / t.estimate)
+    import dataclasses
+    s2 = figures.standardize(dataclasses.replace(t, effect_size=None))
+    assert s2["scale"] == "margin" and s2["x"] == pytest.approx(t.estimate) and s2["margin"] == 1.0
+    assert figures.standardize(dataclasses.replace(t, effect_size=None, margin=None)) is None
+
+
+def test_number_formatting():
+    assert report.num(0.0123456) == "0.0123" and report.num(1234.5) == "1234"  # 3 significant digits
+    assert report.num(None) == "—" and report.num(float("nan")) == "NaN" and report.num(-2.5) == "−2.50"
+    assert report.pval(0.00001) == "<\u00a00.0001" and report.pval(0.0312) == "0.031" and report.pval(0.004) == "0.0040"
