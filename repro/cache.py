@@ -1,0 +1,96 @@
+"""An on-disk cache of Records, keyed by spec.key(seeds).
+
+Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, sha256 of the
+npz). Both are written atomically (temp file in the same directory, then os.replace), the json
+last, so an entry is visible only once complete. A damaged entry (checksum mismatch, unreadable
+file, names that disagree) is reported with a CacheWarning naming the key and treated as a miss;
+the next put() overwrites it.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .record import Record
+from .spec import ExperimentSpec
+
+FORMAT = 1
+_AXIS, _VALUE = "axis:", "value:"
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was damaged and will be recomputed."""
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class Cache:
+    """Records on disk under `root` (created on first put)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def paths(self, key: str) -> tuple[Path, Path]:
+        return self.root / f"{key}.npz", self.root / f"{key}.json"
+
+    def __contains__(self, key: str) -> bool:
+        return self.paths(key)[1].exists()
+
+    def get(self, spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record | None:
+        """The cached record of (spec, seeds), or None on a miss or a damaged entry."""
+        seeds = tuple(int(s) for s in seeds)
+        key = spec.key(seeds)
+        npz_path, json_path = self.paths(key)
+        if not json_path.exists():
+            return None
+        try:
+            meta = json.loads(json_path.read_text())
+            blob = npz_path.read_bytes()
+            if hashlib.sha256(blob).hexdigest() != meta["sha256"]:
+                raise ValueError("checksum mismatch")
+            if meta["format"] != FORMAT or ExperimentSpec.from_dict(meta["spec"]) != spec or tuple(meta["seeds"]) != seeds:
+                raise ValueError("entry describes another experiment")
+            with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+                axes = {n: z[_AXIS + n] for n in meta["axes"]}
+                values = {n: z[_VALUE + n] for n in meta["values"]}
+        except Exception as e:  # any damage is a miss: the entry gets recomputed and overwritten
+            warnings.warn(f"cache entry {key} in {self.root} is damaged ({type(e).__name__}: {e}); recomputing it",
+                          CacheWarning, stacklevel=2)
+            return None
+        return Record(spec, seeds, values, axes, runtime_s=float(meta["runtime_s"]))
+
+    def put(self, record: Record) -> str:
+        """Store a record; returns its key. The json is written last: it marks the entry complete."""
+        key = record.spec.key(record.seeds)
+        self.root.mkdir(parents=True, exist_ok=True)
+        npz_path, json_path = self.paths(key)
+        buf = io.BytesIO()
+        arrays = {_AXIS + n: np.asarray(v) for n, v in record.axes.items()}
+        arrays.update({_VALUE + n: np.asarray(v) for n, v in record.values.items()})
+        np.savez(buf, **arrays)
+        blob = buf.getvalue()
+        meta = {"format": FORMAT, "key": key, "spec": record.spec.to_dict(), "seeds": list(record.seeds),
+                "axes": sorted(record.axes), "values": sorted(record.values),
+                "runtime_s": float(record.runtime_s), "sha256": hashlib.sha256(blob).hexdigest()}
+        _atomic_write(npz_path, blob)
+        _atomic_write(json_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+        return key
