@@ -129,31 +129,38 @@ def results_csv(run: RunResult) -> str:
 
 
 def per_seed_csv(run: RunResult) -> str:
-    """Per-seed values from TestResult.details: every 1-D numeric series, one row per value."""
+    """Per-seed values from TestResult.details: every 1-D numeric series with one value per seed
+    of the claim's records (any length if it has no records), one row per value."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["claim_id", "test", "series", "seed_position", "seed", "value"])
     for cr in run.claims:
         seeds = next(iter(cr.records.values())).seeds if cr.records else ()
         for t in cr.tests:
-            for key, series in _series(t.details):
+            for key, series in _series(t.details, kind=t.kind, n=len(seeds) or None):
                 for i, v in enumerate(series):
-                    seed = seeds[i] if len(seeds) == len(series) else ""
+                    seed = seeds[i] if seeds else ""
                     w.writerow([cr.claim.id, t.name, key, i, seed, "" if not math.isfinite(v) else repr(float(v))])
     return buf.getvalue()
 
 
-def _series(details: dict, prefix: str = ""):
+NOT_PER_SEED = {("trend", "x"), ("trend", "mean_y")}  # per-level, not per-seed
+
+
+def _series(details: dict, prefix: str = "", kind: str = "", n: int | None = None):
+    """1-D numeric series in details (recursing into dicts); of length n when n is known."""
     for k, v in details.items():
         name = f"{prefix}{k}"
+        if (kind, name) in NOT_PER_SEED:
+            continue
         if isinstance(v, dict):
-            yield from _series(v, name + ".")
+            yield from _series(v, name + ".", kind, n)
             continue
         try:
             arr = np.asarray(v, dtype=float)
         except (TypeError, ValueError):
             continue
-        if arr.ndim == 1 and arr.size > 1:
+        if arr.ndim == 1 and arr.size > 1 and (n is None or arr.size == n):
             yield name, arr
 
 
@@ -168,6 +175,8 @@ def num(x, digits: int = 3) -> str:
     x = float(x)
     if x == 0:
         return "0"
+    if x.is_integer() and abs(x) < 1e5:
+        return str(int(x)).replace("-", "−")
     if 1e-3 <= abs(x) < 1e5:
         decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))
         return f"{x:.{decimals}f}".replace("-", "−")
@@ -191,11 +200,25 @@ def with_unit(x, unit: str) -> str:
     return f"{s}\u00a0{unit}" if unit and s != "—" else s
 
 
+def detail_notes(t: TestResult) -> list[str]:
+    """The scalar entries of TestResult.details (robustness checks, test names, notes) as short texts."""
+    notes = []
+    for k, v in t.details.items():
+        if isinstance(v, bool) or v is None or (k == "n_dropped" and v == 0):
+            continue
+        if isinstance(v, str):
+            notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            notes.append(f"{k.replace('_', ' ')} = {pval(v) if k.endswith('_p') else num(v)}")
+        elif k == "ci_t" and t.ci_method != "t" and len(v) == 2:
+            notes.append(f"t-interval [{num(v[0])}, {num(v[1])}]")
+    return notes
+
+
 def test_view(t: TestResult) -> dict:
     """A TestResult formatted for the statistics table."""
     lo, hi = t.ci
-    extra = [f"{k}: {num(v) if isinstance(v, (int, float)) else v}" for k, v in t.details.items()
-             if isinstance(v, (int, float, str, bool)) and not isinstance(v, bool)]
+    extra = detail_notes(t)
     return {
         "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
         "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
@@ -268,7 +291,7 @@ def provenance_view(value: Any) -> Any:
 
 def forest_figure(run: RunResult) -> str:
     rows = [{"label": f"{cr.claim.id}: {t.name}", "result": t, "primary": i == 0}
-            for cr in run.claims for i, t in enumerate(cr.tests)]
+            for cr in run.claims for i, t in enumerate(cr.tests) if t.kind != "identity"]
     return figures.to_data_uri(figures.forest(rows))
 
 

@@ -80,9 +80,10 @@ def make_record(spec: ExperimentSpec, rng: np.random.Generator, level: float, sp
 def result(name: str, kind: str, metric: str, unit: str, est: float, ci: tuple[float, float], p: float,
            p_adj: float, verdict: str, per_seed: np.ndarray | None = None, **kw) -> TestResult:
     details = {"a": per_seed, "b": per_seed - est} if per_seed is not None else {}
+    details.update(test="paired t (one-sided)", n_dropped=kw.pop("n_div", 0), t=5.1, df=K - 1, wilcoxon_p=0.0039)
     base = dict(name=name, kind=kind, metric=metric, unit=unit, estimate=est, estimate_rel=kw.pop("rel", 2.5),
                 ci=ci, ci_level=kw.pop("ci_level", 0.95), ci_method="t", p=p, effect_size=kw.pop("es", 0.9),
-                effect_size_name="d_z", n_seeds=K, n_diverged=kw.pop("n_div", 0), p_adjusted=p_adj,
+                effect_size_name="d_z", n_seeds=K, n_diverged=details["n_dropped"], p_adjusted=p_adj,
                 verdict=verdict, details=details)
     base.update(kw)
     return TestResult(**base)

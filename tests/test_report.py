@@ -83,8 +83,8 @@ def test_html_is_self_contained(html):
 
 def test_stats_table_shows_every_field(html):
     section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
-    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% t", "0.0080", "d_z", "0.12", "99%", "±1.00",
-                 "τ 1.00", "one-sided t on log10 scale"):
+    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% t", "0.0080", "d_z", "0.12", "99%", "±1\u00a0%",
+                 "τ 1<", "one-sided t on log10 scale"):
         assert text in section, text
     incon = html.split('id="bn-after-activation-better"', 1)[1].split("</section>", 1)[0]
     assert "90% t" in incon and "1 diverged" in incon
@@ -241,4 +241,5 @@ def test_standardize_uses_dz_then_margin():
 def test_number_formatting():
     assert report.num(0.0123456) == "0.0123" and report.num(1234.5) == "1234"  # 3 significant digits
     assert report.num(None) == "—" and report.num(float("nan")) == "NaN" and report.num(-2.5) == "−2.50"
+    assert report.num(7.0) == "7" and report.num(-3.0) == "−3"
     assert report.pval(0.00001) == "<\u00a00.0001" and report.pval(0.0312) == "0.031" and report.pval(0.004) == "0.0040"
