@@ -1,0 +1,220 @@
+"""train(): the record contract, batching over seeds, determinism, divergence, optimizers, probes."""
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from repro import model
+from repro.optim import Optimizer, learning_rate
+from repro.record import Record
+from repro.spec import ExperimentSpec
+from repro.train import BatchStream, eval_steps, train
+
+ALL_PROBES = ("activations", "gradients", "units", "bn_params", "unit_percentiles", "final_params")
+
+
+def small(**kw) -> ExperimentSpec:
+    base = dict(data="teacher", depth=2, width=16, steps=25, eval_every=10, lr=0.05, batch_size=32)
+    base.update(kw)
+    return ExperimentSpec(**base)
+
+
+def test_record_contract():
+    spec = small(probes=ALL_PROBES, probe_steps=(0, 10, 25))
+    r = train(spec, (0, 1, 2))
+    assert isinstance(r, Record) and r.seeds == (0, 1, 2) and r.runtime_s > 0
+    K, L, P, W, S = 3, 2, 3, 16, 256
+    assert list(r.axes["eval_step"]) == [0, 10, 20, 25]
+    assert list(r.axes["probe_step"]) == [0, 10, 25]
+    shapes = {"train_loss": (K, 4), "train_acc": (K, 4), "test_loss": (K, 4), "test_acc": (K, 4),
+              "batch_loss": (K, 25), "diverged": (K,), "diverged_step": (K,),
+              "probe/grad_w_norm": (K, P, L + 1), "probe/weight_norm": (K, P, L + 1),
+              "probe/grad_act_norm": (K, P, L), "probe/grad_act_sample": (K, P, L, S),
+              "probe/dead_frac": (K, P, L), "probe/linear_frac": (K, P, L),
+              "probe/gamma": (K, P, L, W), "probe/beta": (K, P, L, W), "probe/unit_pct": (K, P, L, 3, 3),
+              "final/W0": (K, 40, W), "final/W2": (K, W, 10), "final/b2": (K, 10), "final/gamma1": (K, W)}
+    for site in ("linear", "norm", "act"):
+        shapes.update({f"probe/{site}_mean": (K, P, L), f"probe/{site}_std": (K, P, L),
+                       f"probe/{site}_pct": (K, P, L, 5), f"probe/{site}_sample": (K, P, L, S)})
+    for name, shape in shapes.items():
+        assert r[name].shape == shape, name
+    assert not r["diverged"].any() and np.all(r["diverged_step"] == -1)
+    assert np.all(np.isfinite(r["batch_loss"])) and np.all((r["test_acc"] >= 0) & (r["test_acc"] <= 1))
+    # post-BN values are normalized on the probe batch at init (gamma 1, beta 0): claim 7's point
+    assert np.allclose(r["probe/norm_mean"][:, 0], 0, atol=1e-5)
+    assert np.allclose(r["probe/norm_std"][:, 0], 1, atol=1e-3)
+    pct = r["probe/act_pct"]
+    assert np.all(np.diff(pct, axis=-1) >= 0)
+    assert np.all((r["probe/dead_frac"] >= 0) & (r["probe/dead_frac"] + r["probe/linear_frac"] <= 1))
+    assert np.all(r["probe/gamma"][:, 0] == 1) and not np.all(r["probe/gamma"][:, -1] == 1)
+    # it learns: the teacher task is well above chance after a few steps
+    assert r["batch_loss"][:, -5:].mean() < r["batch_loss"][:, :5].mean()
+
+
+def test_no_norm_has_no_norm_site_and_no_bn_params():
+    r = train(small(norm="none", probes=("activations", "bn_params"), steps=3, eval_every=3), (0,))
+    assert "probe/linear_mean" in r.values and "probe/act_sample" in r.values
+    assert not any(k.startswith(("probe/norm", "probe/gamma", "probe/beta")) for k in r.values)
+
+
+def test_seeds_batched_equal_seeds_alone_and_runs_repeat():
+    spec = small(probes=("activations", "final_params"), probe_steps=(0, 25))
+    together = train(spec, (4, 7, 9))
+    alone = train(spec, (7,))
+    again = train(spec, (4, 7, 9))
+    for name, v in together.values.items():
+        assert np.array_equal(v, again.values[name], equal_nan=True), name
+        # the batched BLAS path may round differently from a single matrix: allow float32 rounding
+        np.testing.assert_allclose(v[1:2], alone.values[name], rtol=2e-5, atol=2e-6, err_msg=name)
+    assert not np.array_equal(together["final/W0"][0], together["final/W0"][1])
+
+
+def test_training_in_float64_is_exact_across_batching():
+    spec = small(dtype="float64", probes=("final_params",), steps=10)
+    together, alone = train(spec, (1, 2)), train(spec, (2,))
+    for name in ("batch_loss", "test_loss", "final/W1", "final/gamma0"):
+        np.testing.assert_allclose(together[name][1:], alone[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    assert together["final/W1"].dtype == np.float64
+
+
+def test_bias_before_bn_does_not_change_the_trajectory():
+    """Claim 5 as an exact identity: with and without the pre-BN bias, same training (float64)."""
+    spec = small(dtype="float64", probes=("final_params",), steps=20, optimizer="momentum")
+    with_bias, without = train(spec, (0, 1)), train(spec.replace(bias=False), (0, 1))
+    for i in range(3):
+        np.testing.assert_allclose(with_bias[f"final/W{i}"], without[f"final/W{i}"], rtol=0, atol=1e-12)
+    assert np.abs(with_bias["final/b0"]).max() < 1e-12
+    after = train(spec.replace(placement="after"), (0, 1))
+    assert np.abs(after["final/b0"]).max() > 1e-4  # after the activation the bias does learn
+
+
+def test_divergence_is_recorded_not_raised():
+    # a linear net on mse at an absurd learning rate: the loss grows geometrically to inf/NaN
+    spec = small(norm="none", activation="identity", loss="mse", lr=50.0, steps=30,
+                 probes=("final_params", "gradients"), probe_steps=(30,))
+    r = train(spec, (0, 1))
+    assert r["diverged"].all()
+    for k in range(2):
+        s = r["diverged_step"][k]
+        assert 0 <= s < 30
+        assert np.all(np.isfinite(r["batch_loss"][k, :s])) and np.all(np.isnan(r["batch_loss"][k, s:]))
+    assert np.all(np.isnan(r["test_loss"][:, -1])) and np.all(np.isfinite(r["test_acc"]))
+    # the same seeds at a sane learning rate do not diverge; mixing them in changes nothing for them
+    ok = train(spec.replace(lr=0.05), (0, 1))
+    assert not ok["diverged"].any()
+
+
+def test_diverged_seed_is_frozen():
+    spec = small(norm="none", activation="identity", loss="mse", lr=50.0, steps=30, optimizer="momentum",
+                 probes=("final_params",))
+    long, short = train(spec, (3,)), train(spec.replace(steps=20), (3,))
+    s = long["diverged_step"][0]
+    assert 0 <= s < 20 and short["diverged_step"][0] == s
+    np.testing.assert_array_equal(long["final/W1"], short["final/W1"])  # nothing moved after s
+
+
+def test_frozen_gamma_and_beta():
+    spec = small(train_gamma=False, probes=("final_params",), steps=10)
+    r = train(spec, (0,))
+    assert np.all(r["final/gamma0"] == 1) and not np.all(r["final/beta0"] == 0)
+    assert not model.trainable(spec, "gamma1") and model.trainable(spec, "beta1")
+    assert model.trainable(spec, "W0") and model.trainable(spec, "b2")
+    r = train(spec.replace(train_gamma=True, train_beta=False), (0,))
+    assert np.all(r["final/beta1"] == 0) and not np.all(r["final/gamma1"] == 1)
+
+
+@pytest.mark.parametrize("optimizer,lr", (("sgd", 0.2), ("momentum", 0.02), ("adam", 0.003)))
+@pytest.mark.parametrize("norm", ("none", "batch", "units"))
+def test_optimizers_learn(optimizer, lr, norm):
+    r = train(small(optimizer=optimizer, lr=lr, norm=norm, steps=60, eval_every=60, width=32), (0,))
+    assert r["train_loss"][0, -1] < 0.9 * r["train_loss"][0, 0]
+    assert r["train_acc"][0, -1] > 0.15  # chance is 0.10 (+-0.01 on 1000 examples)
+
+
+def test_optimizer_updates_by_hand():
+    spec = small(dtype="float64")
+    rng = np.random.default_rng(0)
+    p0 = {"W0": rng.standard_normal((2, 3, 4)), "gamma0": np.ones((2, 4))}
+    g1, g2 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    for kind in ("sgd", "momentum", "adam"):
+        p = {n: v.copy() for n, v in p0.items()}
+        opt = Optimizer(spec.replace(optimizer=kind, momentum=0.5), p)
+        opt.step(p, {"W0": g1.copy(), "gamma0": np.ones((2, 4))}, 0.1)
+        opt.step(p, {"W0": g2.copy(), "gamma0": np.ones((2, 4))}, 0.1, active=np.array([True, False]))
+        if kind == "sgd":
+            expect = p0["W0"][0] - 0.1 * g1[0] - 0.1 * g2[0]
+        elif kind == "momentum":
+            expect = p0["W0"][0] - 0.1 * g1[0] - 0.1 * (0.5 * g1[0] + g2[0])
+        else:
+            m1, v1 = 0.1 * g1[0], 0.001 * g1[0] ** 2
+            m2, v2 = 0.9 * m1 + 0.1 * g2[0], 0.999 * v1 + 0.001 * g2[0] ** 2
+            step1 = 0.1 * (m1 / 0.1) / (np.sqrt(v1 / 0.001) + 1e-8)
+            step2 = 0.1 * (m2 / (1 - 0.81)) / (np.sqrt(v2 / (1 - 0.999 ** 2)) + 1e-8)
+            expect = p0["W0"][0] - step1 - step2
+        np.testing.assert_allclose(p["W0"][0], expect, rtol=1e-10, err_msg=kind)
+        # seed 1 was inactive in the second step: only the first update moved it
+        first = p0["W0"][1] - (0.1 * g1[1] if kind != "adam" else 0.1 * np.sign(g1[1]) * np.abs(g1[1]) /
+                                                                    (np.abs(g1[1]) + 1e-8))
+        np.testing.assert_allclose(p["W0"][1], first, rtol=1e-7, err_msg=kind)
+        assert not np.all(p["gamma0"] == 1)
+    frozen = spec.replace(train_gamma=False)
+    p = {n: v.copy() for n, v in p0.items()}
+    Optimizer(frozen, p).step(p, {"W0": g1.copy(), "gamma0": np.ones((2, 4))}, 0.1)
+    assert np.all(p["gamma0"] == 1)
+    with pytest.raises(ValueError, match="optimizer="):
+        Optimizer(type("S", (), {"optimizer": "rmsprop"})(), p)
+
+
+def test_cosine_schedule_and_eval_steps():
+    spec = small(schedule="cosine", lr=0.2, steps=100)
+    assert learning_rate(spec, 0) == pytest.approx(0.2)
+    assert learning_rate(spec, 50) == pytest.approx(0.1)
+    assert learning_rate(spec.replace(schedule="constant"), 70) == 0.2
+    assert list(eval_steps(small(steps=30, eval_every=10))) == [0, 10, 20, 30]
+    assert list(eval_steps(small(steps=0, eval_every=10, probe_steps=(0,)))) == [0]
+
+
+def test_batch_stream_is_per_seed_and_without_replacement():
+    a, b = BatchStream((3, 5), 100, 30), BatchStream((5,), 100, 30)
+    epoch = np.concatenate([a.next() for _ in range(3)], axis=1)
+    alone = np.concatenate([b.next() for _ in range(3)], axis=1)
+    assert np.array_equal(epoch[1], alone[0])
+    assert len(set(epoch[0])) == 90  # no repeats within an epoch
+    assert not np.array_equal(epoch[0], epoch[1])
+    with pytest.raises(ValueError, match="batch_size"):
+        BatchStream((0,), 10, 11)
+
+
+def test_blog_setting_with_noise_loss_at_init():
+    spec = ExperimentSpec(data="gaussian", depth=5, width=20, bias=False, init="normal", init_scale=0.01,
+                          norm="units", placement="after", loss="noise", steps=0,
+                          probes=("activations", "gradients"), probe_steps=(0,))
+    r = train(spec, (0, 1))
+    assert r["probe/grad_w_norm"].shape == (2, 1, 6) and np.all(r["probe/grad_w_norm"] > 0)
+    assert r["batch_loss"].shape == (2, 0) and r["test_acc"].shape == (2, 1)
+    # post-norm values across units are normalized for every example, whatever the 0.01 init does
+    # (slightly below 1: with 0.01 init the per-example variance is not large against bn_eps)
+    assert np.allclose(r["probe/norm_std"], 1, atol=3e-2)
+    trained = train(spec.replace(steps=5, eval_every=5, norm="batch"), (0,))
+    assert np.all(np.isfinite(trained["batch_loss"]))
+
+
+def test_geometry_is_called_and_stacked(monkeypatch):
+    calls = []
+
+    def measure(spec, params, state, x, y, lr):
+        calls.append((x.shape, lr))
+        k = params["W0"].shape[0]
+        return {"ics": np.full((k, spec.depth), float(len(calls))), "smoothness": np.zeros(k)}
+
+    monkeypatch.setitem(sys.modules, "repro.geometry", types.SimpleNamespace(measure=measure))
+    spec = small(geometry=("ics",), geometry_steps=(0, 10, 25))
+    r = train(spec, (0, 1))
+    assert [c[0] for c in calls] == [(2, 32, 40)] * 3 and all(c[1] == spec.lr for c in calls)
+    assert list(r.axes["geometry_step"]) == [0, 10, 25]
+    assert r["geometry/ics"].shape == (2, 3, 2) and list(r["geometry/ics"][0, :, 0]) == [1, 2, 3]
+    assert r["geometry/smoothness"].shape == (2, 3)
+    # measuring geometry does not change training
+    plain = train(small(), (0, 1))
+    np.testing.assert_array_equal(plain["batch_loss"], r["batch_loss"])
