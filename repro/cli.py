@@ -1,0 +1,174 @@
+"""The command line: python -m repro all | list | run ID... | report | bench.
+
+Usage errors (unknown claim id, bad --seeds/--jobs, unwritable --out, unreachable --scheduler,
+missing cache entries for `report`) print one line saying what is wrong and what to do, exit 2
+and write nothing: everything is validated before any directory is created. Exit 1 when a claim
+errored, 0 otherwise (verdicts are results, not failures).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError, load_claims
+
+COMMANDS = ("all", "list", "run", "report", "bench")
+CONNECT_TIMEOUT_S = 5
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise UsageError(f"{message} (see python -m repro --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="repro", description="Test the claims of the 2018 batch-norm discussion and write a report.")
+    p.add_argument("command", choices=COMMANDS, help="all: run every claim; list: show the claims; run ID...: run "
+                   "some claims; report: re-render from the cache (no training); bench: time the engine")
+    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids (for run; see `python -m repro list`)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per claim (default: each claim's own)")
+    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: number of cores)")
+    p.add_argument("--quick", action="store_true", help="smoke profile: 1/10 of the steps, at most 4 seeds; "
+                   "verdicts are not confirmatory")
+    p.add_argument("--out", type=Path, default=Path("output"), help="output directory (default: ./output)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="train on a Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--no-pdf", action="store_true", help="write report.html only")
+    p.add_argument("--claims-dir", type=Path, default=CLAIMS_DIR, help=argparse.SUPPRESS)
+    return p
+
+
+def check_out_dir(out: Path) -> None:
+    """--out must be (or be creatable as) a writable directory; checked without creating anything."""
+    path = out.resolve()
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if probe == path and not path.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory; choose a directory path")
+    if not probe.is_dir():
+        raise UsageError(f"--out {out}: {probe} is not a directory; choose another output path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {probe} is not writable; choose a directory you can write to")
+    cache = path / "cache"
+    if cache.exists() and not (cache.is_dir() and os.access(cache, os.W_OK | os.X_OK)):
+        raise UsageError(f"--out {out}: {cache} is not a writable directory; remove it or choose another --out")
+
+
+def select(claims: list[Claim], ids: Sequence[str]) -> list[Claim]:
+    known = {c.id: c for c in claims}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise UsageError(f"unknown claim id {', '.join(map(repr, unknown))}; known ids: {', '.join(known)}")
+    return [known[i] for i in dict.fromkeys(ids)]
+
+
+def connect(address: str):
+    """A Dask client's executor; UsageError when dask is missing or the scheduler is unreachable."""
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask: install the dask extra: pip install -e '.[dask]'") from None
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise UsageError(f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT_S} s "
+                         f"({type(e).__name__}); start one (dask scheduler) or check the address") from None
+    return client
+
+
+def bench(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench.bench_train import main as bench_main
+    except ImportError as e:
+        raise UsageError(f"the benchmark bench/bench_train.py is not available ({e}); run from a checkout "
+                         f"that has bench/") from None
+    result = bench_main()
+    return int(result or 0)
+
+
+def list_claims(claims: list[Claim]) -> int:
+    width = max((len(c.id) for c in claims), default=2)
+    print(f"{'id'.ljust(width)}  seeds  expected      title")
+    for c in claims:
+        print(f"{c.id.ljust(width)}  {c.seeds:>5}  {c.expected:<12}  {c.title}")
+    return 0
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Validate everything, then run (or re-render) and write the report."""
+    if args.seeds is not None and args.seeds < 2:
+        raise UsageError(f"--seeds {args.seeds}: must be an integer >= 2 (paired tests need at least 2 seeds)")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
+    if args.command == "bench":
+        return bench(args)
+    if args.command in ("all", "list") and args.ids:
+        raise UsageError(f"`{args.command}` takes no claim ids; use `python -m repro run {' '.join(args.ids)}`")
+    if args.command == "run" and not args.ids:
+        raise UsageError("`run` needs at least one claim id; see `python -m repro list`")
+    try:
+        claims = load_claims(args.claims_dir)
+    except ClaimError as e:
+        raise UsageError(str(e)) from None
+    if args.command == "list":
+        return list_claims(claims)
+    if args.ids:
+        claims = select(claims, args.ids)
+    check_out_dir(args.out)
+    from .cache import Cache
+    from .progress import Progress, summary_table
+    from .report import write_report
+    from .runner import MissingCacheError, run
+
+    cache = Cache(args.out / "cache")
+    client = executor = None
+    if args.command == "report":
+        if not cache.root.is_dir():
+            raise UsageError(f"no cache in {cache.root}; run `python -m repro all` (with the same --out, --seeds "
+                             f"and --quick) first")
+    elif args.scheduler:
+        client = connect(args.scheduler)
+        executor = client.get_executor()
+    try:
+        result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
+                     progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
+    except MissingCacheError as e:
+        raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
+    finally:
+        if client is not None:
+            client.close()
+    paths = write_report(result, args.out, pdf=not args.no_pdf)
+    print(summary_table(result))
+    for cr in result.claims:
+        if cr.verdict == "error":
+            last = (cr.error or "").strip().splitlines()[-1:] or ["?"]
+            print(f"error in {cr.claim.id}: {last[0]} (full traceback in the report)", file=sys.stderr)
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 1 if any(cr.verdict == "error" for cr in result.claims) else 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"warning: {message}\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m repro` and the `repro` console script; returns the exit code."""
+    warnings.formatwarning = _one_line_warning
+    try:
+        args = build_parser().parse_args(argv)
+        return execute(args)
+    except UsageError as e:
+        print(f"repro: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("repro: interrupted; finished experiments are cached, rerun to resume", file=sys.stderr)
+        return 130
