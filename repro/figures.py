@@ -124,7 +124,10 @@ def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     ax = axes[0, 0]
     for name in _conditions(fig, records):
         r = records[name]
-        _band(ax, r.axes["eval_step"], r[value], name)
+        v = np.asarray(r[value], dtype=float)
+        steps = np.asarray(r.axes.get("eval_step", ()))
+        x = steps if v.shape[1] == len(steps) else np.arange(1, v.shape[1] + 1)  # e.g. batch_loss: every step
+        _band(ax, x, v, name)
     _finish(ax, fig, "training step", fig.options.get("ylabel", value))
     return out
 
@@ -149,17 +152,17 @@ def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
 
 
 def layer_histograms(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """The blog post's figure: histograms of a site's sampled values per layer, one row per
-    condition, pooled over seeds."""
-    site = fig.options.get("site", "act")
-    value = f"probe/{site}_sample"
+    """The blog post's figure: histograms of sampled values per layer, one row per condition and
+    site (options: site="act" or sites=("norm", "act"), layers, step), pooled over seeds."""
+    sites = tuple(fig.options.get("sites", (fig.options.get("site", "act"),)))
     step = fig.options.get("step", -1)
     names = _conditions(fig, records)
-    n_layers = np.asarray(records[names[0]][value]).shape[2]
+    rows = [(n, site) for n in names for site in sites]
+    n_layers = np.asarray(records[names[0]][f"probe/{sites[0]}_sample"]).shape[2]
     layers = list(fig.options.get("layers", np.unique(np.linspace(0, n_layers - 1, min(5, n_layers)).round().astype(int))))
-    out, axes = _new(len(names), len(layers), height=1.25 * len(names) + 0.6, sharey="row")
-    for i, name in enumerate(names):
-        v = np.asarray(records[name][value])[:, step]  # (K, L, S)
+    out, axes = _new(len(rows), len(layers), height=1.2 * len(rows) + 0.6, sharey="row")
+    for i, (name, site) in enumerate(rows):
+        v = np.asarray(records[name][f"probe/{site}_sample"])[:, step]  # (K, L, S)
         for j, layer in enumerate(layers):
             ax = axes[i, j]
             x = v[:, layer].ravel()
@@ -173,9 +176,13 @@ def layer_histograms(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
             if i == 0:
                 ax.set_title(f"layer {layer + 1}", fontsize=8)
             if j == 0:
-                ax.set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
-    out.supxlabel(fig.options.get("xlabel", f"{site} value (pooled over seeds)"), fontsize=8)
+                label = name if len(sites) == 1 else f"{name}\nafter {SITE_LABELS.get(site, site)}"
+                ax.set_ylabel(label, fontsize=7.5, rotation=0, ha="right", va="center")
+    out.supxlabel(fig.options.get("xlabel", "value (pooled over seeds; sd = standard deviation)"), fontsize=8)
     return out
+
+
+SITE_LABELS = {"linear": "Linear", "norm": "norm", "act": "activation"}
 
 
 def unit_percentiles(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
@@ -276,13 +283,17 @@ def distribution(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
 
 
 def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """A geometry value over axes["geometry_step"] per condition, mean + CI band."""
+    """A geometry value over axes["geometry_step"] per condition, mean + CI band (options: value,
+    layer = reduction of trailing axes, absolute = plot |value|, logy)."""
     value = fig.options["value"]
     out, axes = _new()
     ax = axes[0, 0]
     for name in _conditions(fig, records):
         r = records[name]
-        v = _reduce(np.asarray(r[value], dtype=float), 2, fig.options.get("layer", "mean"))  # (K, G)
+        v = np.asarray(r[value], dtype=float)
+        if fig.options.get("absolute"):
+            v = np.abs(v)
+        v = _reduce(v, 2, fig.options.get("layer", "mean"))  # (K, G)
         _band(ax, r.axes["geometry_step"], v, name)
     _finish(ax, fig, "training step", fig.options.get("ylabel", value))
     return out

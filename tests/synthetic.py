@@ -107,7 +107,8 @@ def make_run() -> RunResult:
         literature="Ioffe & Szegedy 2015.", caveats="Small synthetic data set.",
         figures=(Figure("curves", "Test accuracy", "Mean and 95% CI over seeds.", options={"ylabel": "test accuracy (%)"}),
                  Figure("layer_profile", "Activation spread per layer", options={"value": "probe/act_std", "logy": True}),
-                 Figure("layer_histograms", "Activations per layer", "The blog's figure.", options={"site": "act"}),
+                 Figure("layer_histograms", "Activations per layer", "The blog's figure.", options={"sites": ("norm", "act")}),
+                 Figure("curves", "Minibatch loss", options={"value": "batch_loss", "logy": True}),
                  Figure("unit_percentiles", "Unit percentiles", options={"layer": 2}),
                  Figure("paired_seeds", "Per-seed accuracy", options={"metric": ACC}),
                  Figure("curves", "A broken figure", options={"value": "no_such_value"})),
@@ -122,7 +123,7 @@ def make_run() -> RunResult:
         figures=(Figure("metric_vs_x", "Accuracy vs depth", options={"metric": ACC, "xlabel": "depth", "logx": True,
                         "groups": {"before": {2: "before", 4: "after"}, "after": {2: "after", 4: "before"}}}),
                  Figure("distribution", "Trained beta", options={"value": "probe/beta"}),
-                 Figure("geometry", "Internal covariate shift", options={"value": "geometry/ics", "ylabel": "ICS"}),
+                 Figure("geometry", "Internal covariate shift", options={"value": "geometry/ics", "ylabel": "ICS", "absolute": True}),
                  Figure("scatter", "Accuracy vs ICS", options={"x": ICS, "y": ACC})),
     )
     c3 = Claim(
