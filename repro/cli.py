@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -55,8 +56,12 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out} exists and is not a directory; choose a directory path")
     if not probe.is_dir():
         raise UsageError(f"--out {out}: {probe} is not a directory; choose another output path")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {probe} is not writable; choose a directory you can write to")
+    try:  # os.access is not enough (root, read-only mounts, /proc): try a file that deletes itself
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write in {probe} ({e.strerror}); choose a directory you can "
+                         f"write to") from None
     cache = path / "cache"
     if cache.exists() and not (cache.is_dir() and os.access(cache, os.W_OK | os.X_OK)):
         raise UsageError(f"--out {out}: {cache} is not a writable directory; remove it or choose another --out")

@@ -1,0 +1,91 @@
+"""pytest plugin: every claim module in claims/ is one test item.
+
+`python -m pytest` collects tests/ as usual and each claims/*.py as a ClaimItem. The first claim
+item to run trains all selected claims together, once per session, through the same runner and
+cache as the CLI (output/cache, default profile, jobs = cores); each item then checks that the
+claim's verdict is its declared expected verdict. A claim expected (and found) to be refuted
+shows as xfail, with the statistics in the reason. `--repro-quick` runs the smoke profile.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+RUN_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("repro")
+    group.addoption("--repro-quick", action="store_true",
+                    help="run the claims in the quick (smoke) profile; verdicts may differ from the expected ones")
+    group.addoption("--repro-jobs", type=int, default=None, help="worker processes for the claims (default: cores)")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if (file_path.suffix == ".py" and file_path.parent.name == "claims" and not file_path.name.startswith("_")):
+        return ClaimFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ClaimFile(pytest.File):
+    def collect(self):
+        from repro.claim import load_claim_file
+        claim = load_claim_file(self.path)
+        yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+
+
+class ClaimMismatch(AssertionError):
+    """The verdict differs from the claim's expected verdict."""
+
+
+def primary_line(cr) -> str:
+    """The primary test's statistics in one line."""
+    if not cr.tests:
+        return "no statistics (the claim errored)"
+    t = cr.tests[0]
+    p_adj = "n/a" if t.p_adjusted is None or t.p_adjusted != t.p_adjusted else f"{t.p_adjusted:.3g}"
+    return (f"{t.name} [{t.kind}]: estimate {t.estimate:.4g} {t.unit}".rstrip() +
+            f", {t.ci_level:.0%} CI [{t.ci[0]:.4g}, {t.ci[1]:.4g}], p {t.p:.3g}, p_adj {p_adj}, "
+            f"margin {t.margin}, n_seeds {t.n_seeds}, diverged {t.n_diverged}, power {t.power}")
+
+
+def _run_all(session: pytest.Session) -> dict:
+    """Train and test every collected claim item together, once per session."""
+    if RUN_KEY not in session.stash:
+        from repro.cache import Cache
+        from repro.runner import run
+        items = [i for i in session.items if isinstance(i, ClaimItem)]
+        config = session.config
+        out = config.rootpath / "output"
+        jobs = config.getoption("--repro-jobs") or os.cpu_count() or 1
+        result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs,
+                     cache=Cache(out / "cache"))
+        session.stash[RUN_KEY] = {cr.claim.id: cr for cr in result.claims}
+    return session.stash[RUN_KEY]
+
+
+class ClaimItem(pytest.Item):
+    def __init__(self, *, claim, **kwargs):
+        super().__init__(**kwargs)
+        self.claim = claim
+
+    def runtest(self) -> None:
+        cr = _run_all(self.session)[self.claim.id]
+        if cr.verdict == "error":
+            raise ClaimMismatch(f"claim {self.claim.id} errored:\n{cr.error}")
+        stats = primary_line(cr)
+        if cr.verdict == self.claim.expected == "refuted":
+            pytest.xfail(f"refuted, as expected: {stats}")
+        if cr.verdict != self.claim.expected:
+            raise ClaimMismatch(f"claim {self.claim.id}: verdict {cr.verdict!r}, expected "
+                                f"{self.claim.expected!r}\n  {stats}")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ClaimMismatch):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"claim {self.claim.id} ({self.claim.title})"
