@@ -410,7 +410,7 @@ def forest(rows: Sequence[dict]) -> MplFigure:
         ax.set_yticks(ys, [("\u25b6 " if r["primary"] else "   ") + r["label"] for r, _ in placed], fontsize=7)
         ax.set_ylim(-0.7, len(placed) - 0.3)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD (hollow marker: in units of the margin); "
-                      "positive = claim's direction\nshort bars = each test's declared margin on the same scale",
+        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD, positive = claim's direction\n"
+                      "hollow marker: in units of the margin; short bars: each test's margin",
                       fontsize=7.5)
         return fig

@@ -197,7 +197,7 @@ def pct(x) -> str:
 
 def with_unit(x, unit: str) -> str:
     s = num(x)
-    return f"{s}\u00a0{unit}" if unit and s != "—" else s
+    return f"{s}\u00a0{unit.replace(' ', chr(160))}" if unit and s != "—" else s
 
 
 def detail_notes(t: TestResult) -> list[str]:
@@ -289,8 +289,12 @@ def provenance_view(value: Any) -> Any:
     return "—" if value is None else str(value)
 
 
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def forest_figure(run: RunResult) -> str:
-    rows = [{"label": f"{cr.claim.id}: {t.name}", "result": t, "primary": i == 0}
+    rows = [{"label": _short(f"{t.name} ({cr.claim.id})", 60), "result": t, "primary": i == 0}
             for cr in run.claims for i, t in enumerate(cr.tests) if t.kind != "identity"]
     return figures.to_data_uri(figures.forest(rows))
 
