@@ -1,0 +1,145 @@
+"""Runner: planning, chunking, parallel paths agree, errors isolated, Holm families, cache reuse."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repro import stats
+from repro.cache import Cache
+from repro.claim import Claim, Threshold, load_claims
+from repro.runner import MissingCacheError, chunks, merge, plan, run, train_chunk
+from repro.spec import QUICK_MAX_SEEDS, quick
+
+FIXTURE = Path(__file__).parent / "claims_fixture"
+CLAIMS = load_claims(FIXTURE)
+BY_ID = {c.id: c for c in CLAIMS}
+GOOD = [BY_ID["fixture-bn-helps"], BY_ID["fixture-depth"]]
+TINY = BY_ID["fixture-bn-helps"].conditions["bn"]
+
+
+def numbers(result) -> list:
+    """Every number a verdict rests on, per claim and test (NaN-safe comparable)."""
+    out = []
+    for cr in result.claims:
+        out.append((cr.claim.id, cr.verdict))
+        for t in cr.tests:
+            out.append((t.name, t.verdict, t.estimate, t.ci, t.p, t.p_adjusted, t.effect_size, t.n_seeds, t.power,
+                        tuple(t.details.get("a", ())), tuple(t.details.get("b", ()))))
+    return out
+
+
+def test_chunks_are_balanced_and_cover_the_seeds():
+    assert chunks(tuple(range(12))) == [tuple(range(6)), tuple(range(6, 12))]
+    assert chunks(tuple(range(10))) == [tuple(range(10))]
+    parts = chunks(tuple(range(25)), 10)
+    assert [len(p) for p in parts] == [9, 8, 8] and sum(parts, ()) == tuple(range(25))
+
+
+def test_per_seed_numbers_do_not_depend_on_chunking():
+    seeds = tuple(range(5))
+    whole = train_chunk(TINY, seeds)
+    merged = merge([train_chunk(TINY, p) for p in chunks(seeds, 2)])
+    assert merged.seeds == seeds and merged.values.keys() == whole.values.keys()
+    for name in whole.values:
+        np.testing.assert_array_equal(merged.values[name], whole.values[name], err_msg=name)
+
+
+def test_plan_deduplicates_shared_experiments():
+    exps = plan(CLAIMS)
+    # f1 "bn", f2 "d1" and f3 "bn" are the same spec with the same 12 seeds: trained once
+    assert len(exps) == 5
+    shared = exps[TINY.key(tuple(range(12)))]
+    assert set(shared.users) == {("fixture-bn-helps", "bn"), ("fixture-depth", "d1"), ("fixture-broken", "bn")}
+
+
+def test_quick_profile_caps_seeds_and_shortens_specs():
+    exps = plan(GOOD, quick=True)
+    assert all(e.seeds == tuple(range(QUICK_MAX_SEEDS)) for e in exps.values())
+    assert quick(TINY).key(tuple(range(QUICK_MAX_SEEDS))) in exps
+    assert all(e.spec.steps < 40 for e in exps.values())
+    assert all(len(e.seeds) == 3 for e in plan(GOOD, seeds=3, quick=True).values())
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    return run(CLAIMS, jobs=1, cache=Cache(tmp_path_factory.mktemp("serial")))
+
+
+def test_failing_claim_is_an_error_and_the_others_finish(serial):
+    by = {cr.claim.id: cr for cr in serial.claims}
+    broken = by["fixture-broken"]
+    assert broken.verdict == "error" and broken.tests == []
+    assert "KeyError" in broken.error and "no such value" in broken.error and "Traceback" in broken.error
+    assert by["fixture-bn-helps"].verdict in ("supported", "refuted", "inconclusive")
+    assert by["fixture-depth"].verdict in ("supported", "refuted", "inconclusive")
+
+
+def test_holm_across_primaries_and_within_claims(serial):
+    ok = [cr for cr in serial.claims if cr.verdict != "error"]
+    raw = [cr.tests[0].p for cr in ok]
+    np.testing.assert_allclose([cr.tests[0].p_adjusted for cr in ok], stats.holm(raw))
+    for cr in ok:
+        rest = cr.tests[1:]
+        np.testing.assert_allclose([t.p_adjusted for t in rest], stats.holm([t.p for t in rest]))
+        assert cr.verdict == cr.tests[0].verdict
+        assert all(t.verdict in ("supported", "refuted", "inconclusive") for t in cr.tests)
+
+
+def test_provenance_and_cache_keys(serial):
+    prov = serial.provenance
+    assert serial.profile == "default" and prov["profile"] == "default"
+    assert {"python", "numpy", "scipy", "matplotlib", "jinja2", "weasyprint"} <= set(prov["versions"])
+    assert len(prov["git"]["commit"] or "") == 40 and prov["machine"]["cpu_count"] >= 1
+    assert prov["seeds"]["fixture-depth"] == 12 and prov["wall_time_s"] > 0
+    assert prov["feasibility"]["fixture-bn-helps"]["feasible"] is True
+    cr = serial.claims[0]
+    assert cr.cache_keys["bn"] == TINY.key(tuple(range(12))) and cr.runtime_s > 0
+
+
+def test_jobs_1_and_2_agree_and_cache_only_rerenders(serial, tmp_path):
+    cache = Cache(tmp_path)
+    with pytest.raises(MissingCacheError, match="not in the cache"):
+        run(CLAIMS, jobs=1, cache=cache, cache_only=True)
+    parallel = run(CLAIMS, jobs=2, cache=cache)
+    assert numbers(parallel) == numbers(serial)
+    again = run(CLAIMS, jobs=2, cache=cache, cache_only=True)
+    assert numbers(again) == numbers(serial)
+    # merged entries only: the chunk entries of 12-seed experiments were dropped after merging
+    assert len(list(tmp_path.glob("*.json"))) == 5
+
+
+def test_resumes_from_chunk_entries(serial, tmp_path):
+    cache = Cache(tmp_path)
+    exp = plan(GOOD)[TINY.key(tuple(range(12)))]
+    part = chunks(exp.seeds)[0]
+    cache.put(train_chunk(TINY, part))  # as if a killed run had finished this chunk only
+    result = run(GOOD, jobs=1, cache=cache)
+    assert numbers(result) == numbers(serial)[:len(numbers(result))]
+    assert not (tmp_path / f"{TINY.key(part)}.json").exists()
+
+
+def test_failing_experiment_is_an_error_verdict(tmp_path):
+    bad = Claim(id="too-big-batch", title="t", quote="q", speaker="s", hypothesis="h",
+                conditions={"x": TINY.replace(batch_size=100_000)},
+                tests=(Threshold("t", metric=GOOD[0].tests[0].metric, a="x", tau=0.0),), seeds=3,
+                expected="supported")
+    result = run([bad, GOOD[1]], jobs=1, cache=Cache(tmp_path))
+    assert result.claims[0].verdict == "error" and "batch_size" in result.claims[0].error
+    assert result.claims[1].verdict != "error"
+    assert not list(tmp_path.glob(f"{bad.conditions['x'].key((0, 1, 2))}*"))
+
+
+def test_dask_executor_gives_identical_numbers(serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+            distributed.Client(lc) as client:
+        result = run(CLAIMS, executor=client.get_executor(), cache=Cache(tmp_path))
+    assert numbers(result) == numbers(serial)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"seeds": 0}, "seeds=0"), ({"seeds": 1}, "seeds=1"),
+                                           ({"jobs": 0}, "jobs=0"), ({"chunk_seeds": 0}, "chunk_seeds")])
+def test_argument_validation(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run(GOOD, cache=Cache(tmp_path), **kwargs)
+    assert not list(tmp_path.iterdir())
