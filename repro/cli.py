@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import tempfile
 import warnings
@@ -82,10 +83,17 @@ def connect(address: str):
     except ImportError:
         raise UsageError("--scheduler needs Dask: install the dask extra: pip install -e '.[dask]'") from None
     try:
+        scheme, location = distributed.comm.parse_address(address)
+        if scheme in ("tcp", "tls"):  # a refused port fails at once here; Client would retry until its timeout
+            host, port = distributed.comm.addressing.parse_host_port(location, default_port=8786)
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as e:
         raise UsageError(f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT_S} s "
                          f"({type(e).__name__}); start one (dask scheduler) or check the address") from None
+    except Exception as e:  # noqa: BLE001 - something answered, but not a Dask scheduler
+        raise UsageError(f"{address!r} answered but is not a Dask scheduler ({type(e).__name__}); "
+                         f"check the address and port") from None
     return client
 
 
