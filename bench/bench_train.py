@@ -1,0 +1,217 @@
+"""Benchmark of the training engine on the standard claim model (GitHub issue 3).
+
+The workload: MNIST-1D, 10 hidden layers of 100 units, BN before ReLU, batch 64, plain SGD,
+float32, 20 seeds x 300 steps, measurement off (no probes, evaluation only at start and end).
+It prints
+- step-seeds per second and seconds per seed of `repro.train.train` (best of --repeat, after a
+  warm-up run; the spread over repeats too: the machine is shared),
+- GFLOP/s from the analytic matmul FLOP count of forward + backward (2 * m * k * n per matmul),
+- the fraction of this machine's float32 matmul peak, measured here two ways: a large square
+  sgemm (the BLAS's best case) and the batched (K, 64, 100) @ (K, 100, 100) matmul the engine
+  actually issues,
+- when torch / jax are importable: the same training as a PyTorch eager per-seed loop and as a
+  JAX jit(vmap(step)) loop (steady state; compile time reported separately), with ratios.
+
+Run: `python bench/bench_train.py [--seeds 20] [--steps 300] [--repeat 3] [--no-reference]`
+or `python -m repro bench`. Targets (issue 3): >= 1.5x the JAX jit+vmap steady state and
+>= 40% of the measured matmul peak.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from repro.data import load  # noqa: E402
+from repro.spec import ExperimentSpec  # noqa: E402
+from repro.train import BatchStream, train  # noqa: E402
+
+
+def bench_spec(steps: int = 300) -> ExperimentSpec:
+    """The benchmark's model: the standard claim model at depth 10, plain SGD, measurement off."""
+    return ExperimentSpec(data="mnist1d", depth=10, width=100, activation="relu", norm="batch",
+                          placement="before", batch_size=64, optimizer="sgd", lr=0.05, steps=steps,
+                          eval_every=max(steps, 1), dtype="float32", probes=(), probe_steps=())
+
+
+def matmul_shapes(spec: ExperimentSpec, n_in: int, n_out: int) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of every Linear, read-out included."""
+    dims = [n_in] + [spec.width] * spec.depth + [n_out]
+    return list(zip(dims[:-1], dims[1:]))
+
+
+def flops_per_step_seed(spec: ExperimentSpec, n_in: int, n_out: int) -> int:
+    """Matmul FLOPs of one SGD step for one seed: forward x@W, backward dW = x^T d and dx = d W^T
+    (no dx for the first layer), 2*m*k*n each. Elementwise work (BN, ReLU, softmax) is not counted."""
+    b = spec.batch_size
+    total = 0
+    for i, (fi, fo) in enumerate(matmul_shapes(spec, n_in, n_out)):
+        total += 2 * b * fi * fo * (2 if i == 0 else 3)
+    return total
+
+
+@dataclass
+class Timing:
+    best: float
+    times: list[float]
+
+    @property
+    def spread(self) -> str:
+        return f"best {self.best:.3f} s, median {np.median(self.times):.3f} s, worst {max(self.times):.3f} s " \
+               f"(n={len(self.times)})"
+
+
+def best_of(fn, repeat: int, warmup: int = 1) -> Timing:
+    """Best wall time of `repeat` calls of fn() after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return Timing(min(times), times)
+
+
+def matmul_peak(k: int, repeat: int, size: int = 1024) -> dict[str, float]:
+    """Measured float32 GFLOP/s: square sgemm (size^3) and the engine's batched (k,64,100)@(k,100,100)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    t = best_of(lambda: np.matmul(a, b, out=out), max(repeat, 3))
+    square = 2 * size ** 3 / t.best / 1e9
+    x = rng.standard_normal((k, 64, 100), dtype=np.float32)
+    w = rng.standard_normal((k, 100, 100), dtype=np.float32)
+    y = np.empty((k, 64, 100), np.float32)
+    inner = 200
+
+    def batched():
+        for _ in range(inner):
+            np.matmul(x, w, out=y)
+
+    t = best_of(batched, max(repeat, 3))
+    return {"square": square, "batched": inner * 2 * k * 64 * 100 * 100 / t.best / 1e9}
+
+
+def batch_indices(spec: ExperimentSpec, seeds, n_train: int) -> np.ndarray:
+    """The engine's own minibatch order (steps, K, B), so the references see the same batches."""
+    stream = BatchStream(seeds, n_train, spec.batch_size)
+    return np.stack([stream.next() for _ in range(spec.steps)])
+
+
+def step_loop(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Just the training steps (no evaluation, no divergence bookkeeping), as the references do."""
+    from repro.model import loss_and_grads
+    from repro.optim import Optimizer
+
+    p = {n: v.copy() for n, v in params.items()}
+    opt = Optimizer(spec, p)
+    for b in idx:
+        loss, grads, _ = loss_and_grads(spec, p, x[b], y[b], train=True)
+        opt.step(p, grads, spec.lr)
+    return loss
+
+
+def blas_threads() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+        return ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info()
+                         if i.get("user_api") == "blas") or "unknown"
+    except Exception:  # threadpoolctl is a dependency, but the benchmark should not die on it
+        return "unknown"
+
+
+def parse(argv) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench_train", description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=20, help="seeds trained together (default 20)")
+    p.add_argument("--steps", type=int, default=300, help="SGD steps (default 300)")
+    p.add_argument("--repeat", type=int, default=3, help="timed repeats; the best is reported (default 3)")
+    p.add_argument("--peak-size", type=int, default=1024, help="square sgemm size for the peak (default 1024)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS / torch / XLA threads (default 1, as one runner "
+                   "job uses; more threads on these small matmuls is slower on a shared machine)")
+    p.add_argument("--no-reference", action="store_true", help="skip the torch / jax comparisons")
+    args = p.parse_args(argv)
+    for name in ("seeds", "steps", "repeat", "peak_size", "threads"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    return args
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and print the results; returns the exit code (0)."""
+    if argv is None:
+        argv = sys.argv[1:]
+        if argv[:1] == ["bench"]:  # called from `python -m repro bench ...`
+            argv = argv[1:]
+    args = parse(argv)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read by the torch reference
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+                          if args.threads == 1 else "")
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(args.threads):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = bench_spec(args.steps)
+    seeds = tuple(range(args.seeds))
+    data = load(spec.data)
+    n_train, n_in = data.x_train.shape
+    flops = flops_per_step_seed(spec, n_in, data.n_classes)
+    work = args.steps * args.seeds
+
+    print(f"repro benchmark: {spec.describe()}")
+    print(f"{args.seeds} seeds x {args.steps} steps; {os.cpu_count()} cores, --threads {args.threads}; "
+          f"BLAS: {blas_threads()}")
+    print(f"matmul FLOPs per step and seed: {flops / 1e6:.2f} M (forward + backward)")
+    peak = matmul_peak(args.seeds, args.repeat, args.peak_size)
+    print(f"measured float32 matmul peak: {peak['square']:.1f} GFLOP/s (sgemm {args.peak_size}^3), "
+          f"{peak['batched']:.1f} GFLOP/s (batched ({args.seeds},64,100)@({args.seeds},100,100))")
+
+    t = best_of(lambda: train(spec, seeds), args.repeat)
+    rate = work / t.best
+    gflops = work * flops / t.best / 1e9
+    print(f"\nrepro (numpy, all seeds batched): {t.spread}")
+    print(f"  {rate:,.0f} step-seeds/s, {t.best / args.seeds:.4f} s per seed, {gflops:.1f} GFLOP/s = "
+          f"{gflops / peak['square']:.0%} of sgemm peak, {gflops / peak['batched']:.0%} of batched-matmul peak")
+    if args.no_reference:
+        return 0
+
+    idx = batch_indices(spec, seeds, n_train)
+    x = data.x_train.astype(np.float32)
+    y = data.y_train
+    from repro.model import init_params
+    params = init_params(spec, seeds, n_in, data.n_classes)
+    params = {n: np.ascontiguousarray(v) for n, v in params.items()}
+    loop = best_of(lambda: step_loop(spec, params, x, y, idx), args.repeat)
+    print(f"  step loop only (loss_and_grads + SGD, the references' work): {loop.spread}; "
+          f"{work / loop.best:,.0f} step-seeds/s, {work * flops / loop.best / 1e9:.1f} GFLOP/s")
+    for name in ("reference_torch", "reference_jax"):
+        module = importlib.import_module(f"bench.{name}")
+        if not module.available():
+            print(f"\n{module.LABEL}: not installed ({module.INSTALL})")
+            continue
+        res = module.run(spec, params, x, y, idx, repeat=args.repeat)
+        ref = res["timing"]
+        line = f"\n{module.LABEL}: {ref.spread}"
+        if "compile_s" in res:
+            line += f"; compile {res['compile_s']:.2f} s (excluded)"
+        print(line)
+        print(f"  {work / ref.best:,.0f} step-seeds/s, {work * flops / ref.best / 1e9:.1f} GFLOP/s; "
+              f"repro step loop is {ref.best / loop.best:.2f}x faster (train() incl. evaluation: "
+              f"{ref.best / t.best:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""Smoke test of the benchmark entry point (tiny settings) and its FLOP count."""
+import pytest
+
+from bench.bench_train import bench_spec, flops_per_step_seed, main
+
+
+def test_flop_count_by_hand():
+    # 40 -> 100 (x10 layers) -> 10, batch 64: forward + dW everywhere, dx everywhere but layer 0
+    mk = 40 * 100 + 9 * 100 * 100 + 100 * 10
+    assert flops_per_step_seed(bench_spec(), 40, 10) == 2 * 64 * (3 * mk - 40 * 100)
+
+
+def test_bench_main_runs_with_tiny_settings(capsys):
+    assert main(["--seeds", "2", "--steps", "3", "--repeat", "1", "--peak-size", "64", "--no-reference"]) == 0
+    out = capsys.readouterr().out
+    assert "step-seeds/s" in out and "GFLOP/s" in out and "of sgemm peak" in out
+
+
+def test_bench_rejects_bad_settings():
+    with pytest.raises(SystemExit) as e:
+        main(["--seeds", "0"])
+    assert e.value.code == 2
