@@ -53,13 +53,16 @@ class Progress:
         self._write(message + "\n")
         self._draw()
 
-    def begin(self, experiments: dict[str, int], cached: int = 0) -> None:
-        """experiments: label -> number of tasks still to train; cached: experiments already in the cache."""
+    def begin(self, experiments: dict[str, int], cached: int = 0, resumed: int = 0) -> None:
+        """experiments: label -> number of tasks (seed chunks) of each experiment not in the cache;
+        cached: whole experiments found in the cache; resumed: chunks found there (a killed run's)."""
         self.totals = dict(experiments)
         self.done = {label: 0 for label in experiments}
         self._t0 = self._last = time.perf_counter()
-        n = sum(self.totals.values())
-        self.log(f"[repro] {len(experiments)} experiment(s) to train in {n} task(s); {cached} found in the cache")
+        n = sum(self.totals.values()) - resumed
+        again = f", {resumed} task(s) resumed from an interrupted run" if resumed else ""
+        self.log(f"[repro] {len(experiments)} experiment(s) to train in {n} task(s); "
+                 f"{cached} found in the cache{again}")
 
     def advance(self, label: str, failed: bool = False) -> None:
         self.done[label] = self.done.get(label, 0) + 1

@@ -137,13 +137,17 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
             continue
         parts = chunks(exp.seeds, chunk_seeds)
         slots = [cache.get(exp.spec, c) if len(parts) > 1 else None for c in parts]
+        if all(s is not None for s in slots):  # killed after its last chunk, before the merge
+            _store_merged(exp, parts, slots, cache)
+            continue
         pending[exp.key] = [parts, slots]
     if cache_only and pending:
         missing = [experiments[k].label for k in pending]
         raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root}: "
                                 f"{'; '.join(missing)}")
     progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
-                   cached=len(experiments) - len(pending))
+                   cached=len(experiments) - len(pending),
+                   resumed=sum(s is not None for _, slots in pending.values() for s in slots))
     for key, (parts, slots) in pending.items():
         for _ in (s for s in slots if s is not None):
             progress.advance(experiments[key].label)
@@ -173,16 +177,21 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
                 cache.put(slots[i])
             progress.advance(exp.label)
             if exp.error is None and all(s is not None for s in slots):
-                exp.record = merge(slots)
-                cache.put(exp.record)
-                if len(parts) > 1:
-                    for part in parts:
-                        for path in cache.paths(exp.spec.key(part))[::-1]:  # json first: entry gone at once
-                            path.unlink(missing_ok=True)
+                _store_merged(exp, parts, slots, cache)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
         progress.end()
+
+
+def _store_merged(exp: Experiment, parts: list, slots: list, cache: Cache) -> None:
+    """Merge the chunk records into the experiment's record, cache it, then drop the chunk entries."""
+    exp.record = merge(slots)
+    cache.put(exp.record)
+    if len(parts) > 1:
+        for part in parts:
+            for path in cache.paths(exp.spec.key(part))[::-1]:  # json first: entry gone at once
+                path.unlink(missing_ok=True)
 
 
 def evaluate_claims(claims: Sequence[Claim], experiments: dict[str, Experiment], *, seeds: int | None,
