@@ -59,16 +59,17 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
         sites = ("linear", "norm", "act") if spec.has_norm else ("linear", "act")
         for site in sites:
             flat = np.stack([aux[f"{site}{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
-            out[f"probe/{site}_mean"] = flat.mean(axis=2)
-            out[f"probe/{site}_std"] = flat.std(axis=2)
+            # float64 statistics: in a collapsing net, float32 squares of ~1e-23 values underflow to 0
+            out[f"probe/{site}_mean"] = flat.mean(axis=2, dtype=np.float64)
+            out[f"probe/{site}_std"] = flat.std(axis=2, dtype=np.float64)
             out[f"probe/{site}_pct"] = np.moveaxis(np.percentile(flat, PERCENTILES, axis=2), 0, -1)
             out[f"probe/{site}_sample"] = flat[:, :, pos]
     if "gradients" in probes:
         names = [f"W{i}" for i in range(L + 1)]
-        out["probe/grad_w_norm"] = np.stack([np.sqrt(np.sum(grads[n_] ** 2, axis=(1, 2))) for n_ in names], axis=1)
-        out["probe/weight_norm"] = np.stack([np.sqrt(np.sum(params[n_] ** 2, axis=(1, 2))) for n_ in names], axis=1)
+        out["probe/grad_w_norm"] = np.stack([np.sqrt(np.sum(np.square(grads[n_], dtype=np.float64), axis=(1, 2))) for n_ in names], axis=1)
+        out["probe/weight_norm"] = np.stack([np.sqrt(np.sum(np.square(params[n_], dtype=np.float64), axis=(1, 2))) for n_ in names], axis=1)
         dout = np.stack([aux[f"dout{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
-        out["probe/grad_act_norm"] = np.sqrt(np.sum(dout ** 2, axis=2))
+        out["probe/grad_act_norm"] = np.sqrt(np.sum(np.square(dout, dtype=np.float64), axis=2))
         out["probe/grad_act_sample"] = dout[:, :, sample_positions(n, width)]
     if "units" in probes:
         pre = [aux[f"pre{i}"] for i in range(L)]
