@@ -29,18 +29,32 @@ class CacheWarning(UserWarning):
     """A cache entry was damaged and will be recomputed."""
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: mkstemp creates files 0600; finished files get the permissions a plain open() would give.
+FILE_MODE = _default_mode()
+
+
+def atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write to a temp file in the same directory, then os.replace: never a half-written file."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return path
 
 
 class Cache:
@@ -91,6 +105,6 @@ class Cache:
         meta = {"format": FORMAT, "key": key, "spec": record.spec.to_dict(), "seeds": list(record.seeds),
                 "axes": sorted(record.axes), "values": sorted(record.values),
                 "runtime_s": float(record.runtime_s), "sha256": hashlib.sha256(blob).hexdigest()}
-        _atomic_write(npz_path, blob)
-        _atomic_write(json_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+        atomic_write(npz_path, blob)
+        atomic_write(json_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         return key

@@ -9,6 +9,7 @@ Further tests show each setting of a grid and robustness checks.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import sys
@@ -228,6 +229,7 @@ class Claim:
     caveats: str = ""
     settle: str = ""        # what would settle it, if the verdict is inconclusive
     number: int = 0         # the claim's number in SCIENCE.md, for ordering
+    source: str = field(default="", compare=False, repr=False)  # the module's text (set on loading)
 
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
@@ -286,4 +288,4 @@ def load_claim_file(path: Path) -> Claim:
     claim = getattr(module, "CLAIM", None)
     if not isinstance(claim, Claim):
         raise ClaimError(f"{path}: define CLAIM = Claim(...)")
-    return claim
+    return dataclasses.replace(claim, source=Path(path).read_text())

@@ -159,7 +159,7 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    paths = write_report(result, args.out, pdf=not args.no_pdf)
+    paths = write_report(result, args.out, pdf=not args.no_pdf, figure_cache=cache.root / "figures")
     print(summary_table(result))
     for cr in result.claims:
         if cr.verdict == "error":

@@ -347,13 +347,23 @@ def draw(fig: Figure, records: Mapping[str, Record]) -> tuple[MplFigure, str | N
             return placeholder(fig.title, e), f"{type(e).__name__}: {e}"
 
 
-def to_data_uri(mpl_fig: MplFigure) -> str:
-    """PNG of a figure as a data: URI (the HTML must be self-contained), and close it."""
+def to_png(mpl_fig: MplFigure) -> bytes:
+    """A figure as PNG bytes, and close it."""
     buf = io.BytesIO()
     with plt.rc_context(STYLE):
         mpl_fig.savefig(buf, format="png", facecolor=mpl_fig.get_facecolor())
     plt.close(mpl_fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a data: URI (the HTML must be self-contained)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def to_data_uri(mpl_fig: MplFigure) -> str:
+    """PNG of a figure as a data: URI, and close it."""
+    return png_data_uri(to_png(mpl_fig))
 
 
 def standardize(result) -> dict | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -21,9 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import matplotlib
 import numpy as np
 
 from . import figures
+from .cache import FILE_MODE, atomic_write
+
+FIGURE_CACHE_FORMAT = 1
 from .claim import ROOT
 from .results import ClaimResult, RunResult
 from .stats import TestResult
@@ -45,25 +50,6 @@ MEANING = {
 
 class PdfWarning(UserWarning):
     """The PDF could not be produced (the HTML was written); the message says how to get it."""
-
-
-# ---------------------------------------------------------------- writing files atomically
-
-def atomic_write(path: Path, data: str | bytes) -> Path:
-    """Write to a temp file in the same directory, then os.replace: never a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 # ---------------------------------------------------------------- machine-readable output
@@ -250,15 +236,44 @@ def sentence(cr: ClaimResult) -> str:
     return text
 
 
-def claim_view(cr: ClaimResult) -> dict:
+def figure_key(cr: ClaimResult, index: int) -> str | None:
+    """Content hash of a figure's PNG: the claim module's text, the figure's position, its
+    conditions' colours and records (their cache keys), and the drawing code. None when a record
+    has no cache key (nothing to key a cached image on)."""
+    names = cr.claim.figures[index].conditions or tuple(cr.claim.conditions)
+    keys = [cr.cache_keys.get(n) for n in cr.claim.conditions]
+    if not cr.claim.source or not all(keys):
+        return None
+    code = "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
+    blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, cr.claim.source, index, keys,
+                       [figures.color(n) for n in names], code])
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def figure_png(cr: ClaimResult, index: int, cache_dir: Path | None) -> tuple[bytes, str | None]:
+    """A claim's figure as PNG bytes (and its drawing error, if any), from `cache_dir` when an
+    identical figure was drawn before; only figures drawn without error are cached."""
+    key = figure_key(cr, index) if cache_dir is not None else None
+    path = cache_dir / f"{key}.png" if key else None
+    if path is not None and path.exists():
+        return path.read_bytes(), None
+    mpl, err = figures.draw(cr.claim.figures[index], cr.records)
+    png = figures.to_png(mpl)
+    if path is not None and err is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, png)
+    return png, err
+
+
+def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
     c = cr.claim
     figs = []
     if cr.verdict != "error":
-        for f in c.figures:
-            mpl, err = figures.draw(f, cr.records)
+        for i, f in enumerate(c.figures):
+            png, err = figure_png(cr, i, figure_cache)
             if err and len(err) > 200:
                 err = err[:197] + "…"
-            figs.append({"title": f.title, "caption": f.caption, "src": figures.to_data_uri(mpl), "error": err})
+            figs.append({"title": f.title, "caption": f.caption, "src": figures.png_data_uri(png), "error": err})
     t = cr.tests[0] if cr.tests else None
     return {
         "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
@@ -306,11 +321,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(run: RunResult) -> str:
-    """The whole report as one self-contained HTML string."""
+def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
+    """The whole report as one self-contained HTML string (figures reused from `figure_cache`)."""
     names = [n for cr in run.claims for n in cr.claim.conditions]
     figures.reset_colors(list(dict.fromkeys(names)))
-    claims = [claim_view(cr) for cr in run.claims]
+    claims = [claim_view(cr, figure_cache) for cr in run.claims]
     counts = {v: sum(cr.verdict == v for cr in run.claims) for v in ("supported", "refuted", "inconclusive", "error")}
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
@@ -334,6 +349,7 @@ def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:
     os.close(fd)
     try:
         weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -341,10 +357,12 @@ def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:
     return path
 
 
-def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
+def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True,
+                 figure_cache: Path | None = None) -> dict[str, Path]:
     """Write report.html, report.pdf (if `pdf` and WeasyPrint works), results.json, results.csv
     and per_seed.csv into out_dir; returns {"html", "pdf", "json", "csv", "per_seed_csv"} -> path
-    ("pdf" is missing when no PDF was written; a PdfWarning says why and how to get one)."""
+    ("pdf" is missing when no PDF was written; a PdfWarning says why and how to get one).
+    `figure_cache`: a directory of claim figures already drawn from the same records and code."""
     if not isinstance(run, RunResult):
         raise TypeError(f"run must be a RunResult, got {type(run).__name__}")
     if run.profile not in ("default", "quick"):
@@ -357,7 +375,7 @@ def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True) -> dict[str
         "csv": atomic_write(out_dir / "results.csv", results_csv(run)),
         "per_seed_csv": atomic_write(out_dir / "per_seed.csv", per_seed_csv(run)),
     }
-    html = render_html(run)
+    html = render_html(run, figure_cache)
     paths["html"] = atomic_write(out_dir / "report.html", html)
     if pdf:
         made = write_pdf(html, out_dir / "report.pdf", out_dir)

@@ -260,7 +260,10 @@ def _wilcoxon_greater(d: np.ndarray) -> float | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return float(stats.wilcoxon(d, alternative="greater").pvalue)
+            # exact null distribution when it exists; with ties or zeros, the normal approximation
+            # (scipy's default there is a permutation test: seconds per call, for a robustness check)
+            exact = np.unique(np.abs(d)).size == d.size and np.all(d != 0) and d.size <= 50
+            return float(stats.wilcoxon(d, alternative="greater", method="exact" if exact else "approx").pvalue)
         except ValueError:
             return None
 

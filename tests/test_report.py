@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -156,6 +157,8 @@ def test_no_temp_files_left(written):
     out = written[1]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["report.html", "report.pdf", "results.json", "results.csv", "per_seed.csv"])
+    from repro.cache import FILE_MODE
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {FILE_MODE}  # not mkstemp's 0600
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
@@ -240,3 +243,20 @@ def test_number_formatting():
     assert report.num(None) == "—" and report.num(float("nan")) == "NaN" and report.num(-2.5) == "−2.50"
     assert report.num(7.0) == "7" and report.num(-3.0) == "−3"
     assert report.pval(0.00001) == "<\u00a00.0001" and report.pval(0.0312) == "0.031" and report.pval(0.004) == "0.0040"
+
+
+def test_figure_cache_reuses_identical_figures_only(tmp_path):
+    run = make_run()
+    cr = next(c for c in run.claims if c.verdict != "error" and c.claim.figures)
+    cr.claim = dataclasses.replace(cr.claim, source="# claim module text")
+    cache = tmp_path / "figures"
+    first = report.render_html(run, figure_cache=cache)
+    drawn = sorted(cache.iterdir())
+    assert len(drawn) == len(cr.claim.figures)
+    assert report.render_html(run, figure_cache=cache) == first  # the cached PNGs are the drawn ones
+    before = {p.name for p in drawn}
+    cr.cache_keys = {n: k + "0" for n, k in cr.cache_keys.items()}  # other records: other figures
+    report.render_html(run, figure_cache=cache)
+    assert len({p.name for p in cache.iterdir()} - before) == len(cr.claim.figures)
+    cr.claim = dataclasses.replace(cr.claim, source="")  # unknown provenance: never cached
+    assert report.figure_key(cr, 0) is None
