@@ -36,6 +36,8 @@ class Optimizer:
         self.kind = spec.optimizer
         self.mu = spec.momentum
         self.names = [n for n in params if trainable(spec, n)]
+        hidden = {f"W{i}" for i in range(spec.depth)}
+        self.lr_scale = {n: spec.hidden_lr_scale if n in hidden else 1.0 for n in self.names}
         self.t = 0
         self.b1, self.b2, self.eps = 0.9, 0.999, 1e-8
         self.m = {n: np.zeros_like(params[n]) for n in self.names} if self.kind != "sgd" else {}
@@ -47,16 +49,16 @@ class Optimizer:
         self.t += 1
         frozen = None if active is None or active.all() else ~active
         for n in self.names:
-            p, g = params[n], grads[n]
+            p, g, lr_n = params[n], grads[n], lr * self.lr_scale[n]
             if frozen is not None:
                 g[frozen] = 0  # diverged seeds: keep the optimizer state finite
             if self.kind == "sgd":
-                upd = np.multiply(g, lr, out=g)
+                upd = np.multiply(g, lr_n, out=g)
             elif self.kind == "momentum":
                 m = self.m[n]
                 m *= self.mu
                 m += g
-                upd = np.multiply(m, lr, out=g)
+                upd = np.multiply(m, lr_n, out=g)
             else:
                 m, v = self.m[n], self.v[n]
                 m *= self.b1
@@ -66,7 +68,7 @@ class Optimizer:
                 denom = np.sqrt(v * (1.0 / (1 - self.b2 ** self.t)))
                 denom += self.eps
                 upd = np.divide(m, denom, out=denom)
-                upd *= lr / (1 - self.b1 ** self.t)
+                upd *= lr_n / (1 - self.b1 ** self.t)
             if frozen is not None:
                 upd[frozen] = 0  # momentum would otherwise keep moving a frozen seed
             p -= upd

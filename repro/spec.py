@@ -75,6 +75,9 @@ class ExperimentSpec:
     loss: str = "xent"
     optimizer: str = "sgd"
     lr: float = 0.1
+    # learning-rate multiplier of the hidden weights W0..W{depth-1}, the ones BN makes scale-invariant
+    # (Ioffe & Szegedy 3.3: their effective rate goes as 1/|W|^2); read-out, biases, gamma, beta keep lr
+    hidden_lr_scale: float = 1.0
     momentum: float = 0.9
     schedule: str = "constant"
     batch_size: int = 64
@@ -99,7 +102,7 @@ class ExperimentSpec:
                 raise SpecError(f"{name}={value!r} must be a positive integer")
         if not isinstance(self.steps, int) or self.steps < 0:
             raise SpecError(f"steps={self.steps!r} must be an integer >= 0 (0 = probe at init only)")
-        for name in ("lr", "init_scale", "bn_eps"):
+        for name in ("lr", "init_scale", "bn_eps", "hidden_lr_scale"):
             if not getattr(self, name) > 0:
                 raise SpecError(f"{name}={getattr(self, name)!r} must be > 0")
         if not 0 <= self.momentum < 1:
@@ -181,7 +184,10 @@ class ExperimentSpec:
         if self.steps == 0:
             train = "not trained (measured at initialisation)"
         else:
-            train = (f"{opt}, learning rate {self.lr:g}{' (cosine schedule)' if self.schedule == 'cosine' else ''}, "
+            lr = f"learning rate {self.lr:g}"
+            if self.hidden_lr_scale != 1:
+                lr += f" ({self.lr * self.hidden_lr_scale:g} for the hidden weights)"
+            train = (f"{opt}, {lr}{' (cosine schedule)' if self.schedule == 'cosine' else ''}, "
                      f"batch {self.batch_size}, {self.steps} steps, {self.dtype}")
         return (f"{self.depth} hidden layers of {self.width} units, each {block}; init {init}; "
                 f"data {data}; {train}.")

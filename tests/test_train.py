@@ -8,7 +8,7 @@ import pytest
 from repro import model
 from repro.optim import Optimizer, learning_rate
 from repro.record import Record
-from repro.spec import ExperimentSpec
+from repro.spec import ExperimentSpec, SpecError
 from repro.train import BatchStream, eval_steps, train
 
 ALL_PROBES = ("activations", "gradients", "units", "bn_params", "unit_percentiles", "final_params")
@@ -218,3 +218,27 @@ def test_geometry_is_called_and_stacked(monkeypatch):
     # measuring geometry does not change training
     plain = train(small(), (0, 1))
     np.testing.assert_array_equal(plain["batch_loss"], r["batch_loss"])
+
+
+def test_hidden_lr_scale_moves_only_hidden_weights_faster():
+    """One SGD step with hidden_lr_scale=s: hidden W move s times as far, everything else the same."""
+    from repro.data import load
+    from repro.model import init_params, loss_and_grads
+    from repro.optim import Optimizer
+    spec = small(optimizer="sgd", norm="batch", dtype="float64")
+    d = load(spec.data)
+    x, y = d.x_train[:32], d.y_train[:32]
+    start = init_params(spec, (0, 1), x.shape[1], d.n_classes)
+    moved = {}
+    for scale in (1.0, 8.0):
+        s = spec.replace(hidden_lr_scale=scale)
+        p = {n: v.copy() for n, v in start.items()}
+        _, grads, _ = loss_and_grads(s, p, x, y)
+        Optimizer(s, p).step(p, grads, s.lr)
+        moved[scale] = {n: p[n] - start[n] for n in p}
+    for n in start:
+        factor = 8.0 if n.startswith("W") and int(n[1:]) < spec.depth else 1.0
+        np.testing.assert_allclose(moved[8.0][n], factor * moved[1.0][n], rtol=1e-9, atol=1e-15, err_msg=n)
+    assert np.abs(moved[1.0]["W0"]).max() > 0
+    with pytest.raises(SpecError, match="hidden_lr_scale"):
+        spec.replace(hidden_lr_scale=0.0)
