@@ -36,7 +36,7 @@ CLAIM = Claim(
             "below half a point is practically a tie."),
     figures=(
         Figure("metric_vs_x", "Final test accuracy vs depth", options={
-            "metric": acc, "logx": False,
+            "metric": acc, "logx": False, "xlabel": "hidden layers (depth)",
             "groups": {p: {d: f"{p}, depth {d}" for d in DEPTHS} for p in ("before", "after")}}),
         Figure("curves", "Test accuracy over training, depth 6",
                conditions=("before, depth 6", "after, depth 6"), options={"value": "test_acc", "ylabel": "test accuracy"}),

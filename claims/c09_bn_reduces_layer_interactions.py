@@ -3,16 +3,13 @@ import numpy as np
 
 from repro import Claim, Figure, Metric, Superiority, Threshold
 from repro.metrics import geometry_mean
+from repro.standard import GEOMETRY_LINEAR, GEOMETRY_MLP
 
-from repro.standard import GEOMETRY_STEPS, MNIST_MLP
-
-GEOM = dict(geometry=("ics", "smoothness", "interaction"), geometry_steps=GEOMETRY_STEPS)
-relu = MNIST_MLP.replace(**GEOM)  # the same runs as claim 8: one training, both measures
-linear = MNIST_MLP.replace(depth=10, activation="identity", init="xavier", **GEOM)
+relu, linear = GEOMETRY_MLP, GEOMETRY_LINEAR  # the same runs as claim 8: one training, both measures
 conditions = {"BN, ReLU": relu, "no BN, ReLU": relu.replace(norm="none"),
               "BN, deep linear": linear, "no BN, deep linear": linear.replace(norm="none")}
 
-interaction = geometry_mean("geometry/interaction_rel", absolute=True,
+interaction = geometry_mean("geometry/interaction_rel", absolute=True, unit="of the per-layer changes",
                             name="|joint - sum of per-layer loss changes| / sum |per-layer changes|")
 
 

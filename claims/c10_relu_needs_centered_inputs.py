@@ -12,7 +12,7 @@ def _lost(step: int, when: str) -> Metric:
     def fn(r):
         return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
     return Metric(f"fraction of units dead or always active (mean over layers), {when}", fn,
-                  higher_is_better=False)
+                  unit="fraction of units", higher_is_better=False)
 
 
 trained, init = _lost(-1, "after training"), _lost(0, "at init")

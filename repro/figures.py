@@ -32,8 +32,8 @@ STYLE = {
     "axes.edgecolor": "#555555", "axes.titleweight": "bold", "lines.linewidth": 1.6,
     "legend.frameon": False, "font.family": "DejaVu Sans", "figure.constrained_layout.use": True,
 }
-# Okabe-Ito (colour-blind safe) then tab10 extras: reused in order of first appearance.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+# Okabe-Ito (colour-blind safe; its yellow is unreadable on white) then tab10 extras: reused in order of first appearance.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728")
 _colors: dict[str, str] = {}
 VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#b58100",
@@ -106,7 +106,7 @@ def _reduce(v: np.ndarray, ndim: int, how) -> np.ndarray:
 
 def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> None:
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel("\n".join(textwrap.wrap(ylabel, 40)))  # long metric names stay inside the figure
     if fig.options.get("logy"):
         ax.set_yscale("log")
     if fig.options.get("logx"):
@@ -186,25 +186,26 @@ SITE_LABELS = {"linear": "Linear", "norm": "norm", "act": "activation"}
 
 
 def unit_percentiles(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """Ioffe & Szegedy fig. 1: 15/50/85th percentile of one unit's activation input over training."""
+    """Ioffe & Szegedy fig. 1: 15/50/85th percentile of one unit's activation input over training,
+    for one seed (a unit of one network, as in the paper; units of different seeds are unrelated)."""
     layer = fig.options.get("layer", -1)
     unit = fig.options.get("unit", 0)
+    seed = fig.options.get("seed", 0)
     names = _conditions(fig, records)
-    out, axes = _new(1, len(names), sharey=fig.options.get("sharey", True))
+    out, axes = _new(1, len(names), sharey=fig.options.get("sharey", False))
+    where = "last hidden layer" if layer == -1 else f"layer {layer + 1 if layer >= 0 else layer}"
     for j, name in enumerate(names):
         ax = axes[0, j]
         r = records[name]
-        v = np.asarray(r["probe/unit_pct"])[:, :, layer, unit, :]  # (K, P, 3)
+        v = np.asarray(r["probe/unit_pct"])[seed, :, layer, unit, :]  # (P, 3)
         x = r.axes["probe_step"]
         c = color(name)
         for q, (pct, style) in enumerate(zip((15, 50, 85), (":", "-", "--"))):
-            m, lo, hi = mean_ci(v[..., q])
-            ax.plot(x, m, style, color=c, label=f"{pct}th")
-            ax.fill_between(x, lo, hi, color=c, alpha=0.15, linewidth=0)
-        ax.set_title(name)
+            ax.plot(x, v[:, q], style, color=c, label=f"{pct}th percentile")
+        ax.set_title(f"{name} (seed {r.seeds[seed]})")
         ax.set_xlabel("training step")
         if j == 0:
-            ax.set_ylabel(f"input to activation\n(layer {layer if layer < 0 else layer + 1}, unit {unit})")
+            ax.set_ylabel(f"input to the activation\n({where}, unit {unit})")
         ax.legend()
     return out
 
@@ -248,8 +249,8 @@ def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         hi = np.array([s[2] for s in stats])
         ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=color(label), label=label, capsize=3, markersize=4)
         all_x.update(xs)
-    ax.set_xticks(sorted(all_x))
     _finish(ax, fig, fig.options.get("xlabel", "x"), _metric_label(metric))
+    ax.set_xticks(sorted(all_x))  # after _finish: setting a log scale resets the ticks
     return out
 
 

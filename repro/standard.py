@@ -31,3 +31,11 @@ BLOG = ExperimentSpec(
     bias=False, init="normal", init_scale=0.01, loss="noise", steps=0,
     probes=("activations", "gradients", "units"), probe_steps=(0,),
 )
+
+#: Claims 8 and 9 measure the optimization geometry on the same runs (one training, both claims):
+#: the standard model, with a unit's input percentiles every 50 steps for Ioffe & Szegedy's fig. 1,
+#: and a 10-layer deep linear net (Santurkar et al. also test one).
+GEOMETRY_MEASURES = dict(geometry=("ics", "smoothness", "interaction"), geometry_steps=GEOMETRY_STEPS)
+GEOMETRY_MLP = MNIST_MLP.replace(probes=MNIST_MLP.probes + ("unit_percentiles",),
+                                 probe_steps=tuple(range(0, STEPS + 1, 50)), **GEOMETRY_MEASURES)
+GEOMETRY_LINEAR = MNIST_MLP.replace(depth=10, activation="identity", init="xavier", **GEOMETRY_MEASURES)
