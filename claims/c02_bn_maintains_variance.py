@@ -23,6 +23,7 @@ CLAIM = Claim(
         "no BN, He": MNIST_MLP_NO_BN,
         "BN, Xavier": MNIST_MLP.replace(init="xavier"),
         "no BN, Xavier": MNIST_MLP_NO_BN.replace(init="xavier"),
+        "the blog's norm (over units), He": MNIST_MLP.replace(norm="units"),
     },
     tests=(
         Superiority("BN drifts less (He init)", metric=drift, a="BN, He", b="no BN, He", margin=0.1),
@@ -31,6 +32,8 @@ CLAIM = Claim(
                   a="no BN, Xavier", tau=-0.5, direction="below"),
         Threshold("at init, He keeps the variance (no BN)", metric=depth_decay, a="no BN, He", tau=-0.5,
                   direction="above"),
+        Superiority("the blog's axis (each example over its units) drifts less too (He init)", metric=drift,
+                    a="the blog's norm (over units), He", b="no BN, He", margin=0.1),
     ),
     seeds=12,
     expected="supported",
@@ -38,7 +41,8 @@ CLAIM = Claim(
             "fixed probe batch) after training to the same at init, averaged over the 6 layers: 1 means the "
             "std doubled or halved. A margin of 0.1 doublings (7% in std) is the smallest drift difference "
             "worth a sentence. Paired seeds; the same weights at init in both arms. The init-time tests "
-            "check He et al.'s derivation on the untrained network."),
+            "check He et al.'s derivation on the untrained network. One arm uses the blog post's "
+            "normalization axis (each example across its units, i.e. layer norm) instead of the batch."),
     figures=(
         Figure("layer_profile", "Post-activation std per layer at init", options={"value": "probe/act_std", "step": 0,
                                                                                    "logy": True}),

@@ -6,7 +6,9 @@ from repro.standard import BLOG
 
 INITS = {"0.01*N(0,1)": dict(init="normal", init_scale=0.01), "N(0,1)": dict(init="normal", init_scale=1.0),
          "He": dict(init="he")}
-conditions = {f"blog setup, {name}": BLOG.replace(**kw) for name, kw in INITS.items()}
+batch_axis = {f"blog setup, {name}": BLOG.replace(**kw) for name, kw in INITS.items()}
+blog_axis = {f"blog's unit norm, {name}": BLOG.replace(norm="units", **kw) for name, kw in INITS.items()}
+conditions = {**batch_axis, **blog_axis}
 
 
 def _worst_log2_std(site: str):
@@ -29,16 +31,19 @@ CLAIM = Claim(
     conditions=conditions,
     tests=(
         Threshold("after BN: every layer's std is 1 (within 5%), all inits pooled", metric=post_bn,
-                  a=tuple(conditions), tau=0.07, direction="below"),
+                  a=tuple(batch_axis), tau=0.07, direction="below"),
         Threshold("after ReLU, 0.01*N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
                   a="blog setup, 0.01*N(0,1)", tau=1.0, direction="above"),
         Threshold("after ReLU, N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
                   a="blog setup, N(0,1)", tau=1.0, direction="above"),
+        Threshold("the blog's axis (each example over its units): every layer's std is 1 too, all inits pooled",
+                  metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below"),
     ),
     seeds=12,
     expected="supported",
     method=("The blog's setting (20 layers of 100 ReLU units, BN after the ReLU, Gaussian input), measured "
-            "at init on a probe batch of 512 examples, for three init scales. For each seed the metric is "
+            "at init on a probe batch of 512 examples, for three init scales, with BN over the batch and "
+            "with the blog's own normalization over each example's units. For each seed the metric is "
             "the worst layer's |log2 std|: 0 means unit variance, 1 means off by a factor of 2. After BN the "
             "threshold is 0.07 doublings (5%: what batch-size noise alone allows); after the ReLU we ask "
             "whether some layer is off by more than 2x."),
@@ -49,6 +54,9 @@ CLAIM = Claim(
                options={"value": "probe/act_std", "step": 0, "logy": True}),
         Figure("layer_histograms", "Histograms after BN vs after ReLU (0.01*N(0,1) init)",
                conditions=("blog setup, 0.01*N(0,1)",), options={"sites": ("norm", "act"), "layers": (0, 4, 9, 14, 19)}),
+        Figure("layer_histograms", "The same with the blog's normalization axis (each example over its units)",
+               conditions=("blog's unit norm, 0.01*N(0,1)",),
+               options={"sites": ("norm", "act"), "layers": (0, 4, 9, 14, 19)}),
     ),
     literature=("By construction BN outputs gamma * (x - mean)/std + beta, so at init (gamma=1, beta=0) "
                 "each unit has mean 0 and variance 1 over the batch whatever came before; the blog's "
