@@ -98,10 +98,18 @@ def _pin_blas(threads: int) -> None:
     _LIMITS = threadpool_limits(limits=threads)  # kept alive for the worker's lifetime
 
 
-def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
-    """The unit of work sent to a worker (module level, so it pickles by reference)."""
-    from .train import train
-    return train(spec, seeds)
+def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...], blas_threads: int | None = None) -> Record:
+    """The unit of work sent to a worker (module level, so it pickles by reference).
+
+    blas_threads caps every BLAS library for the task (None: as the worker is set up). Workers of
+    an external executor (Dask) run several tasks at once; unpinned OpenBLAS threads busy-wait and
+    oversubscribe the cores, which slowed concurrent tasks 10-30x on a 2-core machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .train import train  # imported first: BLAS libraries it loads get capped too
+    with threadpool_limits(limits=blas_threads):
+        return train(spec, seeds)
 
 
 class _Inline(cf.Executor):
@@ -162,7 +170,8 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for key, (parts, slots) in pending.items():
             for i, (part, slot) in enumerate(zip(parts, slots)):
                 if slot is None:
-                    futures[executor.submit(train_chunk, experiments[key].spec, part)] = (key, i)
+                    futures[executor.submit(train_chunk, experiments[key].spec, part,
+                                            None if own is not None else 1)] = (key, i)
         for future in cf.as_completed(futures):
             key, i = futures[future]
             exp = experiments[key]
