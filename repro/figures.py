@@ -34,23 +34,38 @@ STYLE = {
 }
 # Okabe-Ito (colour-blind safe; its yellow is unreadable on white) then tab10 extras: reused in order of first appearance.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-           "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728")
+           "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728",
+           "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2")
 _colors: dict[str, str] = {}
 VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#b58100",
                   "error": "#6e7781", "pending": "#6e7781"}
 
 
-def reset_colors(names: Sequence[str] = ()) -> None:
-    """Forget colour assignments, then assign `names` in order (the report does this once)."""
+def reset_colors(groups: Sequence[Sequence[str]] = ()) -> None:
+    """Forget colour assignments, then colour each group's names (a claim's conditions): a name
+    keeps one colour for the whole report, and names of the same group get different colours
+    (as long as the palette lasts), the least used colour first."""
     _colors.clear()
-    for n in names:
-        color(n)
+    for group in groups:
+        taken = {_colors[n] for n in group if n in _colors}
+        for n in group:
+            if n not in _colors:
+                _colors[n] = _least_used(avoid=taken)
+                taken.add(_colors[n])
+
+
+def _least_used(avoid: set[str] = frozenset()) -> str:
+    uses = {c: 0 for c in PALETTE}
+    for c in _colors.values():
+        uses[c] += 1
+    free = [c for c in PALETTE if c not in avoid] or list(PALETTE)
+    return min(free, key=lambda c: uses[c])  # min is stable: palette order breaks ties
 
 
 def color(name: str) -> str:
     """The colour of a condition (or group) name: fixed at its first use for the whole report."""
     if name not in _colors:
-        _colors[name] = PALETTE[len(_colors) % len(PALETTE)]
+        _colors[name] = _least_used()
     return _colors[name]
 
 
@@ -421,7 +436,7 @@ def forest(rows: Sequence[dict]) -> MplFigure:
         ax.set_yticks(ys, [("\u25b6 " if r["primary"] else "   ") + r["label"] for r, _ in placed], fontsize=7)
         ax.set_ylim(-0.7, len(placed) - 0.3)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD, positive = claim's direction\n"
-                      "hollow marker: in units of the margin; short bars: each test's margin",
+        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD\n(positive = the claim's direction; "
+                      "hollow marker: in units of the margin;\nshort bars: each test's margin)",
                       fontsize=7.5)
         return fig

@@ -280,7 +280,7 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
         "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
         "settle": c.settle, "verdict": cr.verdict, "expected": c.expected, "matches": cr.matches_expected,
-        "seeds": c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
+        "seeds": len(next(iter(cr.records.values())).seeds) if cr.records else c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
         "conditions": [{"name": n, "color": figures.color(n), "describe": s.describe(),
                         "key": cr.cache_keys.get(n, "")} for n, s in c.conditions.items()],
         "figures": figs, "tests": [test_view(x) for x in cr.tests], "sentence": sentence(cr),
@@ -323,8 +323,7 @@ def environment() -> jinja2.Environment:
 
 def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
     """The whole report as one self-contained HTML string (figures reused from `figure_cache`)."""
-    names = [n for cr in run.claims for n in cr.claim.conditions]
-    figures.reset_colors(list(dict.fromkeys(names)))
+    figures.reset_colors([list(cr.claim.conditions) for cr in run.claims])
     claims = [claim_view(cr, figure_cache) for cr in run.claims]
     counts = {v: sum(cr.verdict == v for cr in run.claims) for v in ("supported", "refuted", "inconclusive", "error")}
     env = environment()

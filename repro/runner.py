@@ -151,8 +151,9 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         pending[exp.key] = [parts, slots]
     if cache_only and pending:
         missing = [experiments[k].label for k in pending]
-        raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root}: "
-                                f"{'; '.join(missing)}")
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root} "
+                                f"({'; '.join(missing[:3])}{more})")
     progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
                    cached=len(experiments) - len(pending),
                    resumed=sum(s is not None for _, slots in pending.values() for s in slots))

@@ -214,9 +214,13 @@ def test_unknown_kind_is_a_placeholder():
 
 
 def test_colors_are_stable_per_name():
-    figures.reset_colors(["a", "b"])
+    figures.reset_colors([["a", "b"]])
     assert figures.color("b") == figures.PALETTE[1] and figures.color("a") == figures.PALETTE[0]
     assert figures.color("c") == figures.PALETTE[2] and figures.color("a") == figures.PALETTE[0]
+    many = [f"x{i}" for i in range(len(figures.PALETTE) - 1)]
+    figures.reset_colors([["a", "b"], many + ["a"]])  # "a" keeps its colour; the others avoid it
+    assert figures.color("a") == figures.PALETTE[0]
+    assert len({figures.color(n) for n in many + ["a"]}) == len(figures.PALETTE)
 
 
 def test_mean_ci_matches_t_interval_and_ignores_nan():
