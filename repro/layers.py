@@ -15,6 +15,15 @@ LOSSES = ("xent", "mse", "noise")
 
 # ----------------------------------------------------------------------------- linear
 
+def batch_sum(x: np.ndarray) -> np.ndarray:
+    """Sum over the batch axis, (K, B, D) -> (K, D).
+
+    A matmul with a ones vector: about 4x faster than x.sum(axis=1) on (20, 64, 100) float32,
+    and still one BLAS call per seed slice (seeds never mix).
+    """
+    return np.matmul(np.ones(x.shape[1], x.dtype), x)
+
+
 def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None):
     """out = x @ w + b. x (K, B, D_in) or (B, D_in), w (K, D_in, D_out), b (K, D_out) or None."""
     out = np.matmul(x, w)
@@ -26,45 +35,13 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None):
 def linear_backward(dout: np.ndarray, cache, need_dx: bool = True):
     """Returns (dx, dw, db); dx is None when need_dx=False (the first layer), db None without bias."""
     x, w, has_bias = cache
-    dw = np.matmul(np.swapaxes(x, -1, -2), dout)
-    db = dout.sum(axis=1) if has_bias else None
+    dw = np.matmul(np.swapaxes(x, -1, -2), dout)  # transposed views go to BLAS as-is, no copies
+    db = batch_sum(dout) if has_bias else None
     dx = np.matmul(dout, np.swapaxes(w, -1, -2)) if need_dx else None
     return dx, dw, db
 
 
 # ----------------------------------------------------------------------------- normalization
-
-def _normalize_forward(x, axis, eps, gamma, beta, mean=None, var=None):
-    """Normalize x along `axis` (given statistics are used as-is, e.g. running statistics)."""
-    batch_stats = mean is None
-    if batch_stats:
-        mean = x.mean(axis=axis, keepdims=True)
-        xc = x - mean
-        var = np.mean(xc * xc, axis=axis, keepdims=True)
-    else:
-        xc = x - mean
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = xc * inv_std
-    out = xhat if gamma is None else xhat * gamma[:, None, :] + beta[:, None, :]
-    return out, (xhat, inv_std, gamma, axis, batch_stats), mean, var
-
-
-def _normalize_backward(dout, cache):
-    xhat, inv_std, gamma, axis, batch_stats = cache
-    if gamma is None:
-        dgamma = dbeta = None
-        dxhat = dout
-    else:
-        dgamma = np.sum(dout * xhat, axis=1)
-        dbeta = dout.sum(axis=1)
-        dxhat = dout * gamma[:, None, :]
-    if not batch_stats:  # fixed statistics: a per-unit affine map
-        return dxhat * inv_std, dgamma, dbeta
-    mean_dxhat = dxhat.mean(axis=axis, keepdims=True)
-    mean_dxhat_xhat = np.mean(dxhat * xhat, axis=axis, keepdims=True)
-    dx = (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std
-    return dx, dgamma, dbeta
-
 
 def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
                       eps: float = 1e-5, train: bool = True,
@@ -74,20 +51,48 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray 
     Train mode normalizes with the batch's own mean and (biased) variance and returns them
     as (out, cache, mean (K, D), var (K, D)) so the caller can update running statistics.
     Eval mode uses running_mean/running_var (K, D). gamma/beta (K, D) or None (no affine).
+    Computed as out = (x - mean) * scale + beta with the per-unit scale = gamma / std.
     """
     if train:
-        out, cache, mean, var = _normalize_forward(x, 1, eps, gamma, beta)
-        return out, cache, mean[:, 0, :], var[:, 0, :]
-    if running_mean is None or running_var is None:
-        raise ValueError("batchnorm_forward(train=False) needs running_mean and running_var")
-    out, cache, _, _ = _normalize_forward(x, 1, eps, gamma, beta,
-                                          running_mean[:, None, :], running_var[:, None, :])
-    return out, cache, running_mean, running_var
+        n = x.shape[1]
+        mean = batch_sum(x) / n
+        xc = x - mean[:, None, :]
+        out = np.square(xc)  # scratch until the output is written into it
+        var = batch_sum(out) / n
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batchnorm_forward(train=False) needs running_mean and running_var")
+        mean, var = running_mean, running_var
+        xc = x - mean[:, None, :]
+        out = np.empty_like(xc)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    scale = inv_std if gamma is None else gamma * inv_std
+    np.multiply(xc, scale[:, None, :], out=out)
+    if beta is not None:
+        out += beta[:, None, :]
+    return out, (xc, inv_std, scale, gamma is not None, train), mean, var
 
 
-def batchnorm_backward(dout: np.ndarray, cache):
-    """Returns (dx, dgamma, dbeta); dgamma/dbeta are None without affine."""
-    return _normalize_backward(dout, cache)
+def batchnorm_backward(dout: np.ndarray, cache, *, inplace: bool = False):
+    """Returns (dx, dgamma, dbeta); dgamma/dbeta are None without affine. inplace=True writes dx into dout.
+
+    With xhat = (x - mean) * inv_std, the usual
+    dx = scale * (dout - mean_b(dout) - xhat * mean_b(dout * xhat))
+    is evaluated as dout * scale - (x - mean) * u - v with per-unit u, v from the two batch sums.
+    """
+    xc, inv_std, scale, affine, batch_stats = cache
+    tmp = dout * xc
+    sum_dout = batch_sum(dout)
+    sum_dout_xhat = batch_sum(tmp) * inv_std
+    dx = np.multiply(dout, scale[:, None, :], out=dout if inplace else None)  # dout's last use
+    if batch_stats:
+        n = dout.shape[1]
+        u = scale * inv_std * sum_dout_xhat / n
+        dx -= np.multiply(xc, u[:, None, :], out=tmp)
+        dx -= (scale * sum_dout / n)[:, None, :]
+    if not affine:
+        return dx, None, None
+    return dx, sum_dout_xhat, sum_dout
 
 
 def unitnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
@@ -97,46 +102,73 @@ def unitnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray |
     That is layer norm; with affine, gamma/beta (K, D) still scale and shift each unit.
     It has no running statistics: train and eval mode are the same.
     """
-    out, cache, _, _ = _normalize_forward(x, 2, eps, gamma, beta)
-    return out, cache
+    mean = x.mean(axis=2, keepdims=True)
+    xc = x - mean
+    inv_std = 1.0 / np.sqrt(np.mean(np.square(xc), axis=2, keepdims=True) + eps)
+    out = xc * inv_std  # xhat; not cached itself: the caller may overwrite out
+    if gamma is not None:
+        out *= gamma[:, None, :]
+        out += beta[:, None, :]
+    return out, (xc, inv_std, gamma)
 
 
 def unitnorm_backward(dout: np.ndarray, cache):
-    """Returns (dx, dgamma, dbeta)."""
-    return _normalize_backward(dout, cache)
+    """Returns (dx, dgamma, dbeta); dgamma/dbeta are None without affine."""
+    xc, inv_std, gamma = cache
+    xhat = xc * inv_std
+    if gamma is None:
+        dgamma = dbeta = None
+        dxhat = dout
+    else:
+        dgamma = batch_sum(dout * xhat)
+        dbeta = batch_sum(dout)
+        dxhat = dout * gamma[:, None, :]
+    mean_dxhat = dxhat.mean(axis=2, keepdims=True)
+    mean_dxhat_xhat = np.mean(dxhat * xhat, axis=2, keepdims=True)
+    dx = (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std
+    return dx, dgamma, dbeta
 
 
 # ----------------------------------------------------------------------------- activations
 
-def activation_forward(x: np.ndarray, kind: str, slope: float = 0.01):
-    """Elementwise activation; kind in ACTIVATIONS, slope only for leaky_relu."""
+def activation_forward(x: np.ndarray, kind: str, slope: float = 0.01, *, inplace: bool = False):
+    """Elementwise activation; kind in ACTIVATIONS, slope (0 <= slope < 1) only for leaky_relu.
+
+    inplace=True writes the result into x (for callers that no longer need x). The cache holds
+    the output: out > 0 exactly where x > 0 for (leaky) ReLU.
+    """
+    out = x if inplace else None
     if kind == "relu":
-        out = np.maximum(x, 0)
-        return out, (kind, x, None)
-    if kind == "leaky_relu":
-        out = np.where(x > 0, x, x * x.dtype.type(slope))
-        return out, (kind, x, slope)
-    if kind == "tanh":
-        out = np.tanh(x)
-        return out, (kind, out, None)
-    if kind == "sigmoid":
-        out = 0.5 * (np.tanh(0.5 * x) + 1)  # overflow-free logistic
-        return out, (kind, out, None)
-    if kind == "identity":
+        # against an array of zeros: numpy's array-array maximum is SIMD, array-scalar is ~2x slower
+        out = np.maximum(x, np.zeros(x.shape[-1], x.dtype), out=out)
+    elif kind == "leaky_relu":
+        out = np.maximum(x, x * x.dtype.type(slope), out=out)  # x if x > 0 else slope * x
+    elif kind == "tanh":
+        out = np.tanh(x, out=out)
+    elif kind == "sigmoid":  # overflow-free logistic 0.5 * (tanh(x / 2) + 1)
+        out = np.multiply(x, 0.5, out=out)
+        np.tanh(out, out=out)
+        out += 1
+        out *= 0.5
+    elif kind == "identity":
         return x, (kind, None, None)
-    raise ValueError(f"activation={kind!r} is not allowed; choose one of {', '.join(map(repr, ACTIVATIONS))}")
+    else:
+        raise ValueError(f"activation={kind!r} is not allowed; choose one of {', '.join(map(repr, ACTIVATIONS))}")
+    return out, (kind, out, slope)
 
 
-def activation_backward(dout: np.ndarray, cache) -> np.ndarray:
+def activation_backward(dout: np.ndarray, cache, *, inplace: bool = False) -> np.ndarray:
+    """Gradient with respect to the activation's input; inplace=True writes it into dout."""
     kind, saved, slope = cache
+    out = dout if inplace else None
     if kind == "relu":
-        return dout * (saved > 0)
-    if kind == "leaky_relu":
-        return np.where(saved > 0, dout, dout * dout.dtype.type(slope))
+        return np.multiply(dout, saved > 0, out=out)
+    if kind == "leaky_relu":  # dout * (1 if x > 0 else slope)
+        return np.multiply(dout, np.maximum(saved > 0, dout.dtype.type(slope)), out=out)
     if kind == "tanh":
-        return dout * (1 - saved * saved)
+        return np.multiply(dout, 1 - saved * saved, out=out)
     if kind == "sigmoid":
-        return dout * (saved * (1 - saved))
+        return np.multiply(dout, saved * (1 - saved), out=out)
     return dout
 
 

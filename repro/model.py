@@ -108,11 +108,11 @@ def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bo
                 pre, c_norm = _norm(spec, pre, gamma, beta, state, train, i, aux)
                 if keep:
                     aux[f"norm{i}"] = pre
-            h, c_act = layers.activation_forward(pre, spec.activation, spec.leaky_slope)
+            h, c_act = layers.activation_forward(pre, spec.activation, spec.leaky_slope, inplace=not keep)
             if keep:
                 aux[f"pre{i}"], aux[f"act{i}"] = pre, h
         else:  # Linear -> activation -> norm
-            a, c_act = layers.activation_forward(lin, spec.activation, spec.leaky_slope)
+            a, c_act = layers.activation_forward(lin, spec.activation, spec.leaky_slope, inplace=not keep)
             h, c_norm = _norm(spec, a, gamma, beta, state, train, i, aux)
             if keep:
                 aux[f"pre{i}"], aux[f"act{i}"], aux[f"norm{i}"] = lin, a, h
@@ -145,10 +145,10 @@ def _loss(spec: ExperimentSpec, logits, y, noise):
     return layers.noise_loss(logits, noise)
 
 
-def _norm_backward(spec, dout, cache):
+def _norm_backward(spec, dout, cache, inplace):
     if spec.norm == "units":
         return layers.unitnorm_backward(dout, cache)
-    return layers.batchnorm_backward(dout, cache)
+    return layers.batchnorm_backward(dout, cache, inplace=inplace)
 
 
 def forward(spec: ExperimentSpec, params: dict, x: np.ndarray, *, state=None, train: bool = False) -> np.ndarray:
@@ -178,13 +178,14 @@ def loss_and_grads(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndar
         if keep:
             aux[f"dout{i}"] = d
         c_lin, c_norm, c_act = caches[i]
+        inplace = not keep  # d is then a temporary of this loop (nobody else holds it)
         if spec.placement == "before" or not spec.has_norm:
-            d = layers.activation_backward(d, c_act)
+            d = layers.activation_backward(d, c_act, inplace=inplace)
             if c_norm is not None:
-                d, dgamma, dbeta = _norm_backward(spec, d, c_norm)
+                d, dgamma, dbeta = _norm_backward(spec, d, c_norm, inplace)
         else:
-            d, dgamma, dbeta = _norm_backward(spec, d, c_norm)
-            d = layers.activation_backward(d, c_act)
+            d, dgamma, dbeta = _norm_backward(spec, d, c_norm, inplace)
+            d = layers.activation_backward(d, c_act, inplace=inplace)
         if spec.has_norm and spec.affine:
             grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta
         d, grads[f"W{i}"], db = layers.linear_backward(d, c_lin, need_dx=i > 0)

@@ -61,11 +61,13 @@ class Optimizer:
                 upd = np.multiply(m, lr_n, out=g)
             else:
                 m, v = self.m[n], self.v[n]
-                m *= self.b1
-                m += (1 - self.b1) * g
+                tmp = np.square(g)
                 v *= self.b2
-                v += (1 - self.b2) * (g * g)
-                denom = np.sqrt(v * (1.0 / (1 - self.b2 ** self.t)))
+                v += np.multiply(tmp, 1 - self.b2, out=tmp)
+                m *= self.b1
+                m += np.multiply(g, 1 - self.b1, out=g)
+                denom = np.multiply(v, 1.0 / (1 - self.b2 ** self.t), out=tmp)
+                np.sqrt(denom, out=denom)
                 denom += self.eps
                 upd = np.divide(m, denom, out=denom)
                 upd *= lr_n / (1 - self.b1 ** self.t)

@@ -219,3 +219,22 @@ def test_init_independent_of_other_seeds():
     other = init_params(spec.replace(norm="none"), (5,), D, 3)
     assert np.array_equal(other["W1"], alone["W1"])
     assert alone["W0"].dtype == np.float32 and np.all(alone["gamma0"] == 1) and np.all(alone["b2"] == 0)
+
+
+@pytest.mark.parametrize("kind", layers.ACTIVATIONS)
+def test_inplace_activation_and_batchnorm_match(rng, kind):
+    """inplace=True (used by loss_and_grads when nothing else holds the array) changes no number."""
+    x = rng.standard_normal((K, B, H)).astype(np.float32)
+    dout = rng.standard_normal((K, B, H)).astype(np.float32)
+    out, cache = layers.activation_forward(x, kind, 0.1)
+    dx = layers.activation_backward(dout, cache)
+    x2, dout2 = x.copy(), dout.copy()
+    out2, cache2 = layers.activation_forward(x2, kind, 0.1, inplace=True)
+    assert np.array_equal(out2, out) and (kind == "identity" or np.shares_memory(out2, x2))
+    assert np.array_equal(layers.activation_backward(dout2, cache2, inplace=True), dx)
+    gamma, beta = rng.standard_normal((K, H)).astype(np.float32), rng.standard_normal((K, H)).astype(np.float32)
+    _, cache, _, _ = layers.batchnorm_forward(x, gamma, beta)
+    expect = layers.batchnorm_backward(dout, cache)
+    got = layers.batchnorm_backward(dout.copy(), cache, inplace=True)
+    for a, b in zip(got, expect):
+        assert np.array_equal(a, b)

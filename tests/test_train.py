@@ -242,3 +242,17 @@ def test_hidden_lr_scale_moves_only_hidden_weights_faster():
     assert np.abs(moved[1.0]["W0"]).max() > 0
     with pytest.raises(SpecError, match="hidden_lr_scale"):
         spec.replace(hidden_lr_scale=0.0)
+
+
+def test_probe_percentile_is_numpy_percentile_bit_for_bit():
+    from repro.probes import percentile
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        a = np.maximum(rng.standard_normal((3, 4, 1001)), 0).astype(dtype)  # ties at 0, like ReLU outputs
+        a[1, 2, 7] = np.nan
+        a[2, 0, :5] = np.inf
+        for axis in (1, 2):
+            with np.errstate(invalid="ignore"):  # inf - inf while interpolating, in both
+                expect = np.percentile(a, (5, 15, 50, 85, 95), axis=axis)
+                got = percentile(a, (5, 15, 50, 85, 95), axis=axis)
+            assert got.dtype == expect.dtype and np.array_equal(got, expect, equal_nan=True)
