@@ -36,9 +36,20 @@ STYLE = {
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728",
            "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2")
+N_STRONG = 13  # the first colours of PALETTE; the rest are pale
 _colors: dict[str, str] = {}
 VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#b58100",
                   "error": "#6e7781", "pending": "#6e7781"}
+
+
+#: Axis labels for the record values figures plot (record.py documents them).
+VALUE_LABELS = {
+    "probe/act_std": "std after the activation", "probe/norm_std": "std after the normalization",
+    "probe/linear_std": "std of the Linear output", "probe/linear_mean": "mean of the Linear output",
+    "probe/grad_w_norm": "weight-gradient norm |dL/dW|", "probe/grad_act_norm": "activation-gradient norm",
+    "probe/dead_frac": "fraction of dead units", "probe/linear_frac": "fraction of always-active units",
+    "probe/weight_norm": "weight norm |W|",
+}
 
 
 def reset_colors(groups: Sequence[Sequence[str]] = ()) -> None:
@@ -55,11 +66,15 @@ def reset_colors(groups: Sequence[Sequence[str]] = ()) -> None:
 
 
 def _least_used(avoid: set[str] = frozenset()) -> str:
+    """The least used strong colour not in `avoid`; a pale one only when every strong one is."""
     uses = {c: 0 for c in PALETTE}
     for c in _colors.values():
         uses[c] += 1
-    free = [c for c in PALETTE if c not in avoid] or list(PALETTE)
-    return min(free, key=lambda c: uses[c])  # min is stable: palette order breaks ties
+    for pool in (PALETTE[:N_STRONG], PALETTE):
+        free = [c for c in pool if c not in avoid]
+        if free:
+            return min(free, key=lambda c: uses[c])  # min is stable: palette order breaks ties
+    return min(PALETTE, key=lambda c: uses[c])
 
 
 def color(name: str) -> str:
@@ -121,7 +136,7 @@ def _reduce(v: np.ndarray, ndim: int, how) -> np.ndarray:
 
 def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> None:
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("\n".join(textwrap.wrap(ylabel, 40)))  # long metric names stay inside the figure
+    ax.set_ylabel("\n".join(textwrap.wrap(ylabel, 30)))  # long metric names stay inside the figure
     if fig.options.get("logy"):
         ax.set_yscale("log")
     if fig.options.get("logx"):
@@ -162,7 +177,7 @@ def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
             steps.add(int(np.asarray(r.axes["probe_step"])[step]))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     when = f" (step {', '.join(map(str, sorted(steps)))})" if steps else ""
-    _finish(ax, fig, "layer", fig.options.get("ylabel", value) + when)
+    _finish(ax, fig, "layer", fig.options.get("ylabel", VALUE_LABELS.get(value, value)) + when)
     return out
 
 
