@@ -277,7 +277,8 @@ def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         m = np.array([s[0] for s in stats])
         lo = np.array([s[1] for s in stats])
         hi = np.array([s[2] for s in stats])
-        ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=color(label), label=label, capsize=3, markersize=4)
+        c = color(levels[xs[0]])  # a group wears its first condition's colour: no new name to colour
+        ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=c, label=label, capsize=3, markersize=4)
         all_x.update(xs)
     _finish(ax, fig, fig.options.get("xlabel", "x"), _metric_label(metric))
     ax.set_xticks(sorted(all_x))  # after _finish: setting a log scale resets the ticks

@@ -27,11 +27,11 @@ import numpy as np
 
 from . import figures
 from .cache import FILE_MODE, atomic_write
-
-FIGURE_CACHE_FORMAT = 1
 from .claim import ROOT
 from .results import ClaimResult, RunResult
 from .stats import TestResult
+
+FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
 
 TEMPLATES_DIR = ROOT / "templates"
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
