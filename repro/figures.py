@@ -150,15 +150,17 @@ def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> N
 def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """A value over axes["eval_step"] per condition: mean and 95% t-CI band across seeds."""
     value = fig.options.get("value", "test_acc")
+    percent = value.endswith("_acc")  # accuracies in %, like the accuracy metrics of the tests
     out, axes = _new()
     ax = axes[0, 0]
     for name in _conditions(fig, records):
         r = records[name]
-        v = np.asarray(r[value], dtype=float)
+        v = np.asarray(r[value], dtype=float) * (100.0 if percent else 1.0)
         steps = np.asarray(r.axes.get("eval_step", ()))
         x = steps if v.shape[1] == len(steps) else np.arange(1, v.shape[1] + 1)  # e.g. batch_loss: every step
         _band(ax, x, v, name)
-    _finish(ax, fig, "training step", fig.options.get("ylabel", value))
+    ylabel = fig.options.get("ylabel", value)
+    _finish(ax, fig, "training step", f"{ylabel} (%)" if percent else ylabel)
     return out
 
 
