@@ -49,6 +49,9 @@ VALUE_LABELS = {
     "probe/grad_w_norm": "weight-gradient norm |dL/dW|", "probe/grad_act_norm": "activation-gradient norm",
     "probe/dead_frac": "fraction of dead units", "probe/linear_frac": "fraction of always-active units",
     "probe/weight_norm": "weight norm |W|",
+    "geometry/ics_dist": "ICS |G - G'| (mean over layers)", "geometry/ics_cos": "cos(G, G') (mean over layers)",
+    "geometry/ics_rel": "relative ICS |G - G'| / |G|", "geometry/beta_smooth": "effective beta-smoothness",
+    "geometry/interaction_rel": "relative interaction",
 }
 
 
@@ -329,7 +332,7 @@ def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
             v = np.abs(v)
         v = _reduce(v, 2, fig.options.get("layer", "mean"))  # (K, G)
         _band(ax, r.axes["geometry_step"], v, name)
-    _finish(ax, fig, "training step", fig.options.get("ylabel", value))
+    _finish(ax, fig, "training step", fig.options.get("ylabel", VALUE_LABELS.get(value, value)))
     return out
 
 
