@@ -92,5 +92,6 @@ CLAIM = Claim(
              "its rate unchanged."),
     settle=("Per-init results show where it holds: only inits whose scale is near Xavier/He come close; "
             "scales away from them lose through a changed effective learning rate of the hidden weights, "
-            "and rescaling that rate recovers much of the loss (the rest is the read-out layer's init)."),
+            "and rescaling that rate recovers much of the loss (the rest plausibly the read-out layer's "
+            "init, which BN does not normalize; an arm with a He read-out would test that)."),
 )
