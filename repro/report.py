@@ -244,9 +244,8 @@ def figure_key(cr: ClaimResult, index: int) -> str | None:
     keys = [cr.cache_keys.get(n) for n in cr.claim.conditions]
     if not cr.claim.source or not all(keys):
         return None
-    code = "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
     blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, cr.claim.source, index, keys,
-                       [figures.color(n) for n in names], code])
+                       [figures.color(n) for n in names], _drawing_code()])
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -308,10 +307,26 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def forest_figure(run: RunResult) -> str:
+def _drawing_code() -> str:
+    return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
+
+
+def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
+    """The forest plot of every test, reused from `figure_cache` when the same tests were drawn."""
     rows = [{"label": _short(f"{t.name} ({cr.claim.id})", 60), "result": t, "primary": i == 0}
             for cr in run.claims for i, t in enumerate(cr.tests) if t.kind != "identity"]
-    return figures.to_data_uri(figures.forest(rows))
+    path = None
+    if figure_cache is not None:
+        drawn = [[r["label"], r["primary"], jsonable(dataclasses.replace(r["result"], details={}))] for r in rows]
+        blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, drawn, _drawing_code()], sort_keys=True)
+        path = figure_cache / f"forest-{hashlib.sha256(blob.encode()).hexdigest()[:32]}.png"
+        if path.exists():
+            return figures.png_data_uri(path.read_bytes())
+    png = figures.to_png(figures.forest(rows))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, png)
+    return figures.png_data_uri(png)
 
 
 def environment() -> jinja2.Environment:
@@ -330,7 +345,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
         run=run, profile=run.profile, claims=claims, counts=counts, css=css,
-        forest=forest_figure(run), provenance=provenance_view(run.provenance), meaning=MEANING,
+        forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance), meaning=MEANING,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(cr.matches_expected for cr in run.claims), n_claims=len(run.claims))
 

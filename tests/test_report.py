@@ -255,12 +255,24 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     cr.claim = dataclasses.replace(cr.claim, source="# claim module text")
     cache = tmp_path / "figures"
     first = report.render_html(run, figure_cache=cache)
-    drawn = sorted(cache.iterdir())
-    assert len(drawn) == len(cr.claim.figures)
+    def claim_pngs():
+        return {p.name for p in cache.iterdir() if not p.name.startswith("forest-")}
+    assert len(claim_pngs()) == len(cr.claim.figures)
     assert report.render_html(run, figure_cache=cache) == first  # the cached PNGs are the drawn ones
-    before = {p.name for p in drawn}
+    before = claim_pngs()
     cr.cache_keys = {n: k + "0" for n, k in cr.cache_keys.items()}  # other records: other figures
     report.render_html(run, figure_cache=cache)
-    assert len({p.name for p in cache.iterdir()} - before) == len(cr.claim.figures)
+    assert len(claim_pngs() - before) == len(cr.claim.figures)
     cr.claim = dataclasses.replace(cr.claim, source="")  # unknown provenance: never cached
     assert report.figure_key(cr, 0) is None
+
+
+def test_forest_plot_is_cached_by_the_tests_it_shows(tmp_path):
+    run = make_run()
+    first = report.forest_figure(run, tmp_path)
+    assert [p.name[:7] for p in tmp_path.iterdir()] == ["forest-"]
+    assert report.forest_figure(run, tmp_path) == first == report.forest_figure(run)  # cached = drawn
+    cr = next(c for c in run.claims if c.tests)
+    cr.tests[0] = dataclasses.replace(cr.tests[0], estimate=cr.tests[0].estimate + 1.0)
+    report.forest_figure(run, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2  # another estimate, another picture
