@@ -64,13 +64,17 @@ def claim_seeds(claim: Claim, seeds: int | None, quick: bool) -> tuple[int, ...]
     return tuple(range(n))
 
 
+def condition_specs(claim: Claim, seeds: int | None, quick: bool) -> dict[str, tuple[ExperimentSpec, tuple[int, ...]]]:
+    """Each condition's (spec, seeds) as this run trains it (quick-profile specs with quick)."""
+    s = claim_seeds(claim, seeds, quick)
+    return {cond: (quick_spec(spec) if quick else spec, s) for cond, spec in claim.conditions.items()}
+
+
 def plan(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = False) -> dict[str, Experiment]:
     """The unique experiments of a run, by cache key, in first-use order."""
     experiments: dict[str, Experiment] = {}
     for claim in claims:
-        s = claim_seeds(claim, seeds, quick)
-        for cond, spec in claim.conditions.items():
-            spec = quick_spec(spec) if quick else spec
+        for cond, (spec, s) in condition_specs(claim, seeds, quick).items():
             key = spec.key(s)
             exp = experiments.setdefault(key, Experiment(key, spec, s))
             exp.users.append((claim.id, cond))
@@ -91,19 +95,12 @@ def merge(parts: Sequence[Record]) -> Record:
     return Record(first.spec, seeds, values, dict(first.axes), runtime_s=float(sum(p.runtime_s for p in parts)))
 
 
-def _pin_blas(threads: int) -> None:
-    """Process-pool initializer: cap BLAS threads so that jobs x threads <= cores."""
-    from threadpoolctl import threadpool_limits
-    global _LIMITS
-    _LIMITS = threadpool_limits(limits=threads)  # kept alive for the worker's lifetime
-
-
 def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...], blas_threads: int | None = None) -> Record:
     """The unit of work sent to a worker (module level, so it pickles by reference).
 
-    blas_threads caps every BLAS library for the task (None: as the worker is set up). Workers of
-    an external executor (Dask) run several tasks at once; unpinned OpenBLAS threads busy-wait and
-    oversubscribe the cores, which slowed concurrent tasks 10-30x on a 2-core machine.
+    blas_threads caps every BLAS library for the task (None: leave them as they are), so that
+    concurrent tasks x threads <= cores: unpinned OpenBLAS threads busy-wait and oversubscribe
+    the cores, which slowed concurrent tasks 10-30x on a 2-core machine.
     """
     from threadpoolctl import threadpool_limits
 
@@ -115,10 +112,6 @@ def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...], blas_threads: int 
 class _Inline(cf.Executor):
     """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
 
-    def __init__(self, threads: int):
-        from threadpoolctl import threadpool_limits
-        self._limits = threadpool_limits(limits=threads)
-
     def submit(self, fn, /, *args, **kwargs):
         future: cf.Future = cf.Future()
         try:
@@ -126,9 +119,6 @@ class _Inline(cf.Executor):
         except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
             future.set_exception(e)
         return future
-
-    def shutdown(self, wait=True, *, cancel_futures=False):
-        self._limits.unregister()
 
 
 def _format_error(e: BaseException) -> str:
@@ -161,18 +151,16 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for _ in (s for s in slots if s is not None):
             progress.advance(experiments[key].label)
     own = None
+    threads = 1  # an external executor (Dask) runs several tasks per machine
     if executor is None and any(s is None for _, slots in pending.values() for s in slots):
-        cores = os.cpu_count() or 1
-        threads = max(1, cores // jobs)
-        own = executor = (_Inline(threads) if jobs == 1 else
-                          cf.ProcessPoolExecutor(max_workers=jobs, initializer=_pin_blas, initargs=(threads,)))
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = {}
         for key, (parts, slots) in pending.items():
             for i, (part, slot) in enumerate(zip(parts, slots)):
                 if slot is None:
-                    futures[executor.submit(train_chunk, experiments[key].spec, part,
-                                            None if own is not None else 1)] = (key, i)
+                    futures[executor.submit(train_chunk, experiments[key].spec, part, threads)] = (key, i)
         for future in cf.as_completed(futures):
             key, i = futures[future]
             exp = experiments[key]
@@ -209,8 +197,7 @@ def evaluate_claims(claims: Sequence[Claim], experiments: dict[str, Experiment],
     """Tests, Holm (across primaries; within each claim for the rest) and verdicts."""
     results: list[ClaimResult] = []
     for claim in claims:
-        s = claim_seeds(claim, seeds, quick)
-        keys = {cond: (quick_spec(spec) if quick else spec).key(s) for cond, spec in claim.conditions.items()}
+        keys = {cond: spec.key(s) for cond, (spec, s) in condition_specs(claim, seeds, quick).items()}
         cr = ClaimResult(claim, "error", cache_keys=keys)
         errors = [f"experiment {cond!r} ({keys[cond]}) failed:\n{experiments[k].error}"
                   for cond, k in keys.items() if experiments[k].error]
@@ -291,8 +278,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     where = f"dask scheduler {scheduler}" if scheduler else ("executor " + type(executor).__name__ if executor
                                                              else f"{jobs} local process(es)")
     provenance = collect_provenance(
-        profile=profile, seeds={cr.claim.id: cr.claim.seeds if seeds is None and not quick else
-                                len(claim_seeds(cr.claim, seeds, quick)) for cr in results},
+        profile=profile, seeds={cr.claim.id: len(claim_seeds(cr.claim, seeds, quick)) for cr in results},
         runtimes={cr.claim.id: round(cr.runtime_s, 3) for cr in results},
         cache_keys={cr.claim.id: cr.cache_keys for cr in results}, started=started,
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility)
