@@ -102,6 +102,21 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a, b, keep
 
 
+def _paired_differences(a, b, test: str, null: str):
+    """(a, b, keep, d, details) of a paired test: d = a - b over the seeds where both are finite."""
+    a, b, keep = _pair(a, b)
+    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
+               "test": test, "null": null}
+    return a, b, keep, a[keep] - b[keep], details
+
+
+def _paired_fields(a, b, keep, d, mean: float) -> dict:
+    """The TestResult fields every paired test fills the same way."""
+    mean_b = float(b[keep].mean())
+    return dict(estimate=mean, estimate_rel=_relative(mean, mean_b), effect_size=_d_z(d), effect_size_name="d_z",
+                n_seeds=int(d.size), prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]))
+
+
 def _listed(x) -> list:
     """Per-seed values for details: JSON-safe (NaN/inf -> None)."""
     return [float(v) if math.isfinite(v) else None for v in np.asarray(x, dtype=float).ravel()]
@@ -299,11 +314,8 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     if not paired:
         return _welch(a, b, margin=margin, alpha=alpha, name=name, metric=metric, unit=unit,
                       n_diverged=n_diverged, level=level)
-    a, b, keep = _pair(a, b)
-    d = a[keep] - b[keep]
+    a, b, keep, d, details = _paired_differences(a, b, "paired t (one-sided, greater)", "theta <= 0")
     n = int(d.size)
-    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
-               "test": "paired t (one-sided, greater)", "null": "theta <= 0"}
     if n < 2:
         return _too_few("superiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
     mean, se, df, t, p = (float(v) for v in _t_core(d))
@@ -312,10 +324,8 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=wil, wilcoxon_min_p=0.5 ** n,
                    mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
     return TestResult(
-        name=name, kind="superiority", metric=metric, unit=unit, estimate=mean,
-        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=float(p),
-        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
-        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        name=name, kind="superiority", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=float(p),
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
         power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
         mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", n, alpha))
 
@@ -368,11 +378,8 @@ def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> 
     if margin == 0:
         raise ValueError("margin=0 makes equivalence undemonstrable; declare margin > 0")
     level = 1 - 2 * alpha
-    a, b, keep = _pair(a, b)
-    d = a[keep] - b[keep]
+    a, b, keep, d, details = _paired_differences(a, b, "TOST, paired t at -margin and +margin", "|theta| >= margin")
     n = int(d.size)
-    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
-               "test": "TOST, paired t at -margin and +margin", "null": "|theta| >= margin"}
     if n < 2:
         return _too_few("equivalence", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
     mean, se, df, p = (float(v) for v in _tost_core(d, margin))
@@ -381,10 +388,8 @@ def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> 
                    p_upper=float(stats.t.cdf(_t_core(d, margin)[3], df)),
                    mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
     return TestResult(
-        name=name, kind="equivalence", metric=metric, unit=unit, estimate=mean,
-        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=p,
-        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
-        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        name=name, kind="equivalence", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=p,
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
         power=_power_tost(margin, se, df, alpha), mde=_mde_tost(se, df, alpha), details=details,
         **_feasible_fields("equivalence", n, alpha))
 
@@ -396,11 +401,8 @@ def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) 
     """
     margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
     level = 1 - 2 * alpha
-    a, b, keep = _pair(a, b)
-    d = a[keep] - b[keep]
+    a, b, keep, d, details = _paired_differences(a, b, "paired t (one-sided) against -margin", "theta <= -margin")
     n = int(d.size)
-    details = {"a": _listed(a), "b": _listed(b), "d": _listed(a - b), "n_dropped": int((~keep).sum()),
-               "test": "paired t (one-sided) against -margin", "null": "theta <= -margin"}
     if n < 2:
         return _too_few("noninferiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
     mean, se, df, t, p = (float(v) for v in _t_core(d, -margin))
@@ -408,10 +410,8 @@ def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) 
     details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=_wilcoxon_greater(d + margin),
                    mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
     return TestResult(
-        name=name, kind="noninferiority", metric=metric, unit=unit, estimate=mean,
-        estimate_rel=_relative(mean, float(b[keep].mean())), ci=ci, ci_level=level, ci_method=method, p=p,
-        effect_size=_d_z(d), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
-        prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]),
+        name=name, kind="noninferiority", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=p,
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
         power=_power_one_sided(margin, se, df, alpha), mde=_mde_one_sided(se, df, alpha), details=details,
         **_feasible_fields("noninferiority", n, alpha))
 
