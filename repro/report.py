@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +25,7 @@ import matplotlib
 import numpy as np
 
 from . import figures
-from .cache import FILE_MODE, atomic_write
+from .cache import atomic_write
 from .claim import ROOT
 from .results import ClaimResult, RunResult
 from .stats import TestResult
@@ -307,7 +306,9 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+@functools.lru_cache(maxsize=1)
 def _drawing_code() -> str:
+    """The source of the modules a figure's pixels depend on (read once per process)."""
     return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
 
 
@@ -359,16 +360,7 @@ def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:
                       f"libraries (pip install weasyprint; apt install libpango-1.0-0 libpangoft2-1.0-0), "
                       f"or open {path.with_suffix('.html')} in a browser and print it to PDF.", PdfWarning)
         return None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(tmp)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf())
 
 
 def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True,
