@@ -398,11 +398,6 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def to_data_uri(mpl_fig: MplFigure) -> str:
-    """PNG of a figure as a data: URI, and close it."""
-    return png_data_uri(to_png(mpl_fig))
-
-
 def standardize(result) -> dict | None:
     """A TestResult on the forest plot's common scale: d_z-like units (estimate / per-seed SD,
     the SD recovered as estimate / effect_size). Falls back to units of the margin (or tau) when

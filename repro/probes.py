@@ -49,6 +49,11 @@ def percentile(a: np.ndarray, q, axis: int) -> np.ndarray:
     return np.percentile(np.sort(a, axis=axis), q, axis=axis, overwrite_input=True)
 
 
+def _norm64(x: np.ndarray, axis) -> np.ndarray:
+    """Euclidean norm accumulated in float64 (float32 squares of tiny values underflow to 0)."""
+    return np.sqrt(np.sum(np.square(x, dtype=np.float64), axis=axis))
+
+
 def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
             noise: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The requested probes (spec.probes) at the current parameters; arrays (K, ...) per value.
@@ -61,9 +66,9 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
     L = spec.depth
     _, grads, aux = loss_and_grads(spec, params, x, y, train=True, noise=noise, keep=True)
     k, n, width = aux["pre0"].shape
+    pos = sample_positions(n, width)
     out: dict[str, np.ndarray] = {}
     if "activations" in probes:
-        pos = sample_positions(n, width)
         sites = ("linear", "norm", "act") if spec.has_norm else ("linear", "act")
         for site in sites:
             flat = np.stack([aux[f"{site}{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
@@ -74,11 +79,11 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
             out[f"probe/{site}_sample"] = flat[:, :, pos]
     if "gradients" in probes:
         names = [f"W{i}" for i in range(L + 1)]
-        out["probe/grad_w_norm"] = np.stack([np.sqrt(np.sum(np.square(grads[n_], dtype=np.float64), axis=(1, 2))) for n_ in names], axis=1)
-        out["probe/weight_norm"] = np.stack([np.sqrt(np.sum(np.square(params[n_], dtype=np.float64), axis=(1, 2))) for n_ in names], axis=1)
+        out["probe/grad_w_norm"] = np.stack([_norm64(grads[n_], axis=(1, 2)) for n_ in names], axis=1)
+        out["probe/weight_norm"] = np.stack([_norm64(params[n_], axis=(1, 2)) for n_ in names], axis=1)
         dout = np.stack([aux[f"dout{i}"].reshape(k, -1) for i in range(L)], axis=1)  # (K, L, n*width)
-        out["probe/grad_act_norm"] = np.sqrt(np.sum(np.square(dout, dtype=np.float64), axis=2))
-        out["probe/grad_act_sample"] = dout[:, :, sample_positions(n, width)]
+        out["probe/grad_act_norm"] = _norm64(dout, axis=2)
+        out["probe/grad_act_sample"] = dout[:, :, pos]
     if "units" in probes:
         pre = [aux[f"pre{i}"] for i in range(L)]
         out["probe/dead_frac"] = np.stack([np.all(p <= 0, axis=1).mean(axis=1) for p in pre], axis=1)

@@ -113,7 +113,7 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     probe_set, geo_set = set(spec.probe_steps), set(spec.geometry_steps)
     measure_geometry = None
     if spec.geometry:
-        from .geometry import measure as measure_geometry  # written by a teammate; lazy on purpose
+        from .geometry import measure as measure_geometry  # imported only by runs that measure geometry
 
     e = 0
     with np.errstate(all="ignore"):  # divergence is an outcome: NaN/inf must not warn or raise
