@@ -95,17 +95,18 @@ def merge(parts: Sequence[Record]) -> Record:
     return Record(first.spec, seeds, values, dict(first.axes), runtime_s=float(sum(p.runtime_s for p in parts)))
 
 
-def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...], blas_threads: int | None = None) -> Record:
+def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     """The unit of work sent to a worker (module level, so it pickles by reference).
 
-    blas_threads caps every BLAS library for the task (None: leave them as they are), so that
-    concurrent tasks x threads <= cores: unpinned OpenBLAS threads busy-wait and oversubscribe
-    the cores, which slowed concurrent tasks 10-30x on a 2-core machine.
+    Every BLAS library runs one thread for the task, wherever it runs: a matmul's rounding
+    depends on how BLAS splits it over threads, so the numbers would otherwise depend on --jobs
+    and the executor; and concurrent tasks with unpinned OpenBLAS threads oversubscribe the cores
+    (10-30x slower on a 2-core machine). The engine's small batched matmuls gain little from threads.
     """
     from threadpoolctl import threadpool_limits
 
     from .train import train  # imported first: BLAS libraries it loads get capped too
-    with threadpool_limits(limits=blas_threads):
+    with threadpool_limits(limits=1):
         return train(spec, seeds)
 
 
@@ -151,16 +152,14 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for _ in (s for s in slots if s is not None):
             progress.advance(experiments[key].label)
     own = None
-    threads = 1  # an external executor (Dask) runs several tasks per machine
     if executor is None and any(s is None for _, slots in pending.values() for s in slots):
-        threads = max(1, (os.cpu_count() or 1) // jobs)
         own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = {}
         for key, (parts, slots) in pending.items():
             for i, (part, slot) in enumerate(zip(parts, slots)):
                 if slot is None:
-                    futures[executor.submit(train_chunk, experiments[key].spec, part, threads)] = (key, i)
+                    futures[executor.submit(train_chunk, experiments[key].spec, part)] = (key, i)
         for future in cf.as_completed(futures):
             key, i = futures[future]
             exp = experiments[key]

@@ -143,3 +143,19 @@ def test_argument_validation(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         run(GOOD, cache=Cache(tmp_path), **kwargs)
     assert not list(tmp_path.iterdir())
+
+
+def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
+    """BLAS splits a matmul differently over 1 or 2 threads, and the rounding follows; the runner's
+    unit of work pins one thread, so --jobs 1 (a process with every core) matches --jobs 2."""
+    from threadpoolctl import threadpool_limits
+
+    from repro.runner import train_chunk
+    from repro.standard import BLOG
+    spec, seeds = BLOG.replace(norm="none"), (0, 1)
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            runs.append(train_chunk(spec, seeds))
+    for name, v in runs[0].values.items():
+        np.testing.assert_array_equal(v, runs[1].values[name], err_msg=name)
