@@ -34,7 +34,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="repro", description="Test the claims of the 2018 batch-norm discussion and write a report.")
     p.add_argument("command", choices=COMMANDS, help="all: run every claim; list: show the claims; run ID...: run "
-                   "some claims; report: re-render from the cache (no training); bench: time the engine")
+                   "some claims; report: re-render from the cache (no training); bench: time the engine "
+                   "(its options: python -m repro bench --help)")
     p.add_argument("ids", nargs="*", metavar="ID", help="claim ids (for run; see `python -m repro list`)")
     p.add_argument("--seeds", type=int, default=None, help="seeds per claim (default: each claim's own)")
     p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: number of cores)")
@@ -97,15 +98,15 @@ def connect(address: str):
     return client
 
 
-def bench(args: argparse.Namespace) -> int:
+def bench(argv: list[str]) -> int:
+    """`repro bench ARGS`: the benchmark parses its own options (--steps, --repeat, ...)."""
     sys.path.insert(0, str(ROOT))
     try:
         from bench.bench_train import main as bench_main
     except ImportError as e:
         raise UsageError(f"the benchmark bench/bench_train.py is not available ({e}); run from a checkout "
                          f"that has bench/") from None
-    result = bench_main()
-    return int(result or 0)
+    return int(bench_main(argv) or 0)
 
 
 def list_claims(claims: list[Claim]) -> int:
@@ -122,8 +123,6 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds {args.seeds}: must be an integer >= 2 (paired tests need at least 2 seeds)")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
-    if args.command == "bench":
-        return bench(args)
     if args.command in ("all", "list") and args.ids:
         raise UsageError(f"`{args.command}` takes no claim ids; use `python -m repro run {' '.join(args.ids)}`")
     if args.command == "run" and not args.ids:
@@ -177,8 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m repro` and the `repro` console script; returns the exit code."""
     warnings.formatwarning = _one_line_warning
     try:
-        args = build_parser().parse_args(argv)
-        return execute(args)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if argv[:1] == ["bench"]:
+            return bench(argv[1:])
+        return execute(build_parser().parse_args(argv))
     except UsageError as e:
         print(f"repro: error: {e}", file=sys.stderr)
         return 2
