@@ -14,6 +14,17 @@ def test_bench_main_runs_with_tiny_settings(capsys):
     assert main(["--seeds", "2", "--steps", "3", "--repeat", "1", "--peak-size", "64", "--no-reference"]) == 0
     out = capsys.readouterr().out
     assert "step-seeds/s" in out and "GFLOP/s" in out and "of sgemm peak" in out
+    assert "matmuls alone" in out
+
+
+def test_repro_bench_passes_its_options_through(capsys):
+    from repro.cli import main as repro_main
+    assert repro_main(["bench", "--seeds", "2", "--steps", "2", "--repeat", "1", "--peak-size", "64",
+                       "--no-reference"]) == 0
+    assert "2 seeds x 2 steps" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        repro_main(["bench", "--jobs", "2"])  # a repro option the benchmark does not have
+    assert e.value.code == 2
 
 
 def test_bench_rejects_bad_settings():
