@@ -1,6 +1,6 @@
 """Claim 1: with batch norm, Xavier/He initialisation is unnecessary."""
 from repro import Claim, Figure, NonInferiority, Superiority
-from repro.metrics import final_accuracy, probe_mean
+from repro.metrics import final_accuracy
 from repro.standard import MNIST_MLP
 
 INITS = {  # the naive inits of the discussion, and the principled ones

@@ -1,11 +1,9 @@
 """Claim 8: batch norm works by reducing internal covariate shift."""
 from repro import Claim, Figure, Superiority
 from repro.metrics import geometry_mean
-from repro.standard import GEOMETRY_LINEAR, GEOMETRY_MLP
+from repro.standard import GEOMETRY_CONDITIONS
 
-relu, linear = GEOMETRY_MLP, GEOMETRY_LINEAR  # the same runs as claim 9: one training, both measures
-conditions = {"BN, ReLU": relu, "no BN, ReLU": relu.replace(norm="none"),
-              "BN, deep linear": linear, "no BN, deep linear": linear.replace(norm="none")}
+conditions = GEOMETRY_CONDITIONS  # the same runs as claim 9: one training, both measures
 
 ics = geometry_mean("geometry/ics_dist", name="ICS ||G - G'|| (mean over layers and steps)", unit="gradient norm")
 ics_cos = geometry_mean("geometry/ics_cos", name="cos(G, G') (mean over layers and steps)", higher_is_better=True)

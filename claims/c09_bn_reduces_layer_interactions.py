@@ -3,11 +3,9 @@ import numpy as np
 
 from repro import Claim, Figure, Metric, Superiority, Threshold
 from repro.metrics import geometry_mean
-from repro.standard import GEOMETRY_LINEAR, GEOMETRY_MLP
+from repro.standard import GEOMETRY_CONDITIONS
 
-relu, linear = GEOMETRY_MLP, GEOMETRY_LINEAR  # the same runs as claim 8: one training, both measures
-conditions = {"BN, ReLU": relu, "no BN, ReLU": relu.replace(norm="none"),
-              "BN, deep linear": linear, "no BN, deep linear": linear.replace(norm="none")}
+conditions = GEOMETRY_CONDITIONS  # the same runs as claim 8: one training, both measures
 
 interaction = geometry_mean("geometry/interaction_rel", absolute=True, unit="of the per-layer changes",
                             name="|joint - sum of per-layer loss changes| / sum |per-layer changes|")

@@ -15,7 +15,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, Union
+from typing import Callable, ClassVar, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -82,60 +82,46 @@ class Test:
 
 
 @dataclass(frozen=True)
-class Superiority(Test):
+class _PairedTest(Test):
+    """A paired comparison of A against B on a metric; `kind` names the stats function that decides it.
+
+    Oriented tests flip the metric's sign when lower is better, so the stats function always
+    asks whether A is better; equivalence is symmetric and is left as measured.
+    """
+
+    metric: Metric = None
+    a: Conditions = ()
+    b: Conditions = ()
+    margin: float = 0.0
+    oriented: ClassVar[bool] = True
+
+    def conditions(self):
+        return _as_tuple(self.a) + _as_tuple(self.b)
+
+    def evaluate(self, records, alpha):
+        sign = -1.0 if self.oriented and not self.metric.higher_is_better else 1.0
+        decide = getattr(stats, self.kind)
+        return decide(sign * _pooled(self.metric, records, self.a), sign * _pooled(self.metric, records, self.b),
+                      margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
+                      unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
+
+
+@dataclass(frozen=True)
+class Superiority(_PairedTest):
     """A is better than B on the metric (paired seeds). Refuted if B is better, or if the
     difference is shown to lie inside (-margin, margin)."""
 
-    metric: Metric = None
-    a: Conditions = ()
-    b: Conditions = ()
-    margin: float = 0.0
-
-    def conditions(self):
-        return _as_tuple(self.a) + _as_tuple(self.b)
-
-    def evaluate(self, records, alpha):
-        sign = 1.0 if self.metric.higher_is_better else -1.0
-        return stats.superiority(sign * _pooled(self.metric, records, self.a), sign * _pooled(self.metric, records, self.b),
-                                 margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
-                                 unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
-
 
 @dataclass(frozen=True)
-class Equivalence(Test):
+class Equivalence(_PairedTest):
     """A and B are equivalent within +-margin (TOST, paired seeds)."""
 
-    metric: Metric = None
-    a: Conditions = ()
-    b: Conditions = ()
-    margin: float = 0.0
-
-    def conditions(self):
-        return _as_tuple(self.a) + _as_tuple(self.b)
-
-    def evaluate(self, records, alpha):
-        return stats.equivalence(_pooled(self.metric, records, self.a), _pooled(self.metric, records, self.b),
-                                 margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
-                                 unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
+    oriented: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
-class NonInferiority(Test):
+class NonInferiority(_PairedTest):
     """A is not worse than B by more than the margin (one-sided TOST, paired seeds)."""
-
-    metric: Metric = None
-    a: Conditions = ()
-    b: Conditions = ()
-    margin: float = 0.0
-
-    def conditions(self):
-        return _as_tuple(self.a) + _as_tuple(self.b)
-
-    def evaluate(self, records, alpha):
-        sign = 1.0 if self.metric.higher_is_better else -1.0
-        return stats.noninferiority(sign * _pooled(self.metric, records, self.a), sign * _pooled(self.metric, records, self.b),
-                                    margin=self.margin, alpha=alpha, name=self.name, metric=self.metric.name,
-                                    unit=self.metric.unit, n_diverged=_n_diverged(records, self.a, self.b))
 
 
 @dataclass(frozen=True)

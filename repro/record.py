@@ -57,9 +57,3 @@ class Record:
             return self.values[name]
         except KeyError:
             raise KeyError(f"record has no value {name!r}; it has: {', '.join(sorted(self.values))}") from None
-
-    def select(self, seed_positions) -> "Record":
-        """A record restricted to some seeds (positions along the seed axis)."""
-        pos = np.asarray(seed_positions)
-        return Record(self.spec, tuple(np.asarray(self.seeds)[pos].tolist()),
-                      {k: v[pos] for k, v in self.values.items()}, dict(self.axes), self.runtime_s)

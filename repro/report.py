@@ -27,7 +27,7 @@ import numpy as np
 from . import figures
 from .cache import atomic_write
 from .claim import ROOT
-from .results import ClaimResult, RunResult
+from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from .stats import TestResult
 
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
@@ -341,7 +341,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
     """The whole report as one self-contained HTML string (figures reused from `figure_cache`)."""
     figures.reset_colors([list(cr.claim.conditions) for cr in run.claims])
     claims = [claim_view(cr, figure_cache) for cr in run.claims]
-    counts = {v: sum(cr.verdict == v for cr in run.claims) for v in ("supported", "refuted", "inconclusive", "error")}
+    counts = {v: sum(cr.verdict == v for cr in run.claims) for v in VERDICTS_WITH_ERROR}
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .claim import Claim
+from .claim import VERDICTS, Claim
 from .record import Record
 from .stats import TestResult
 
-VERDICTS_WITH_ERROR = ("supported", "refuted", "inconclusive", "error")
+VERDICTS_WITH_ERROR = VERDICTS + ("error",)
 
 
 @dataclass

@@ -39,3 +39,7 @@ GEOMETRY_MEASURES = dict(geometry=("ics", "smoothness", "interaction"), geometry
 GEOMETRY_MLP = MNIST_MLP.replace(probes=MNIST_MLP.probes + ("unit_percentiles",),
                                  probe_steps=tuple(range(0, STEPS + 1, 50)), **GEOMETRY_MEASURES)
 GEOMETRY_LINEAR = MNIST_MLP.replace(depth=10, activation="identity", init="xavier", **GEOMETRY_MEASURES)
+GEOMETRY_CONDITIONS = {
+    "BN, ReLU": GEOMETRY_MLP, "no BN, ReLU": GEOMETRY_MLP.replace(norm="none"),
+    "BN, deep linear": GEOMETRY_LINEAR, "no BN, deep linear": GEOMETRY_LINEAR.replace(norm="none"),
+}

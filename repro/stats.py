@@ -110,9 +110,10 @@ def _paired_differences(a, b, test: str, null: str):
     return a, b, keep, a[keep] - b[keep], details
 
 
-def _paired_fields(a, b, keep, d, mean: float) -> dict:
-    """The TestResult fields every paired test fills the same way."""
+def _paired_fields(a, b, keep, d, mean: float, details: dict) -> dict:
+    """The TestResult fields every paired test fills the same way; adds the arms' means to details."""
     mean_b = float(b[keep].mean())
+    details.update(mean_a=float(a[keep].mean()), mean_b=mean_b)
     return dict(estimate=mean, estimate_rel=_relative(mean, mean_b), effect_size=_d_z(d), effect_size_name="d_z",
                 n_seeds=int(d.size), prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]))
 
@@ -147,11 +148,16 @@ def _t_interval(mean, se, df, level):
     return mean - q * se, mean + q * se
 
 
-def _tost_core(d: np.ndarray, margin: float):
-    """TOST along the last axis: p = max of the two one-sided p-values at -margin and +margin."""
+def _tost_sides(d: np.ndarray, margin: float):
+    """The two one-sided tests of TOST along the last axis: mean, se, df, p at -margin, p at +margin."""
     mean, se, df, _, p_low = _t_core(d, -margin)      # H0: theta <= -margin
     _, _, _, t_up, _ = _t_core(d, margin)             # H0: theta >= +margin
-    p_up = stats.t.cdf(t_up, df)
+    return mean, se, df, p_low, stats.t.cdf(t_up, df)
+
+
+def _tost_core(d: np.ndarray, margin: float):
+    """TOST along the last axis: p = max of the two one-sided p-values at -margin and +margin."""
+    mean, se, df, p_low, p_up = _tost_sides(d, margin)
     return mean, se, df, np.maximum(p_low, p_up)
 
 
@@ -321,11 +327,10 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     mean, se, df, t, p = (float(v) for v in _t_core(d))
     ci, method, ci_t = _mean_ci(d, level)
     wil = _wilcoxon_greater(d)
-    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=wil, wilcoxon_min_p=0.5 ** n,
-                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=wil, wilcoxon_min_p=0.5 ** n)
     return TestResult(
         name=name, kind="superiority", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=float(p),
-        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
         power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
         mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", n, alpha))
 
@@ -382,14 +387,13 @@ def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> 
     n = int(d.size)
     if n < 2:
         return _too_few("equivalence", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
-    mean, se, df, p = (float(v) for v in _tost_core(d, margin))
+    mean, se, df, p_lower, p_upper = (float(v) for v in _tost_sides(d, margin))
+    p = float(np.maximum(p_lower, p_upper))  # NaN-propagating, as in _tost_core
     ci, method, ci_t = _mean_ci(d, level)
-    details.update(df=df, ci_t=ci_t, p_lower=float(_t_core(d, -margin)[4]),
-                   p_upper=float(stats.t.cdf(_t_core(d, margin)[3], df)),
-                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    details.update(df=df, ci_t=ci_t, p_lower=p_lower, p_upper=p_upper)
     return TestResult(
         name=name, kind="equivalence", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=p,
-        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
         power=_power_tost(margin, se, df, alpha), mde=_mde_tost(se, df, alpha), details=details,
         **_feasible_fields("equivalence", n, alpha))
 
@@ -407,30 +411,27 @@ def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) 
         return _too_few("noninferiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=level)
     mean, se, df, t, p = (float(v) for v in _t_core(d, -margin))
     ci, method, ci_t = _mean_ci(d, level)
-    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=_wilcoxon_greater(d + margin),
-                   mean_a=float(a[keep].mean()), mean_b=float(b[keep].mean()))
+    details.update(t=t, df=df, ci_t=ci_t, wilcoxon_p=_wilcoxon_greater(d + margin))
     return TestResult(
         name=name, kind="noninferiority", metric=metric, unit=unit, ci=ci, ci_level=level, ci_method=method, p=p,
-        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean),
+        n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
         power=_power_one_sided(margin, se, df, alpha), mde=_mde_one_sided(se, df, alpha), details=details,
         **_feasible_fields("noninferiority", n, alpha))
 
 
-def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverged=0,
-              margin: float | None = None) -> TestResult:
+def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
     """X below/above tau: one-sample one-sided t (on log10 x and log10 tau when `log`).
 
     theta = distance beyond tau on the tested scale (tau - mean for 'below', mean - tau for
     'above'), so positive = claim direction; on the log scale estimate_rel is the geometric
-    mean's distance from tau in % of tau, oriented (e.g. 90 = the geometric mean is 90% below tau). `margin` (optional, tested-scale units) is the
-    true distance at which power is reported. details["binom_p"] tests "every run beyond tau".
+    mean's distance from tau in % of tau, oriented (e.g. 90 = the geometric mean is 90% below tau).
+    There is no margin, so no power; mde is the distance beyond tau detectable with 80% power.
+    details["binom_p"] tests "every run beyond tau".
     """
     alpha = _check_alpha(alpha)
     direction = _check_choice(direction, "direction", ("below", "above"))
     if not (isinstance(tau, (int, float, np.floating, np.integer)) and math.isfinite(tau)):
         raise ValueError(f"tau={tau!r} must be a finite number")
-    if margin is not None:
-        margin = _check_nonneg(margin, "margin")
     x = _vector(x, "x")
     keep = np.isfinite(x)
     if log:
@@ -448,8 +449,8 @@ def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverge
     details = {"x": _listed(x), "n_dropped": int((~keep).sum()), "scale": "log10" if log else "linear",
                "direction": direction, "test": "one-sample t (one-sided)", "null": f"mean not {direction} tau"}
     if n < 2:
-        return _too_few("threshold", name, metric, unit, n, n_diverged, details, tau=float(tau), margin=margin,
-                        ci_level=level, effect_size_name="d")
+        return _too_few("threshold", name, metric, unit, n, n_diverged, details, tau=float(tau), ci_level=level,
+                        effect_size_name="d")
     mean, se, df, t, p = (float(val) for val in _t_core(v))
     ci, method, ci_t = _mean_ci(v, level)
     k = int(np.sum(v > 0))
@@ -460,8 +461,8 @@ def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverge
     return TestResult(
         name=name, kind="threshold", metric=metric, unit=unit, estimate=mean, estimate_rel=rel, ci=ci,
         ci_level=level, ci_method=method, p=p, effect_size=_d_z(v), effect_size_name="d", n_seeds=n,
-        n_diverged=int(n_diverged), margin=margin, tau=float(tau), prob_superiority=_prob_positive(v),
-        power=_power_one_sided(margin, se, df, alpha) if margin else None, mde=_mde_one_sided(se, df, alpha),
+        n_diverged=int(n_diverged), tau=float(tau), prob_superiority=_prob_positive(v),
+        power=None, mde=_mde_one_sided(se, df, alpha),
         details=details, **_feasible_fields("threshold", n, alpha))
 
 
