@@ -222,7 +222,6 @@ def _run(args: argparse.Namespace) -> int:
     y = data.y_train
     from repro.model import init_params
     params = init_params(spec, seeds, n_in, data.n_classes)
-    params = {n: np.ascontiguousarray(v) for n, v in params.items()}
     loop = best_of(lambda: step_loop(spec, params, x, y, idx), args.repeat)
     print(f"  step loop only (loss_and_grads + SGD, the references' work): {loop.spread}; "
           f"{work / loop.best:,.0f} step-seeds/s, {work * flops / loop.best / 1e9:.1f} GFLOP/s")

@@ -43,9 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import layers
-from .model import forward, loss_and_grads, trainable
-from .spec import GEOMETRY, ExperimentSpec
+from .model import forward, heldout_loss, loss_and_grads, trainable
+from .spec import ExperimentSpec
 
 #: Step sizes of the smoothness path, in units of the learning rate (Santurkar et al.: [0.5, 4]).
 ETAS = (0.5, 1.0, 2.0, 3.0, 4.0)
@@ -60,9 +59,6 @@ def measure(spec: ExperimentSpec, params: dict[str, np.ndarray], state: dict | N
     """
     if not lr > 0:
         raise ValueError(f"lr={lr!r} must be > 0")
-    unknown = [f for f in spec.geometry if f not in GEOMETRY]
-    if unknown:
-        raise ValueError(f"spec.geometry has unknown entries {unknown}; choose from {', '.join(GEOMETRY)}")
     if spec.loss == "noise":
         spec = spec.replace(loss="xent")
     p64 = {n: np.asarray(v, dtype=np.float64) for n, v in params.items()}
@@ -109,8 +105,7 @@ def _sq_norm(t: dict, names) -> np.ndarray:
 
 def _loss(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Train-mode minibatch loss (K,) without the backward pass."""
-    logits = forward(spec, params, x, train=True)
-    return (layers.mse if spec.loss == "mse" else layers.softmax_xent)(logits, y)[0]
+    return heldout_loss(spec, forward(spec, params, x, train=True), y)
 
 
 def _ics(spec, params, x, y, g, blocks, lr) -> dict[str, np.ndarray]:

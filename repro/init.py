@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from .spec import CHOICES
+
 ROOT_SEED = 20180219  # the blog post's date
 
 # purposes (the second entry of the spawn key)
 INIT, DATA, NOISE, PROBE_NOISE = 0, 1, 2, 3
 SHARED = 2**31 - 1  # "seed index" of streams shared by all seeds (probe batch, sample positions)
 
-INITS = ("normal", "uniform", "xavier", "xavier_uniform", "he", "he_uniform")
+INITS = CHOICES["init"]
 
 
 def stream(seed_index: int, purpose: int, *key: int) -> np.random.Generator:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
-LOSSES = ("xent", "mse", "noise")
+from .spec import CHOICES
+
+ACTIVATIONS = CHOICES["activation"]
 
 
 # ----------------------------------------------------------------------------- linear

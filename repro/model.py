@@ -151,6 +151,12 @@ def _norm_backward(spec, dout, cache, inplace):
     return layers.batchnorm_backward(dout, cache, inplace=inplace)
 
 
+def heldout_loss(spec: ExperimentSpec, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-seed loss (K,) of logits against labels, for evaluation and geometry: mse for loss="mse",
+    cross-entropy otherwise (the noise loss has no labels to score, so cross-entropy stands in)."""
+    return (layers.mse if spec.loss == "mse" else layers.softmax_xent)(logits, y)[0]
+
+
 def forward(spec: ExperimentSpec, params: dict, x: np.ndarray, *, state=None, train: bool = False) -> np.ndarray:
     """Logits (K, B, n_classes) only, no gradients (evaluation). Eval mode by default."""
     return _forward(spec, params, x, state, train, keep=False)[0]

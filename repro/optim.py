@@ -11,10 +11,10 @@ import math
 import numpy as np
 
 from .model import trainable
-from .spec import ExperimentSpec
+from .spec import CHOICES, ExperimentSpec
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
-SCHEDULES = ("constant", "cosine")
+OPTIMIZERS = CHOICES["optimizer"]
+SCHEDULES = CHOICES["schedule"]
 
 
 def learning_rate(spec: ExperimentSpec, step: int) -> float:

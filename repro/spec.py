@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Bump when a change to the engine changes the numbers a spec produces: it invalidates caches.
 ENGINE_VERSION = 3

@@ -28,10 +28,9 @@ import time
 
 import numpy as np
 
-from . import layers
 from .data import load
 from .init import DATA, NOISE, stream
-from .model import forward, init_params, init_state, loss_and_grads, update_state
+from .model import forward, heldout_loss, init_params, init_state, loss_and_grads, update_state
 from .optim import Optimizer, learning_rate
 from .probes import fixed_indices, probe_noise
 from .probes import measure as measure_probes
@@ -72,8 +71,7 @@ def evaluate(spec: ExperimentSpec, params: dict, state: dict, x: np.ndarray, y: 
     The loss is cross-entropy for loss="noise" (see the module docstring).
     """
     logits = forward(spec, params, x, state=state, train=False)
-    loss_fn = layers.mse if spec.loss == "mse" else layers.softmax_xent
-    loss, _ = loss_fn(logits, y)
+    loss = heldout_loss(spec, logits, y)
     acc = (logits.argmax(axis=2) == y).mean(axis=1)
     return loss, acc
 
