@@ -66,9 +66,6 @@ class Cache:
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.root / f"{key}.npz", self.root / f"{key}.json"
 
-    def __contains__(self, key: str) -> bool:
-        return self.paths(key)[1].exists()
-
     def get(self, spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record | None:
         """The cached record of (spec, seeds), or None on a miss or a damaged entry."""
         seeds = tuple(int(s) for s in seeds)

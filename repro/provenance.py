@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .claim import ROOT
 PACKAGES = ("numpy", "scipy", "matplotlib", "jinja2", "weasyprint", "threadpoolctl")
 
 
@@ -39,8 +39,8 @@ def machine() -> dict:
     """Platform, cores and the BLAS numpy uses (from threadpoolctl)."""
     import numpy  # noqa: F401 - loads the BLAS so that threadpoolctl can see it
     from threadpoolctl import threadpool_info
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
+    blas = sorted(f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+                  for i in threadpool_info() if i.get("user_api") == "blas")
     return {"platform": platform.platform(), "processor": platform.machine(), "cpu_count": os.cpu_count(),
             "blas": blas or ["unknown (threadpoolctl found no BLAS)"]}
 

@@ -18,7 +18,7 @@ import math
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 import matplotlib
@@ -120,7 +120,7 @@ def per_seed_csv(run: RunResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["claim_id", "test", "series", "seed_position", "seed", "value"])
     for cr in run.claims:
-        seeds = next(iter(cr.records.values())).seeds if cr.records else ()
+        seeds = cr.seeds
         for t in cr.tests:
             for key, series in _series(t.details, kind=t.kind, n=len(seeds) or None):
                 for i, v in enumerate(series):
@@ -235,6 +235,25 @@ def sentence(cr: ClaimResult) -> str:
     return text
 
 
+def _content_key(*parts, sort_keys: bool = False) -> str:
+    """Hash of what a cached figure's pixels depend on: `parts`, the cache format, matplotlib's
+    version and the drawing code."""
+    blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, *parts, _drawing_code()], sort_keys=sort_keys)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _cached_png(path: Path | None, draw: Callable[[], tuple[bytes, str | None]]) -> tuple[bytes, str | None]:
+    """PNG bytes from `path` when an identical figure was drawn before; otherwise draw() -> (png,
+    error), kept at `path` only when drawn without error."""
+    if path is not None and path.exists():
+        return path.read_bytes(), None
+    png, err = draw()
+    if path is not None and err is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, png)
+    return png, err
+
+
 def figure_key(cr: ClaimResult, index: int) -> str | None:
     """Content hash of a figure's PNG: the claim module's text, the figure's position, its
     conditions' colours and records (their cache keys), and the drawing code. None when a record
@@ -243,47 +262,38 @@ def figure_key(cr: ClaimResult, index: int) -> str | None:
     keys = [cr.cache_keys.get(n) for n in cr.claim.conditions]
     if not cr.claim.source or not all(keys):
         return None
-    blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, cr.claim.source, index, keys,
-                       [figures.color(n) for n in names], _drawing_code()])
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    return _content_key(cr.claim.source, index, keys, [figures.color(n) for n in names])
 
 
 def figure_png(cr: ClaimResult, index: int, cache_dir: Path | None) -> tuple[bytes, str | None]:
-    """A claim's figure as PNG bytes (and its drawing error, if any), from `cache_dir` when an
-    identical figure was drawn before; only figures drawn without error are cached."""
+    """A claim's figure as PNG bytes (and its drawing error, if any), reused from `cache_dir`."""
     key = figure_key(cr, index) if cache_dir is not None else None
-    path = cache_dir / f"{key}.png" if key else None
-    if path is not None and path.exists():
-        return path.read_bytes(), None
-    mpl, err = figures.draw(cr.claim.figures[index], cr.records)
-    png = figures.to_png(mpl)
-    if path is not None and err is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, png)
-    return png, err
+
+    def draw():
+        mpl, err = figures.draw(cr.claim.figures[index], cr.records)
+        return figures.to_png(mpl), err
+
+    return _cached_png(cache_dir / f"{key}.png" if key else None, draw)
 
 
 def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
     c = cr.claim
-    figs = []
+    figs, tests = [], [test_view(x) for x in cr.tests]
     if cr.verdict != "error":
         for i, f in enumerate(c.figures):
             png, err = figure_png(cr, i, figure_cache)
             if err and len(err) > 200:
                 err = err[:197] + "…"
             figs.append({"title": f.title, "caption": f.caption, "src": figures.png_data_uri(png), "error": err})
-    t = cr.tests[0] if cr.tests else None
     return {
         "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
         "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
         "settle": c.settle, "verdict": cr.verdict, "expected": c.expected, "matches": cr.matches_expected,
-        "seeds": len(next(iter(cr.records.values())).seeds) if cr.records else c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
+        "seeds": len(cr.seeds) or c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
         "conditions": [{"name": n, "color": figures.color(n), "describe": s.describe(),
                         "key": cr.cache_keys.get(n, "")} for n, s in c.conditions.items()],
-        "figures": figs, "tests": [test_view(x) for x in cr.tests], "sentence": sentence(cr),
-        "primary": None if t is None else {"effect": with_unit(t.estimate, t.unit), "ci": f"[{num(t.ci[0])}, {num(t.ci[1])}]",
-                                           "rel": pct(t.estimate_rel), "n": t.n_seeds, "diverged": t.n_diverged},
+        "figures": figs, "tests": tests, "sentence": sentence(cr), "primary": tests[0] if tests else None,
     }
 
 
@@ -319,14 +329,8 @@ def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
     path = None
     if figure_cache is not None:
         drawn = [[r["label"], r["primary"], jsonable(dataclasses.replace(r["result"], details={}))] for r in rows]
-        blob = json.dumps([FIGURE_CACHE_FORMAT, matplotlib.__version__, drawn, _drawing_code()], sort_keys=True)
-        path = figure_cache / f"forest-{hashlib.sha256(blob.encode()).hexdigest()[:32]}.png"
-        if path.exists():
-            return figures.png_data_uri(path.read_bytes())
-    png = figures.to_png(figures.forest(rows))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, png)
+        path = figure_cache / f"forest-{_content_key(drawn, sort_keys=True)}.png"
+    png, _ = _cached_png(path, lambda: (figures.to_png(figures.forest(rows)), None))
     return figures.png_data_uri(png)
 
 
@@ -345,8 +349,8 @@ def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
-        run=run, profile=run.profile, claims=claims, counts=counts, css=css,
-        forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance), meaning=MEANING,
+        profile=run.profile, claims=claims, counts=counts, css=css,
+        forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(cr.matches_expected for cr in run.claims), n_claims=len(run.claims))
 

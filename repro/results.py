@@ -27,6 +27,11 @@ class ClaimResult:
     def matches_expected(self) -> bool:
         return self.verdict == self.claim.expected
 
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds actually run (all conditions share them); () when nothing was trained."""
+        return next(iter(self.records.values())).seeds if self.records else ()
+
 
 @dataclass
 class RunResult:

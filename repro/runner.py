@@ -152,7 +152,7 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for _ in (s for s in slots if s is not None):
             progress.advance(experiments[key].label)
     own = None
-    if executor is None and any(s is None for _, slots in pending.values() for s in slots):
+    if executor is None and pending:  # every pending experiment has a chunk left to train
         own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = {}
