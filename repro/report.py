@@ -341,8 +341,9 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
-    """The whole report as one self-contained HTML string (figures reused from `figure_cache`)."""
+def render_html(run: RunResult, figure_cache: Path | None = None, generated: datetime | None = None) -> str:
+    """The whole report as one self-contained HTML string (figures reused from `figure_cache`),
+    stamped with `generated` (default: now)."""
     figures.reset_colors([list(cr.claim.conditions) for cr in run.claims])
     claims = [claim_view(cr, figure_cache) for cr in run.claims]
     counts = {v: sum(cr.verdict == v for cr in run.claims) for v in VERDICTS_WITH_ERROR}
@@ -351,7 +352,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None) -> str:
     return env.get_template("report.html.j2").render(
         profile=run.profile, claims=claims, counts=counts, css=css,
         forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(cr.matches_expected for cr in run.claims), n_claims=len(run.claims))
 
 

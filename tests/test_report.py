@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -255,11 +256,12 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     cr = next(c for c in run.claims if c.verdict != "error" and c.claim.figures)
     cr.claim = dataclasses.replace(cr.claim, source="# claim module text")
     cache = tmp_path / "figures"
-    first = report.render_html(run, figure_cache=cache)
+    when = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)  # two renders must not straddle a minute
+    first = report.render_html(run, figure_cache=cache, generated=when)
     def claim_pngs():
         return {p.name for p in cache.iterdir() if not p.name.startswith("forest-")}
     assert len(claim_pngs()) == len(cr.claim.figures)
-    assert report.render_html(run, figure_cache=cache) == first  # the cached PNGs are the drawn ones
+    assert report.render_html(run, figure_cache=cache, generated=when) == first  # the cached PNGs are the drawn ones
     before = claim_pngs()
     cr.cache_keys = {n: k + "0" for n, k in cr.cache_keys.items()}  # other records: other figures
     report.render_html(run, figure_cache=cache)
