@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import repro  # noqa: F401 - first, so that repro.blas pins OpenBLAS's kernels before a test imports numpy
+
 RUN_KEY = pytest.StashKey[dict]()
 
 

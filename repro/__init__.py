@@ -1,7 +1,11 @@
 """repro: settle the 2018 batch-norm discussion with seeded experiments and pre-declared tests."""
-from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Superiority,
+from .blas import pin_openblas_kernels
+
+pin_openblas_kernels()  # before anything imports numpy: see repro/blas.py
+
+from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Superiority,  # noqa: E402
                     Threshold, Trend, load_claims)
-from .spec import ExperimentSpec, SpecError
+from .spec import ExperimentSpec, SpecError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["Claim", "Equivalence", "ExperimentSpec", "Figure", "Identity", "Metric", "NonInferiority",

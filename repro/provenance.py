@@ -39,10 +39,11 @@ def machine() -> dict:
     """Platform, cores and the BLAS numpy uses (from threadpoolctl)."""
     import numpy  # noqa: F401 - loads the BLAS so that threadpoolctl can see it
     from threadpoolctl import threadpool_info
-    blas = sorted(f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-                  for i in threadpool_info() if i.get("user_api") == "blas")
+    blas = sorted(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'unknown'} kernels, "
+                  f"{i.get('num_threads')} threads)" for i in threadpool_info() if i.get("user_api") == "blas")
     return {"platform": platform.platform(), "processor": platform.machine(), "cpu_count": os.cpu_count(),
-            "blas": blas or ["unknown (threadpoolctl found no BLAS)"]}
+            "blas": blas or ["unknown (threadpoolctl found no BLAS)"],
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
 
 
 def collect(*, profile: str, seeds: dict, runtimes: dict, cache_keys: dict, started: datetime.datetime,
