@@ -11,16 +11,21 @@ It prints
   actually issues,
 - the time of the step's matmuls alone (same GEMMs, preallocated, no elementwise work): the
   floor that no engine calling this BLAS can go under,
+- the whole machine: the same seeds trained as `repro all` trains them, in chunks of at most
+  10 seeds over --jobs worker processes (repro.runner.train_chunk, one BLAS thread each),
+- which kernels the BLAS picked for this CPU, and a hint when OpenBLAS runs its AVX2 kernels on
+  a CPU that has AVX-512 (it does not recognise AMD Zen 5 yet: OpenMathLib/OpenBLAS#6029),
 - when torch / jax are importable: the same training as a PyTorch eager per-seed loop and as a
   JAX jit(vmap(step)) loop (steady state; compile time reported separately), with ratios.
 
-Run: `python bench/bench_train.py [--seeds 20] [--steps 300] [--repeat 3] [--no-reference]`
+Run: `python bench/bench_train.py [--seeds 20] [--steps 300] [--repeat 3] [--jobs N] [--no-reference]`
 or `python -m repro bench`. Targets (issue 3): >= 1.5x the JAX jit+vmap steady state and
 >= 40% of the measured matmul peak.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import importlib
 import os
 import sys
@@ -28,12 +33,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import repro  # noqa: E402,F401 - before numpy: it pins OpenBLAS's kernels (repro/blas.py), as in a real run
+import numpy as np  # noqa: E402
+
+from repro.blas import cpu_flags  # noqa: E402
 from repro.data import load  # noqa: E402
+from repro.runner import chunks, train_chunk  # noqa: E402
 from repro.spec import ExperimentSpec  # noqa: E402
 from repro.train import BatchStream, train  # noqa: E402
 
@@ -84,14 +92,20 @@ def best_of(fn, repeat: int, warmup: int = 1) -> Timing:
     return Timing(min(times), times)
 
 
-def matmul_peak(k: int, repeat: int, size: int = 1024) -> dict[str, float]:
-    """Measured float32 GFLOP/s: square sgemm (size^3) and the engine's batched (k,64,100)@(k,100,100)."""
+def sgemm_peak(size: int, repeat: int) -> float:
+    """Measured float32 GFLOP/s of a square size^3 sgemm at the current BLAS thread count."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size), dtype=np.float32)
     b = rng.standard_normal((size, size), dtype=np.float32)
     out = np.empty_like(a)
     t = best_of(lambda: np.matmul(a, b, out=out), max(repeat, 3))
-    square = 2 * size ** 3 / t.best / 1e9
+    return 2 * size ** 3 / t.best / 1e9
+
+
+def matmul_peak(k: int, repeat: int, size: int = 1024) -> dict[str, float]:
+    """Measured float32 GFLOP/s: square sgemm (size^3) and the engine's batched (k,64,100)@(k,100,100)."""
+    square = sgemm_peak(size, repeat)
+    rng = np.random.default_rng(0)
     x = rng.standard_normal((k, 64, 100), dtype=np.float32)
     w = rng.standard_normal((k, 100, 100), dtype=np.float32)
     y = np.empty((k, 64, 100), np.float32)
@@ -134,6 +148,18 @@ def gemm_floor(spec: ExperimentSpec, k: int, n_in: int, n_out: int, repeat: int)
     return best_of(steps, repeat)
 
 
+def whole_machine(spec: ExperimentSpec, seeds: tuple[int, ...], jobs: int, repeat: int) -> Timing:
+    """Wall time of training `seeds` as the runner does: chunks of <= 10 seeds over `jobs` processes.
+
+    The pool is started and warmed up (imports, data) before timing, as it is in a long run.
+    """
+    parts = chunks(seeds)
+    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+        def run():
+            list(pool.map(train_chunk, [spec] * len(parts), parts))
+        return best_of(run, repeat)
+
+
 def batch_indices(spec: ExperimentSpec, seeds, n_train: int) -> np.ndarray:
     """The engine's own minibatch order (steps, K, B), so the references see the same batches."""
     stream = BatchStream(seeds, n_train, spec.batch_size)
@@ -153,13 +179,32 @@ def step_loop(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, 
     return loss
 
 
-def blas_threads() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-        return ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info()
-                         if i.get("user_api") == "blas") or "unknown"
-    except Exception:  # threadpoolctl is a dependency, but the benchmark should not die on it
-        return "unknown"
+AVX512_KERNELS = {"SkylakeX", "Cooperlake", "SapphireRapids"}  # OpenBLAS's x86-64 AVX-512 targets
+AVX512_FLAGS = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"}  # what its SkylakeX kernels use
+
+
+def blas_libraries() -> list[dict]:
+    """threadpoolctl's description of the BLAS libraries loaded in this process."""
+    from threadpoolctl import threadpool_info
+    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def blas_summary(libraries: list[dict]) -> str:
+    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture') or '?'} kernels, "
+                     f"{i['num_threads']} threads)" for i in libraries) or "unknown"
+
+
+def kernel_hint(libraries: list[dict], flags: set[str]) -> str | None:
+    """Advice when OpenBLAS runs its AVX2 kernels on a CPU that has AVX-512, else None."""
+    if not AVX512_FLAGS <= flags:
+        return None
+    slow = [i for i in libraries if i["internal_api"] == "openblas" and i.get("architecture") not in AVX512_KERNELS]
+    if not slow:
+        return None
+    return (f"note: this CPU has AVX-512 but OpenBLAS runs its {slow[0].get('architecture')} (AVX2) kernels: repro "
+            f"pins them so that a seed gives the same numbers on every x86-64 machine (repro/blas.py). "
+            f"OPENBLAS_CORETYPE=SkylakeX in the environment selects the AVX-512 kernels instead: faster matmuls, "
+            f"every number changed at rounding level (README, Performance).")
 
 
 def parse(argv) -> argparse.Namespace:
@@ -170,9 +215,11 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--peak-size", type=int, default=1024, help="square sgemm size for the peak (default 1024)")
     p.add_argument("--threads", type=int, default=1, help="BLAS / torch / XLA threads (default 1, as one runner "
                    "job uses; more threads on these small matmuls is slower on a shared machine)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="worker processes for the whole-machine run, as `repro all --jobs` (default: cores)")
     p.add_argument("--no-reference", action="store_true", help="skip the torch / jax comparisons")
     args = p.parse_args(argv)
-    for name in ("seeds", "steps", "repeat", "peak_size", "threads"):
+    for name in ("seeds", "steps", "repeat", "peak_size", "threads", "jobs"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     return args
@@ -198,10 +245,20 @@ def _run(args: argparse.Namespace) -> int:
     work = args.steps * args.seeds
 
     print(f"repro benchmark: {spec.describe()}")
+    libraries = blas_libraries()
     print(f"{args.seeds} seeds x {args.steps} steps; {os.cpu_count()} cores, --threads {args.threads}; "
-          f"BLAS: {blas_threads()}")
+          f"BLAS: {blas_summary(libraries)}")
+    hint = kernel_hint(libraries, cpu_flags())
+    if hint:
+        print(hint)
     print(f"matmul FLOPs per step and seed: {flops / 1e6:.2f} M (forward + backward)")
     peak = matmul_peak(args.seeds, args.repeat, args.peak_size)
+    if args.threads == 1:
+        peak["one_thread"] = peak["square"]
+    else:
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1):
+            peak["one_thread"] = sgemm_peak(args.peak_size, args.repeat)
     print(f"measured float32 matmul peak: {peak['square']:.1f} GFLOP/s (sgemm {args.peak_size}^3), "
           f"{peak['batched']:.1f} GFLOP/s (batched ({args.seeds},64,100)@({args.seeds},100,100))")
 
@@ -214,9 +271,6 @@ def _run(args: argparse.Namespace) -> int:
     floor = gemm_floor(spec, args.seeds, n_in, data.n_classes, args.repeat)
     print(f"  its matmuls alone (same GEMMs in the same order, preallocated, no elementwise work): "
           f"{floor.spread}; {work * flops / floor.best / 1e9:.1f} GFLOP/s, {floor.best / t.best:.0%} of train()")
-    if args.no_reference:
-        return 0
-
     idx = batch_indices(spec, seeds, n_train)
     x = data.x_train.astype(np.float32)
     y = data.y_train
@@ -225,6 +279,17 @@ def _run(args: argparse.Namespace) -> int:
     loop = best_of(lambda: step_loop(spec, params, x, y, idx), args.repeat)
     print(f"  step loop only (loss_and_grads + SGD, the references' work): {loop.spread}; "
           f"{work / loop.best:,.0f} step-seeds/s, {work * flops / loop.best / 1e9:.1f} GFLOP/s")
+
+    parts = chunks(seeds)
+    used = min(args.jobs, len(parts))
+    whole = whole_machine(spec, seeds, args.jobs, args.repeat)
+    print(f"\nrepro, whole machine (as `repro all` trains: {len(parts)} chunk(s) of <= {max(map(len, parts))} seeds "
+          f"over {args.jobs} worker process(es), one BLAS thread each): {whole.spread}")
+    print(f"  {work / whole.best:,.0f} step-seeds/s, {work * flops / whole.best / 1e9:.1f} GFLOP/s = "
+          f"{work * flops / whole.best / 1e9 / (used * peak['one_thread']):.0%} of {used} x the one-thread "
+          f"sgemm peak; {t.best / whole.best:.2f}x the speed of train() above")
+    if args.no_reference:
+        return 0
     for name in ("reference_torch", "reference_jax"):
         module = importlib.import_module(f"bench.{name}")
         if not module.available():
@@ -238,7 +303,7 @@ def _run(args: argparse.Namespace) -> int:
         print(line)
         print(f"  {work / ref.best:,.0f} step-seeds/s, {work * flops / ref.best / 1e9:.1f} GFLOP/s; "
               f"repro's step loop runs at {ref.best / loop.best:.2f}x its speed (train() incl. evaluation: "
-              f"{ref.best / t.best:.2f}x)")
+              f"{ref.best / t.best:.2f}x; whole machine, incl. evaluation: {ref.best / whole.best:.2f}x)")
         if name == "reference_jax":
             print(f"  the 1.5x target means the whole step loop in {ref.best / 1.5:.3f} s; "
                   f"its matmuls alone take {floor.best:.3f} s")

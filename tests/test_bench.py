@@ -14,7 +14,18 @@ def test_bench_main_runs_with_tiny_settings(capsys):
     assert main(["--seeds", "2", "--steps", "3", "--repeat", "1", "--peak-size", "64", "--no-reference"]) == 0
     out = capsys.readouterr().out
     assert "step-seeds/s" in out and "GFLOP/s" in out and "of sgemm peak" in out
-    assert "matmuls alone" in out
+    assert "matmuls alone" in out and "whole machine" in out
+
+
+def test_kernel_hint_only_for_avx2_kernels_on_an_avx512_cpu():
+    from bench.bench_train import AVX512_FLAGS, kernel_hint
+    haswell = [{"internal_api": "openblas", "architecture": "Haswell"}]
+    skylake = [{"internal_api": "openblas", "architecture": "SkylakeX"}]
+    avx512 = AVX512_FLAGS | {"avx2", "fma"}
+    assert "OPENBLAS_CORETYPE=SkylakeX" in kernel_hint(haswell, avx512)
+    assert kernel_hint(skylake, avx512) is None
+    assert kernel_hint(haswell, {"avx2", "fma", "avx512f"}) is None  # not every flag the kernels need
+    assert kernel_hint([{"internal_api": "mkl", "architecture": None}], avx512) is None
 
 
 def test_repro_bench_passes_its_options_through(capsys):
@@ -23,7 +34,7 @@ def test_repro_bench_passes_its_options_through(capsys):
                        "--no-reference"]) == 0
     assert "2 seeds x 2 steps" in capsys.readouterr().out
     with pytest.raises(SystemExit) as e:
-        repro_main(["bench", "--jobs", "2"])  # a repro option the benchmark does not have
+        repro_main(["bench", "--out", "x"])  # a repro option the benchmark does not have
     assert e.value.code == 2
 
 
