@@ -63,6 +63,12 @@ CLAIM = Claim(
                 "variance is preserved at init for every slope."),
     caveats=("Vanishing gradients at init are removed by the He init for every slope, so any effect must "
              "come from training dynamics (dying units, drift). A different depth or learning rate may "
-             "show a different picture."),
+             "show a different picture. The verdict sits on the line between inconclusive and refuted: the "
+             "upper end of the 12-seed interval only just clears the 0.3 margin. Rounding-level changes move it "
+             "across: with OpenBLAS's AVX-512 kernels instead of the AVX2 kernels repro pins "
+             "(OPENBLAS_CORETYPE=SkylakeX) the same test came out refuted, CI [-0.14, 0.24]; and twice the "
+             "seeds (--seeds 24, not the declared design) gave refuted with either kernels, CI [-0.080, 0.209] "
+             "and [-0.061, 0.159] (measured 2026-11-25). No sign of the claimed effect, then, but the "
+             "declared 12 seeds cannot rule it out."),
     settle="Deeper networks or larger learning rates, where ReLU units die, would show whether slope helps.",
 )
