@@ -13,8 +13,9 @@ It prints
   floor that no engine calling this BLAS can go under,
 - the whole machine: the same seeds trained as `repro all` trains them, in chunks of at most
   10 seeds over --jobs worker processes (repro.runner.train_chunk, one BLAS thread each),
-- which kernels the BLAS picked for this CPU, and a hint when OpenBLAS runs its AVX2 kernels on
-  a CPU that has AVX-512 (it does not recognise AMD Zen 5 yet: OpenMathLib/OpenBLAS#6029),
+- which kernels the BLAS runs, and a hint when they are OpenBLAS's AVX2 kernels on a CPU that
+  has AVX-512 (repro pins those by default, repro/blas.py; OpenBLAS 0.3.31 also picks them on AMD
+  Zen 5, which it does not recognise: OpenMathLib/OpenBLAS#6029),
 - when torch / jax are importable: the same training as a PyTorch eager per-seed loop and as a
   JAX jit(vmap(step)) loop (steady state; compile time reported separately), with ratios.
 
@@ -190,6 +191,7 @@ def blas_libraries() -> list[dict]:
 
 
 def blas_summary(libraries: list[dict]) -> str:
+    """One line per library: name, version, kernel family, threads."""
     return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture') or '?'} kernels, "
                      f"{i['num_threads']} threads)" for i in libraries) or "unknown"
 
@@ -202,7 +204,7 @@ def kernel_hint(libraries: list[dict], flags: set[str]) -> str | None:
     if not slow:
         return None
     return (f"note: this CPU has AVX-512 but OpenBLAS runs its {slow[0].get('architecture')} (AVX2) kernels: repro "
-            f"pins them so that a seed gives the same numbers on every x86-64 machine (repro/blas.py). "
+            f"pins them so that a seed gives the same numbers on every x86-64 machine with AVX2 (repro/blas.py). "
             f"OPENBLAS_CORETYPE=SkylakeX in the environment selects the AVX-512 kernels instead: faster matmuls, "
             f"every number changed at rounding level (README, Performance).")
 
