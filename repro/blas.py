@@ -42,3 +42,14 @@ def pin_openblas_kernels() -> str | None:
         return None
     os.environ["OPENBLAS_CORETYPE"] = KERNELS  # inherited by worker processes too
     return KERNELS
+
+
+def loaded_kernels() -> str:
+    """The kernels of the OpenBLAS libraries this process has loaded, e.g. "OpenBLAS Haswell".
+
+    "" when there is none (numpy on MKL or Accelerate). Recorded with every trained Record, so a
+    cached result says which kernels computed it even when the report is rendered elsewhere.
+    """
+    from threadpoolctl import threadpool_info
+    found = sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("internal_api") == "openblas"})
+    return f"OpenBLAS {'/'.join(found)}" if found else ""

@@ -1,8 +1,8 @@
 """An on-disk cache of Records, keyed by spec.key(seeds).
 
-Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, sha256 of the
-npz). Both are written atomically (temp file in the same directory, then os.replace), the json
-last, so an entry is visible only once complete. A damaged entry (checksum mismatch, unreadable
+Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, BLAS kernels,
+sha256 of the npz). Both are written atomically (temp file in the same directory, then
+os.replace), the json last, so an entry is visible only once complete. A damaged entry (checksum mismatch, unreadable
 file, names that disagree) is reported with a CacheWarning naming the key and treated as a miss;
 the next put() overwrites it.
 """
@@ -87,7 +87,7 @@ class Cache:
             warnings.warn(f"cache entry {key} in {self.root} is damaged ({type(e).__name__}: {e}); recomputing it",
                           CacheWarning, stacklevel=2)
             return None
-        return Record(spec, seeds, values, axes, runtime_s=float(meta["runtime_s"]))
+        return Record(spec, seeds, values, axes, runtime_s=float(meta["runtime_s"]), kernels=meta.get("kernels", ""))
 
     def put(self, record: Record) -> str:
         """Store a record; returns its key. The json is written last: it marks the entry complete."""
@@ -101,7 +101,8 @@ class Cache:
         blob = buf.getvalue()
         meta = {"format": FORMAT, "key": key, "spec": record.spec.to_dict(), "seeds": list(record.seeds),
                 "axes": sorted(record.axes), "values": sorted(record.values),
-                "runtime_s": float(record.runtime_s), "sha256": hashlib.sha256(blob).hexdigest()}
+                "runtime_s": float(record.runtime_s), "kernels": record.kernels,
+                "sha256": hashlib.sha256(blob).hexdigest()}
         atomic_write(npz_path, blob)
         atomic_write(json_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         return key

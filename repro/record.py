@@ -47,6 +47,7 @@ class Record:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     axes: dict[str, np.ndarray] = field(default_factory=dict)
     runtime_s: float = 0.0
+    kernels: str = ""  # the BLAS kernels that trained it (repro.blas.loaded_kernels); "" if unknown
 
     @property
     def n_seeds(self) -> int:

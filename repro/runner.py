@@ -92,7 +92,9 @@ def merge(parts: Sequence[Record]) -> Record:
     first = parts[0]
     values = {name: np.concatenate([p.values[name] for p in parts], axis=0) for name in first.values}
     seeds = tuple(s for p in parts for s in p.seeds)
-    return Record(first.spec, seeds, values, dict(first.axes), runtime_s=float(sum(p.runtime_s for p in parts)))
+    kernels = ", ".join(sorted({p.kernels for p in parts}))  # more than one name shows a mixed record
+    return Record(first.spec, seeds, values, dict(first.axes), runtime_s=float(sum(p.runtime_s for p in parts)),
+                  kernels=kernels)
 
 
 def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
@@ -191,6 +193,16 @@ def _store_merged(exp: Experiment, parts: list, slots: list, cache: Cache) -> No
                 path.unlink(missing_ok=True)
 
 
+def training_kernels(experiments: dict[str, Experiment]) -> dict[str, int]:
+    """How many of the run's experiments each BLAS kernel set trained (from the records, cached ones included)."""
+    counts: dict[str, int] = {}
+    for exp in experiments.values():
+        if exp.record is not None:
+            name = exp.record.kernels or "not recorded (cached by an older repro, or no OpenBLAS)"
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def evaluate_claims(claims: Sequence[Claim], experiments: dict[str, Experiment], *, seeds: int | None,
                     quick: bool, alpha: float = ALPHA) -> list[ClaimResult]:
     """Tests, Holm (across primaries; within each claim for the rest) and verdicts."""
@@ -280,5 +292,6 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         profile=profile, seeds={cr.claim.id: len(claim_seeds(cr.claim, seeds, quick)) for cr in results},
         runtimes={cr.claim.id: round(cr.runtime_s, 3) for cr in results},
         cache_keys={cr.claim.id: cr.cache_keys for cr in results}, started=started,
-        wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility)
+        wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
+        training_kernels=training_kernels(experiments))
     return RunResult(profile=profile, claims=results, provenance=provenance)

@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 
+from .blas import loaded_kernels
 from .data import load
 from .init import DATA, NOISE, stream
 from .model import forward, heldout_loss, init_params, init_state, loss_and_grads, update_state
@@ -165,4 +166,4 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
         values.update({f"geometry/{name}": np.stack(v, axis=1) for name, v in geo_vals.items()})
     if "final_params" in spec.probes:
         values.update({f"final/{name}": p for name, p in params.items()})
-    return Record(spec, seeds, values, axes, runtime_s=time.perf_counter() - start)
+    return Record(spec, seeds, values, axes, runtime_s=time.perf_counter() - start, kernels=loaded_kernels())

@@ -37,3 +37,28 @@ def test_a_users_choice_is_left_alone():
 def test_nothing_changes_once_numpy_is_loaded():
     variable, _ = run("numpy, repro")
     assert variable == "None"
+
+
+def test_every_record_names_the_kernels_that_trained_it(tmp_path):
+    import json
+
+    from repro.blas import loaded_kernels
+    from repro.cache import Cache
+    from repro.runner import merge
+    from repro.standard import BLOG
+    from repro.train import train
+
+    record = train(BLOG.replace(depth=2, width=8, steps=2), (0,))
+    assert record.kernels == loaded_kernels()
+    cache = Cache(tmp_path)
+    key = cache.put(record)
+    assert cache.get(record.spec, record.seeds).kernels == record.kernels
+    meta_path = cache.paths(key)[1]
+    meta = json.loads(meta_path.read_text())
+    del meta["kernels"]  # an entry written before kernels were recorded still loads
+    meta_path.write_text(json.dumps(meta))
+    assert cache.get(record.spec, record.seeds).kernels == ""
+
+    other = train(record.spec, (1,))
+    other.kernels = "OpenBLAS SkylakeX"
+    assert merge([record, other]).kernels == ", ".join(sorted({record.kernels, "OpenBLAS SkylakeX"}))

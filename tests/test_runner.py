@@ -92,6 +92,9 @@ def test_provenance_and_cache_keys(serial):
     assert len(prov["git"]["commit"] or "") == 40 and prov["machine"]["cpu_count"] >= 1
     assert prov["seeds"]["fixture-depth"] == 12 and prov["wall_time_s"] > 0
     assert prov["feasibility"]["fixture-bn-helps"]["feasible"] is True
+    from repro.blas import loaded_kernels
+    assert prov["training_kernels"] == {loaded_kernels() or "not recorded (cached by an older repro, or no OpenBLAS)":
+                                        len(plan(CLAIMS))}
     cr = serial.claims[0]
     assert cr.cache_keys["bn"] == TINY.key(tuple(range(12))) and cr.runtime_s > 0
 
