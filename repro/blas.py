@@ -1,4 +1,4 @@
-"""Pin OpenBLAS to one kernel family on x86-64, so a seed gives the same numbers on every machine.
+"""Pin OpenBLAS to its AVX2 kernels on x86-64, so a seed gives the same numbers on AVX-512 machines too.
 
 OpenBLAS picks its matmul kernels by CPU at load time: AVX2 ("Haswell") kernels on most x86-64
 machines, AVX-512 ("SkylakeX", "Cooperlake") kernels on the CPUs it recognises as having
@@ -6,7 +6,7 @@ AVX-512. The two round differently, float32 training amplifies the difference, a
 near its boundary can follow (claim 4 does; see its caveats). repro therefore asks for the
 Haswell kernels wherever the CPU has AVX2 and FMA, before numpy loads OpenBLAS. An
 OPENBLAS_CORETYPE already in the environment is left alone: setting it (e.g. to SkylakeX) is
-how a user trades this reproducibility for speed. `repro.provenance` records what was used.
+how a user trades this reproducibility for speed. Every Record names the kernels that trained it.
 """
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, BLAS kernels,
 sha256 of the npz). Both are written atomically (temp file in the same directory, then
-os.replace), the json last, so an entry is visible only once complete. A damaged entry (checksum mismatch, unreadable
-file, names that disagree) is reported with a CacheWarning naming the key and treated as a miss;
-the next put() overwrites it.
+os.replace), the json last, so an entry is visible only once complete. A damaged entry
+(checksum mismatch, unreadable file, names that disagree) is reported with a CacheWarning naming
+the key and treated as a miss; the next put() overwrites it.
 """
 from __future__ import annotations
 
