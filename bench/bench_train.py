@@ -40,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
 import repro  # noqa: E402,F401 - before numpy: it pins OpenBLAS's kernels (repro/blas.py), as in a real run
 import numpy as np  # noqa: E402
 
-from repro.blas import cpu_flags  # noqa: E402
+from repro.blas import blas_libraries, cpu_flags, describe  # noqa: E402
 from repro.data import load  # noqa: E402
 from repro.runner import chunks, train_chunk  # noqa: E402
 from repro.spec import ExperimentSpec  # noqa: E402
@@ -149,12 +149,11 @@ def gemm_floor(spec: ExperimentSpec, k: int, n_in: int, n_out: int, repeat: int)
     return best_of(steps, repeat)
 
 
-def whole_machine(spec: ExperimentSpec, seeds: tuple[int, ...], jobs: int, repeat: int) -> Timing:
-    """Wall time of training `seeds` as the runner does: chunks of <= 10 seeds over `jobs` processes.
+def whole_machine(spec: ExperimentSpec, parts: list[tuple[int, ...]], jobs: int, repeat: int) -> Timing:
+    """Wall time of training the seed chunks `parts` (runner.chunks) as the runner does, over `jobs` processes.
 
     The pool is started and warmed up (imports, data) before timing, as it is in a long run.
     """
-    parts = chunks(seeds)
     with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
         def run():
             list(pool.map(train_chunk, [spec] * len(parts), parts))
@@ -182,18 +181,6 @@ def step_loop(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, 
 
 AVX512_KERNELS = {"SkylakeX", "Cooperlake", "SapphireRapids"}  # OpenBLAS's x86-64 AVX-512 targets
 AVX512_FLAGS = {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"}  # what its SkylakeX kernels use
-
-
-def blas_libraries() -> list[dict]:
-    """threadpoolctl's description of the BLAS libraries loaded in this process."""
-    from threadpoolctl import threadpool_info
-    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
-
-
-def blas_summary(libraries: list[dict]) -> str:
-    """One line per library: name, version, kernel family, threads."""
-    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture') or '?'} kernels, "
-                     f"{i['num_threads']} threads)" for i in libraries) or "unknown"
 
 
 def kernel_hint(libraries: list[dict], flags: set[str]) -> str | None:
@@ -249,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"repro benchmark: {spec.describe()}")
     libraries = blas_libraries()
     print(f"{args.seeds} seeds x {args.steps} steps; {os.cpu_count()} cores, --threads {args.threads}; "
-          f"BLAS: {blas_summary(libraries)}")
+          f"BLAS: {', '.join(describe(libraries)) or 'unknown'}")
     hint = kernel_hint(libraries, cpu_flags())
     if hint:
         print(hint)
@@ -284,7 +271,7 @@ def _run(args: argparse.Namespace) -> int:
 
     parts = chunks(seeds)
     used = min(args.jobs, len(parts))
-    whole = whole_machine(spec, seeds, args.jobs, args.repeat)
+    whole = whole_machine(spec, parts, args.jobs, args.repeat)
     print(f"\nrepro, whole machine (as `repro all` trains: {len(parts)} chunk(s) of <= {max(map(len, parts))} seeds "
           f"over {args.jobs} worker process(es), one BLAS thread each): {whole.spread}")
     print(f"  {work / whole.best:,.0f} step-seeds/s, {work * flops / whole.best / 1e9:.1f} GFLOP/s = "

@@ -44,12 +44,23 @@ def pin_openblas_kernels() -> str | None:
     return KERNELS
 
 
+def blas_libraries() -> list[dict]:
+    """threadpoolctl's description of each BLAS library this process has loaded."""
+    from threadpoolctl import threadpool_info
+    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def describe(libraries: list[dict]) -> list[str]:
+    """One sorted line per library: name, version, kernel family, threads."""
+    return sorted(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'unknown'} kernels, "
+                  f"{i.get('num_threads')} threads)" for i in libraries)
+
+
 def loaded_kernels() -> str:
     """The kernels of the OpenBLAS libraries this process has loaded, e.g. "OpenBLAS Haswell".
 
     "" when there is none (numpy on MKL or Accelerate). Recorded with every trained Record, so a
     cached result says which kernels computed it even when the report is rendered elsewhere.
     """
-    from threadpoolctl import threadpool_info
-    found = sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("internal_api") == "openblas"})
+    found = sorted({str(i.get("architecture")) for i in blas_libraries() if i.get("internal_api") == "openblas"})
     return f"OpenBLAS {'/'.join(found)}" if found else ""

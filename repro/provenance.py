@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .blas import blas_libraries, describe
 from .claim import ROOT
 PACKAGES = ("numpy", "scipy", "matplotlib", "jinja2", "weasyprint", "threadpoolctl")
 
@@ -38,9 +39,7 @@ def git_state(root: Path = ROOT) -> dict:
 def machine() -> dict:
     """Platform, cores and the BLAS numpy uses (from threadpoolctl)."""
     import numpy  # noqa: F401 - loads the BLAS so that threadpoolctl can see it
-    from threadpoolctl import threadpool_info
-    blas = sorted(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'unknown'} kernels, "
-                  f"{i.get('num_threads')} threads)" for i in threadpool_info() if i.get("user_api") == "blas")
+    blas = describe(blas_libraries())
     return {"platform": platform.platform(), "processor": platform.machine(), "cpu_count": os.cpu_count(),
             "blas": blas or ["unknown (threadpoolctl found no BLAS)"],
             "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
