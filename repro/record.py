@@ -7,6 +7,7 @@ Names the engine writes (L = depth = hidden blocks; "L+1" counts the read-out Li
 S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
   axes["eval_step"] (E,)    steps 0, eval_every, ..., steps (the last step always included)
   values["train_loss"|"train_acc"] (K, E)  on a fixed 1000-example training subset, eval mode
+  values["val_loss"|"val_acc"] (K, E)      on the validation split (carved from the training data)
   values["test_loss"|"test_acc"] (K, E)    on the test set, eval mode (BN running statistics)
   values["batch_loss"] (K, steps)          the loss of each SGD minibatch, train mode
   values["diverged"] (K,) bool, values["diverged_step"] (K,) int (-1 if never)
@@ -52,6 +53,15 @@ class Record:
     @property
     def n_seeds(self) -> int:
         return len(self.seeds)
+
+    def head(self, n: int) -> "Record":
+        """The record of the first n seeds (a paired test uses the seeds its arms share)."""
+        if n == self.n_seeds:
+            return self
+        if not 1 <= n <= self.n_seeds:
+            raise ValueError(f"n={n!r} must be in [1, {self.n_seeds}]")
+        return Record(self.spec, self.seeds[:n], {k: v[:n] for k, v in self.values.items()}, dict(self.axes),
+                      runtime_s=self.runtime_s, kernels=self.kernels)
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:

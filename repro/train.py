@@ -5,7 +5,8 @@ Protocol (the numbers of repro/record.py):
   seed's own SeedSequence stream, sampling without replacement within each epoch (the last
   incomplete batch of an epoch is dropped);
 - step s means "after s updates"; evaluations at 0, eval_every, ..., steps (the last always
-  included) on a fixed 1000-example training subset and the test set, in eval mode (BN running
+  included) on a fixed 1000-example training subset, the validation split and the test set, in
+  eval mode (BN running
   statistics, momentum spec.bn_momentum, unbiased batch variance); probes at spec.probe_steps
   (repro.probes); geometry measures at spec.geometry_steps on the minibatch that update s+1
   uses (repro.geometry.measure, imported only when spec.geometry is non-empty);
@@ -86,6 +87,7 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     dtype = np.dtype(spec.dtype)
     data = load(spec.data)
     x_train, y_train = data.x_train.astype(dtype), data.y_train
+    x_val, y_val = data.x_val.astype(dtype), data.y_val
     x_test, y_test = data.x_test.astype(dtype), data.y_test
     n_train, n_in = x_train.shape
     k, n_classes = len(seeds), data.n_classes
@@ -102,7 +104,8 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     noise_probe = probe_noise(spec, seeds, len(probe_idx), n_classes)
 
     e_steps = eval_steps(spec)
-    ev = {name: np.full((k, len(e_steps)), np.nan) for name in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    splits = {"train": (x_sub, y_sub), "val": (x_val, y_val), "test": (x_test, y_test)}
+    ev = {f"{split}_{v}": np.full((k, len(e_steps)), np.nan) for split in splits for v in ("loss", "acc")}
     batch_loss = np.full((k, spec.steps), np.nan)
     active = np.ones(k, dtype=bool)
     diverged_step = np.full(k, -1, dtype=np.int64)
@@ -118,7 +121,7 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     with np.errstate(all="ignore"):  # divergence is an outcome: NaN/inf must not warn or raise
         for step in range(spec.steps + 1):
             if e < len(e_steps) and step == e_steps[e]:
-                for split, (x, y) in (("train", (x_sub, y_sub)), ("test", (x_test, y_test))):
+                for split, (x, y) in splits.items():
                     loss, acc = evaluate(spec, params, state, x, y)
                     ev[f"{split}_loss"][:, e] = np.where(active, loss, np.nan)
                     ev[f"{split}_acc"][:, e] = acc
