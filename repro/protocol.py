@@ -1,0 +1,120 @@
+"""Protocol v2: how a trained condition gets its learning rate, and when training has converged.
+
+Learning-rate selection (declared before any confirmatory run):
+- every trained condition of a claim (unless the claim names it in `fixed_rate`) takes its rate
+  from LR_GRID, chosen on the validation split (carved from the training data, repro.data);
+- tuning seeds are TUNING_SEED_BASE + i, disjoint from the confirmatory seeds 0, 1, 2, ...;
+- successive halving: stage 1 trains every grid rate on `stage1_seeds` seeds for a quarter of the
+  step budget (its own cosine schedule); stage 2 trains the `keep` best of them on `stage2_seeds`
+  seeds for the whole budget; the rate with the best mean validation accuracy in stage 2 wins;
+- tuning runs carry no probes or geometry, so conditions that differ only in what they measure
+  share their tuning runs (and the cache shares them across claims like any result);
+- an optimum on the grid's edge is reported as such.
+
+Plateau criterion: a condition has converged when its mean validation accuracy over the last three
+evaluations is less than PLATEAU_GAIN points above its mean over the three evaluations that end at
+three quarters of the step budget.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .record import Record
+from .spec import ExperimentSpec
+
+PROTOCOL_VERSION = 2
+LR_GRID: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+TUNING_SEED_BASE = 1_000_000
+PLATEAU_GAIN = 1.0  # percentage points of validation accuracy over the last quarter of training
+LAST_EVALS = 3
+
+
+@dataclass(frozen=True)
+class TuningPlan:
+    """Successive halving over LR_GRID (see the module docstring)."""
+
+    stage1_seeds: int = 2
+    stage1_fraction: int = 4   # stage 1 trains steps // stage1_fraction steps
+    keep: int = 3
+    stage2_seeds: int = 3
+
+    def seeds(self, stage: int) -> tuple[int, ...]:
+        n = self.stage1_seeds if stage == 1 else self.stage2_seeds
+        return tuple(TUNING_SEED_BASE + i for i in range(n))
+
+
+DEFAULT_PLAN = TuningPlan()
+QUICK_PLAN = TuningPlan(stage1_seeds=1, stage1_fraction=1, keep=2, stage2_seeds=1)
+
+
+def tuning_base(spec: ExperimentSpec) -> ExperimentSpec:
+    """The spec a condition is tuned on: the same training run without probes or geometry."""
+    return spec.replace(probes=(), probe_steps=(), geometry=(), geometry_steps=())
+
+
+def stage_spec(spec: ExperimentSpec, lr: float, stage: int, plan: TuningPlan) -> ExperimentSpec:
+    """The tuning run of `spec` at rate `lr` in stage 1 (shortened) or stage 2 (full budget)."""
+    base = tuning_base(spec).replace(lr=float(lr))
+    if stage == 1 and plan.stage1_fraction > 1:
+        steps = max(10, spec.steps // plan.stage1_fraction)
+        base = base.replace(steps=steps, eval_every=max(1, min(steps, spec.eval_every)))
+    return base
+
+
+def validation_score(record: Record) -> float:
+    """Mean validation accuracy (%) over the last evaluations and the seeds: what tuning maximizes.
+    A diverged seed keeps its frozen parameters and scores about chance, so it counts against its rate."""
+    return float(100.0 * np.nanmean(record["val_acc"][:, -LAST_EVALS:]))
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The outcome of one condition's rate search: what was tried, what won, and whether the
+    winner sits on the grid's edge (then the grid may not contain the optimum)."""
+
+    grid: tuple[float, ...]
+    stage1: dict            # rate -> mean validation accuracy (%), quarter-length runs
+    stage2: dict            # rate -> mean validation accuracy (%), full-length runs of the kept rates
+    selected: float
+
+    @property
+    def on_edge(self) -> bool:
+        return self.selected in (self.grid[0], self.grid[-1])
+
+    @property
+    def curve(self) -> list[tuple[float, float, float | None]]:
+        """(rate, stage-1 score, stage-2 score or None) for every grid rate: the tuning curve."""
+        return [(lr, self.stage1[lr], self.stage2.get(lr)) for lr in self.grid]
+
+
+def kept_rates(stage1: dict, plan: TuningPlan) -> tuple[float, ...]:
+    """The `keep` best rates of stage 1 (ties: the smaller rate first), in grid order."""
+    ranked = sorted(stage1, key=lambda lr: (-stage1[lr], lr))[:plan.keep]
+    return tuple(sorted(ranked))
+
+
+def select(grid: tuple[float, ...], stage1: dict, stage2: dict) -> Tuning:
+    """The winning rate: best stage-2 score (ties: the smaller rate)."""
+    best = min(stage2, key=lambda lr: (-stage2[lr], lr))
+    return Tuning(tuple(grid), dict(stage1), dict(stage2), best)
+
+
+def plateau_gain(record: Record) -> float | None:
+    """Validation-accuracy gain (points, mean over seeds) over the last quarter of training:
+    the last LAST_EVALS evaluations against the LAST_EVALS ending at 3/4 of the budget.
+    None when the record has no validation curve (an untrained condition)."""
+    if record.spec.steps == 0 or "val_acc" not in record.values:
+        return None
+    steps = record.axes["eval_step"]
+    acc = 100.0 * np.nanmean(record["val_acc"], axis=0)
+    at = int(np.searchsorted(steps, 0.75 * record.spec.steps, side="right"))
+    if at < LAST_EVALS:
+        return None
+    return float(acc[-LAST_EVALS:].mean() - acc[at - LAST_EVALS:at].mean())
+
+
+def has_plateaued(record: Record) -> bool | None:
+    gain = plateau_gain(record)
+    return None if gain is None else gain < PLATEAU_GAIN
