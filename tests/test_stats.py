@@ -384,14 +384,147 @@ def test_argument_validation_names_the_parameter():
         S.superiority(a, b[:5], margin=0, alpha=ALPHA, name="t", metric="m")
 
 
-def test_pocock_boundary_controls_the_sequential_false_positive_rate():
-    bound = S.pocock_boundary((5, 10, 20))
-    assert bound == pytest.approx(0.0194, abs=0.0015)
-    d = rng(16).normal(0, 1, (SIMS, 20))
-    p_looks = np.stack([2 * sps.t.sf(np.abs(S._t_core(d[:, :n])[3]), n - 1) for n in (5, 10, 20)], axis=1)
-    assert np.mean(p_looks.min(axis=1) < 0.05) > 0.09                 # naive re-testing inflates
-    stops = [S.sequential_decision(row, bound)[0] for row in p_looks]
-    assert np.mean(np.array(stops) == "stop-supported") <= ALPHA + MC_SLACK
-    assert S.sequential_decision([0.03], bound) == ("continue", None)
-    assert S.sequential_decision([0.03, 0.01], bound) == ("stop-supported", 1)
-    assert S.sequential_decision([0.5, 0.5, 0.5], bound) == ("stop-inconclusive", None)
+# ----------------------------------------------------------------------------- group-sequential
+
+SEQ_TRIALS = 20000
+SEQ_SLACK = 4 * math.sqrt(ALPHA * (1 - ALPHA) / SEQ_TRIALS)    # ~0.006
+DESIGNS = [S.SequentialDesign(), S.SequentialDesign(spending="pocock"), S.SequentialDesign(looks=(24,))]
+
+
+def sim_sequential(design, kind, d, margin, null=0.0):
+    """The whole procedure on (trials, looks[-1]) data, as the runner does it for one claim: at look
+    k the test at alpha = a_k, design.decide's rule, stop when decisive or at the last look; then
+    the final verdict from the sequential p (a one-claim family: Holm changes nothing) and the RCI.
+    Returns (final verdicts, stop look index, sequential p, one-sided p at the stop)."""
+    stop = np.full(d.shape[0], -1)
+    p_stop, lo_stop, hi_stop = (np.full(d.shape[0], np.nan) for _ in range(3))
+    for k, n in enumerate(design.looks):
+        a = design.nominal_alpha(k)
+        if kind == "equivalence":
+            mean, se, df, p = S._tost_core(d[:, :n], margin)
+        else:
+            mean, se, df, _, p = S._t_core(d[:, :n], null)
+        lo, hi = S._t_interval(mean, se, df, 1 - 2 * a)
+        now = (stop < 0) & ((S._rule(kind, p, lo, hi, margin, a) != "inconclusive") | (k == len(design.looks) - 1))
+        stop[now], p_stop[now], lo_stop[now], hi_stop[now] = k, p[now], lo[now], hi[now]
+    p_seq = design._sequential_p(stop, p_stop)
+    return S._rule(kind, p_seq, lo_stop, hi_stop, margin, design.alpha), stop, p_seq, p_stop
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=lambda d: f"{d.spending}-{len(d.looks)}looks")
+def test_sequential_false_supported_rate_is_at_most_alpha(design):
+    r = rng(30)
+    shape = (SEQ_TRIALS, design.looks[-1])
+    cases = [("superiority", r.normal(0.0, 1.0, shape), 0.2, 0.0),
+             ("noninferiority", r.normal(-0.3, 1.0, shape), 0.3, -0.3),
+             ("equivalence", r.normal(0.5, 1.0, shape), 0.5, 0.0),
+             ("equivalence", r.normal(-0.5, 1.0, shape), 0.5, 0.0)]
+    for kind, d, margin, null in cases:
+        final, stop, _, _ = sim_sequential(design, kind, d, margin, null)
+        rate = np.mean(final == "supported")
+        assert rate <= ALPHA + SEQ_SLACK, (kind, rate)
+        if kind != "equivalence":                       # one-sided t: the whole alpha is spent
+            assert rate >= ALPHA - SEQ_SLACK, (kind, rate)
+
+
+def test_naive_retesting_inflates_but_the_design_does_not():
+    d = rng(31).normal(0.0, 1.0, (SEQ_TRIALS, 48))
+    naive = np.zeros(SEQ_TRIALS, dtype=bool)
+    for n in (12, 24, 48):
+        naive |= S._t_core(d[:, :n])[4] < ALPHA
+    assert np.mean(naive) > 0.09                          # ~0.10 with three looks
+    final, stop, _, _ = sim_sequential(S.SequentialDesign(), "superiority", d, 0.0)
+    assert np.mean(final == "supported") <= ALPHA + SEQ_SLACK
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=lambda d: f"{d.spending}-{len(d.looks)}looks")
+def test_sequential_false_refuted_rate_at_the_edge_is_at_most_alpha(design):
+    r = rng(32)
+    shape = (SEQ_TRIALS, design.looks[-1])
+    cases = [("superiority", r.normal(0.0, 1.0, shape), 0.0, 0.0),     # refuted: hi < 0
+             ("superiority", r.normal(0.3, 1.0, shape), 0.3, 0.0),     # refuted: CI inside (-margin, margin)
+             ("noninferiority", r.normal(-0.3, 1.0, shape), 0.3, -0.3),  # refuted: hi < -margin
+             ("threshold", r.normal(0.0, 1.0, shape), 0.0, 0.0)]       # refuted: hi < 0
+    for kind, d, margin, null in cases:
+        final, _, _, _ = sim_sequential(design, kind, d, margin, null)
+        assert np.mean(final == "refuted") <= ALPHA + SEQ_SLACK, kind
+
+
+@pytest.mark.parametrize("design", DESIGNS[:2], ids=lambda d: d.spending)
+def test_sequential_p_is_a_valid_p_value(design):
+    """Whole trials under H0 with efficacy stopping only: p_seq is uniform; with the refuted
+    stops of the full procedure it stays super-uniform up to alpha; and it agrees with the design:
+    p_seq < alpha exactly when the trial crossed a boundary."""
+    d = rng(33).normal(0.0, 1.0, (SEQ_TRIALS, design.looks[-1]))
+    p = np.stack([S._t_core(d[:, :n])[4] for n in design.looks], axis=1)
+    crossed = p < np.asarray(design.boundaries)
+    stop = np.where(crossed.any(axis=1), crossed.argmax(axis=1), len(design.looks) - 1)
+    p_seq = design._sequential_p(stop, p[np.arange(SEQ_TRIALS), stop])
+    assert np.array_equal(p_seq < ALPHA, crossed.any(axis=1))
+    for u in (0.01, 0.05, 0.2, 0.5, 0.8):
+        assert np.mean(p_seq <= u) == pytest.approx(u, abs=4 * math.sqrt(u * (1 - u) / SEQ_TRIALS)), u
+    _, stop, p_seq, _ = sim_sequential(design, "superiority", d, 0.2)   # with refuted (inside-margin) stops
+    for u in (0.01, 0.05):
+        assert np.mean(p_seq <= u) <= u + 4 * math.sqrt(u * (1 - u) / SEQ_TRIALS)
+    assert all(math.isclose(design.sequential_p(int(k), float(q)), s) for k, q, s in
+               zip(stop[:20], p[np.arange(20), stop[:20]], design._sequential_p(stop[:20], p[np.arange(20), stop[:20]])))
+
+
+def test_boundaries():
+    assert S.SequentialDesign(looks=(24,)).boundaries == (0.05,)
+    assert S.SequentialDesign(looks=(10,), alpha=0.01, spending="pocock").boundaries == (0.01,)
+    obf = S.SequentialDesign().boundaries                     # measured: 0.0000886 / 0.00557 / 0.0477
+    assert obf[0] == pytest.approx(2 * sps.norm.sf(sps.norm.ppf(0.975) / 0.5), rel=1e-12)   # spent(1/4), exact
+    assert obf[0] < obf[1] < obf[2] and obf[2] > 100 * obf[0]
+    assert obf[1] == pytest.approx(0.0056, abs=0.0004) and obf[2] == pytest.approx(0.0477, abs=0.001)
+    poc = S.SequentialDesign(spending="pocock").boundaries    # measured: 0.0179 / 0.0182 / 0.0273
+    assert poc[0] == pytest.approx(0.05 * math.log(1 + (math.e - 1) / 4)) and max(poc) < 0.03
+    assert S.SequentialDesign().spent[-1] == 0.05
+    assert S.SequentialDesign((12, 24, 48)).boundaries is obf     # cached, no hidden state
+    design = S.SequentialDesign()
+    assert design.nominal_alpha(1) == obf[1] and design.sequential_p(2, 1.0) == pytest.approx(1.0)
+    assert S.SequentialDesign(looks=(24,)).sequential_p(0, 0.037) == 0.037   # one look: the fixed-sample p
+
+
+def test_sequential_design_validates_its_fields():
+    for looks in ((12, 12), (24, 12), (1, 5), (), [12, 24], (12.0, 24)):
+        with pytest.raises(ValueError, match="looks"):
+            S.SequentialDesign(looks=looks)
+    with pytest.raises(ValueError, match="spending.*obrien-fleming.*pocock"):
+        S.SequentialDesign(spending="haybittle")
+    with pytest.raises(ValueError, match="alpha"):
+        S.SequentialDesign(alpha=0.5)
+    with pytest.raises(ValueError, match="k="):
+        S.SequentialDesign().nominal_alpha(3)
+    with pytest.raises(Exception):
+        S.SequentialDesign().alpha = 0.1                          # frozen
+
+
+def test_sequential_decide_with_public_results_and_the_final_verdict():
+    """The runner's path: test at alpha = a_k on the first n_k seeds, design.decide, stamp, Holm, decide."""
+    design = S.SequentialDesign()
+    r = rng(34)
+    b = r.normal(0.7, 0.02, 48)
+    strong, null = b + 0.02 + r.normal(0, 0.01, 48), b + r.normal(0, 0.01, 48)
+
+    def at(k, a):
+        n = design.looks[k]
+        return S.superiority(a[:n], b[:n], margin=0.001, alpha=design.nominal_alpha(k), name="s", metric="m")
+
+    res = at(0, strong)
+    assert res.ci_level == pytest.approx(1 - 2 * design.boundaries[0]) and res.ci[0] > 0
+    assert design.decide(res, 0) == "supported"
+    assert design.decide(at(0, null), 0) == "continue" and design.decide(at(2, null), 2) == "inconclusive"
+    with pytest.raises(ValueError, match="nominal_alpha"):
+        design.decide(S.superiority(strong[:12], b[:12], margin=0.0, alpha=ALPHA, name="s", metric="m"), 0)
+    worse = S.superiority(b[:12] - 0.05, b[:12], margin=0.0, alpha=design.nominal_alpha(0), name="s", metric="m")
+    assert design.decide(worse, 0) == "refuted"
+    stamped = [design.stamp(res, 0), design.stamp(at(2, null), 2)]
+    assert stamped[0].looks == (12, 24, 48) and stamped[0].stopped_at == 12 and stamped[1].stopped_at == 48
+    assert stamped[0].p_sequential == design.sequential_p(0, res.p) < ALPHA <= stamped[1].p_sequential
+    adjusted = S.holm([t.p_sequential for t in stamped])
+    final = [S.decide(t, q, alpha=ALPHA) for t, q in zip(stamped, adjusted)]
+    assert final[0].verdict == "supported" and final[0].p_adjusted == adjusted[0]
+    assert S.decide(stamped[0], None).p_adjusted == stamped[0].p_sequential    # None -> the sequential p
+    ident = S.identity(np.zeros(3), tol=1e-10, scale=1.0, name="i", metric="q")
+    assert design.decide(ident, 0) == "supported" and math.isnan(design.stamp(ident, 0).p_sequential)
