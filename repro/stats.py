@@ -722,7 +722,7 @@ class SequentialDesign:
 
     def __post_init__(self):
         looks = self.looks
-        if not (isinstance(looks, tuple) and looks and all(isinstance(n, (int, np.integer)) and not
+        if not (isinstance(looks, (tuple, list)) and looks and all(isinstance(n, (int, np.integer)) and not
                 isinstance(n, bool) for n in looks)):
             raise ValueError(f"looks={looks!r} must be a non-empty tuple of int seed counts, e.g. (12, 24, 48)")
         if looks[0] < 2 or any(b <= a for a, b in zip(looks, looks[1:])):
@@ -763,7 +763,11 @@ class SequentialDesign:
         crossing outcome is ordered before every non-crossing one, so an early "refuted" stop can
         never come out as significant; with a single look this is p_observed.
         """
-        return float(self._sequential_p(np.asarray(self._look(k)), np.asarray(p_observed, dtype=float)))
+        k = self._look(k)
+        if not (isinstance(p_observed, (int, float, np.floating, np.integer)) and
+                (math.isnan(p_observed) or 0 <= p_observed <= 1)):
+            raise ValueError(f"p_observed={p_observed!r} must be a p-value in [0, 1] (NaN passes through)")
+        return float(self._sequential_p(np.asarray(k), np.asarray(p_observed, dtype=float)))
 
     def _sequential_p(self, k: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Vectorized sequential_p over arrays of look indices and p-values (for the calibration)."""

@@ -487,7 +487,8 @@ def test_boundaries():
 
 
 def test_sequential_design_validates_its_fields():
-    for looks in ((12, 12), (24, 12), (1, 5), (), [12, 24], (12.0, 24)):
+    assert S.SequentialDesign(looks=[12, 24]).looks == (12, 24)   # a list is taken as the tuple
+    for looks in ((12, 12), (24, 12), (1, 5), (), (12.0, 24), 12):
         with pytest.raises(ValueError, match="looks"):
             S.SequentialDesign(looks=looks)
     with pytest.raises(ValueError, match="spending.*obrien-fleming.*pocock"):
@@ -496,6 +497,9 @@ def test_sequential_design_validates_its_fields():
         S.SequentialDesign(alpha=0.5)
     with pytest.raises(ValueError, match="k="):
         S.SequentialDesign().nominal_alpha(3)
+    with pytest.raises(ValueError, match="p_observed"):
+        S.SequentialDesign().sequential_p(0, 1.5)
+    assert math.isnan(S.SequentialDesign().sequential_p(1, float("nan")))
     with pytest.raises(Exception):
         S.SequentialDesign().alpha = 0.1                          # frozen
 
