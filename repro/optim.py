@@ -17,12 +17,16 @@ OPTIMIZERS = CHOICES["optimizer"]
 SCHEDULES = CHOICES["schedule"]
 
 
-def learning_rate(spec: ExperimentSpec, step: int) -> float:
-    """Learning rate of update number `step` (0-based): constant, or cosine decay to 0 at spec.steps."""
+def learning_rate(spec: ExperimentSpec, step: int, base=None):
+    """Learning rate of update number `step` (0-based): constant, or cosine decay to 0 at spec.steps.
+
+    `base` replaces spec.lr: a (K,) array gives every seed row its own rate (tuning runs stack
+    several rates in one batched computation; repro.train.train_rates)."""
+    lr = spec.lr if base is None else base
     if spec.schedule == "constant" or spec.steps == 0:
-        return spec.lr
+        return lr
     if spec.schedule == "cosine":
-        return spec.lr * 0.5 * (1.0 + math.cos(math.pi * step / spec.steps))
+        return lr * (0.5 * (1.0 + math.cos(math.pi * step / spec.steps)))
     raise ValueError(f"schedule={spec.schedule!r} is not allowed; choose one of {', '.join(map(repr, SCHEDULES))}")
 
 
@@ -43,13 +47,14 @@ class Optimizer:
         self.m = {n: np.zeros_like(params[n]) for n in self.names} if self.kind != "sgd" else {}
         self.v = {n: np.zeros_like(params[n]) for n in self.names} if self.kind == "adam" else {}
 
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float,
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr,
              active: np.ndarray | None = None) -> None:
-        """One update in place. active (K,) bool: seeds to update (None = all)."""
+        """One update in place. lr: a float, or a (K,) array of per-row rates. active (K,) bool:
+        seeds to update (None = all)."""
         self.t += 1
         frozen = None if active is None or active.all() else ~active
         for n in self.names:
-            p, g, lr_n = params[n], grads[n], lr * self.lr_scale[n]
+            p, g, lr_n = params[n], grads[n], _per_row(lr * self.lr_scale[n], params[n])
             if frozen is not None:
                 g[frozen] = 0  # diverged seeds: keep the optimizer state finite
             if self.kind == "sgd":
@@ -70,7 +75,15 @@ class Optimizer:
                 np.sqrt(denom, out=denom)
                 denom += self.eps
                 upd = np.divide(m, denom, out=denom)
-                upd *= lr_n / (1 - self.b1 ** self.t)
+                upd *= _per_row(lr * self.lr_scale[n] / (1 - self.b1 ** self.t), p)
             if frozen is not None:
                 upd[frozen] = 0  # momentum would otherwise keep moving a frozen seed
             p -= upd
+
+
+def _per_row(lr, p: np.ndarray):
+    """A scalar rate as is; per-row rates (K,) shaped to broadcast over p and cast to its dtype,
+    as numpy casts a Python float scalar: each row then rounds exactly as a run at that rate alone."""
+    if np.ndim(lr) == 0:
+        return lr
+    return np.asarray(lr, dtype=np.float64).astype(p.dtype).reshape((-1,) + (1,) * (p.ndim - 1))

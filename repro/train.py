@@ -80,8 +80,31 @@ def evaluate(spec: ExperimentSpec, params: dict, state: dict, x: np.ndarray, y: 
 
 def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     """Train spec for every seed index in `seeds` at once; return what was measured."""
-    start = time.perf_counter()
+    return _train(spec, tuple(int(s) for s in seeds))
+
+
+def train_rates(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Record]:
+    """Train specs that differ only in their learning rate, all seeds of all of them in one batched
+    computation (rows: rate-major), and return one record per spec, identical to train(spec, seeds):
+    every row's computation is independent of the others. The learning-rate search's lever: its
+    runs have few seeds each, and the engine is efficient from about 8 rows on."""
     seeds = tuple(int(s) for s in seeds)
+    if not specs or any(s.replace(lr=specs[0].lr) != specs[0] for s in specs):
+        raise ValueError("specs must be non-empty and differ only in lr")
+    if specs[0].geometry:
+        raise ValueError("train_rates cannot measure geometry (its measures take one learning rate); use train")
+    if len(specs) == 1:
+        return [train(specs[0], seeds)]
+    rows = np.repeat([s.lr for s in specs], len(seeds))
+    whole = _train(specs[0], seeds * len(specs), rows)
+    k = len(seeds)
+    return [Record(s, seeds, {n: v[i * k:(i + 1) * k] for n, v in whole.values.items()}, dict(whole.axes),
+                   runtime_s=whole.runtime_s / len(specs), kernels=whole.kernels) for i, s in enumerate(specs)]
+
+
+def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | None = None) -> Record:
+    """train(), with optional per-row learning rates replacing spec.lr (rows = `seeds`, repeats allowed)."""
+    start = time.perf_counter()
     if not seeds:
         raise ValueError("seeds must hold at least one seed index")
     dtype = np.dtype(spec.dtype)
@@ -154,7 +177,7 @@ def train(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
             mask = None if active.all() else active
             if state:
                 update_state(spec, state, aux, spec.batch_size, mask)
-            opt.step(params, grads, learning_rate(spec, step), mask)
+            opt.step(params, grads, learning_rate(spec, step, row_lr), mask)
 
     values: dict[str, np.ndarray] = dict(ev)
     values["batch_loss"] = batch_loss
