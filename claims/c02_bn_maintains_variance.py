@@ -35,8 +35,6 @@ CLAIM = Claim(
         Superiority("the blog's axis (each example over its units) drifts less too (He init)", metric=drift,
                     a="the blog's norm (over units), He", b="no BN, He", margin=0.1),
     ),
-    seeds=12,
-    expected="supported",
     method=("The drift of a layer is |log2| of the ratio of its post-activation standard deviation (on a "
             "fixed probe batch) after training to the same at init, averaged over the 6 layers: 1 means the "
             "std doubled or halved. A margin of 0.1 doublings (7% in std) is the smallest drift difference "

@@ -39,8 +39,6 @@ CLAIM = Claim(
         Superiority("leaky 0.01 trains better than ReLU", metric=acc, a="leaky 0.01", b="ReLU", margin=0.5),
         Superiority("leaky 0.3 trains better than ReLU", metric=acc, a="leaky 0.3", b="ReLU", margin=0.5),
     ),
-    seeds=12,
-    expected="inconclusive",
     method=(f"Deep plain networks ({DEPTH} hidden layers of 100 units, no BN) where vanishing gradients can "
             "show, He-initialised with the leaky gain so every slope starts with the same forward "
             "variance. The metric is log10 of the first layer's weight-gradient norm over the last hidden "

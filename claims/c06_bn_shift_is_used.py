@@ -39,8 +39,6 @@ CLAIM = Claim(
         Superiority("affine BN beats BN without affine", metric=acc, a="BN, gamma and beta learned",
                     b="BN, no affine", margin=0.5),
     ),
-    seeds=12,
-    expected="inconclusive",
     method=("Paired seeds; the arms differ only in which BN parameters train. The accuracy margin is 0.5 "
             "points. For the parameter sizes, 0.05 (a shift of 5% of a unit's standard deviation) is the "
             "threshold below which a parameter would be 'staying at its init'; tested on log scale."),

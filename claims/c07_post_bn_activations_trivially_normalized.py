@@ -39,8 +39,6 @@ CLAIM = Claim(
         Threshold("the blog's axis (each example over its units): every layer's std is 1 too, all inits pooled",
                   metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below"),
     ),
-    seeds=12,
-    expected="supported",
     method=("The blog's setting (20 layers of 100 ReLU units, BN after the ReLU, Gaussian input), measured "
             "at init on a probe batch of 512 examples, for three init scales, with BN over the batch and "
             "with the blog's own normalization over each example's units. For each seed the metric is "

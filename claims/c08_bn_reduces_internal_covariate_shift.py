@@ -28,8 +28,6 @@ CLAIM = Claim(
         Superiority("BN makes the loss smoother along the gradient (ReLU MLP)", metric=smooth, a="BN, ReLU",
                     b="no BN, ReLU", margin=0.0),
     ),
-    seeds=12,
-    expected="supported",
     method=("Santurkar et al.'s definition: at each of 6 points of training, G is layer i's weight gradient "
             "on a minibatch, G' the same gradient on the same batch after every earlier layer took its SGD "
             "step; ICS = ||G - G'||_2, averaged over layers and measurement points. Smoothness: the largest "

@@ -40,8 +40,6 @@ CLAIM = Claim(
         Threshold("interaction tracks ICS within a run (ReLU, both arms pooled)", metric=tracks,
                   a=("BN, ReLU", "no BN, ReLU"), tau=0.0, direction="above"),
     ),
-    seeds=12,
-    expected="supported",
     method=("Goodfellow et al., Deep Learning sec. 8.7.1: updating all layers at once has second- and "
             "higher-order effects that a per-layer view misses. At each of 6 points of training, on one "
             "minibatch: dL_joint = L(theta - lr g) - L(theta) and dL_i = the change when only layer i is "

@@ -36,8 +36,6 @@ CLAIM = Claim(
         Superiority("... at init (depths pooled)", metric=init, a=("BN, depth 6", "BN, depth 12"),
                     b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),
     ),
-    seeds=12,
-    expected="supported",
     method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' "
             "if it is > 0 for all of them: in both cases it computes a linear function of its input on "
             "the data. The metric is the fraction of such units averaged over layers; margin 2 percentage "

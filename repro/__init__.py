@@ -3,10 +3,10 @@ from .blas import pin_openblas_kernels
 
 pin_openblas_kernels()  # before anything imports numpy: see repro/blas.py
 
-from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Superiority,  # noqa: E402
-                    Threshold, Trend, load_claims)
+from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Recorded,  # noqa: E402
+                    Superiority, Threshold, Trend, load_claims)
 from .spec import ExperimentSpec, SpecError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["Claim", "Equivalence", "ExperimentSpec", "Figure", "Identity", "Metric", "NonInferiority",
-           "SpecError", "Superiority", "Threshold", "Trend", "load_claims", "__version__"]
+           "Recorded", "SpecError", "Superiority", "Threshold", "Trend", "load_claims", "__version__"]

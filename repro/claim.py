@@ -1,11 +1,14 @@
 """How a claim is declared: data, not machinery.
 
-A claim module in `claims/` defines `CLAIM = Claim(...)`: the quote, a testable hypothesis,
-named conditions (experiment specs), pre-declared tests on metrics of those conditions, the
-seeds, the expected verdict (what the experiment found) and the figures to draw.
+A claim module in `claims/` defines `CLAIM = Claim(...)`: the quote, a testable hypothesis
+(the quote's prediction, written before any run), named conditions (experiment specs),
+pre-declared tests on metrics of those conditions, the sequential design (`looks`: seed counts),
+which conditions keep a fixed learning rate (the others are tuned, repro.protocol), the figures
+to draw, and `recorded`: what the confirmatory run found (a regression reference, not a
+prediction).
 
-The first test in `tests` is the claim's primary (pooled) test: it decides the claim's verdict.
-Further tests show each setting of a grid and robustness checks.
+The first test in `tests` is the claim's primary (pooled) test: it decides the claim's verdict
+and runs at the sequential looks. Further tests show each setting of a grid and robustness checks.
 """
 from __future__ import annotations
 
@@ -199,6 +202,24 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """What a claim's confirmatory run found: the verdict, the primary test's estimate and
+    interval, the seed count at which the primary test stopped, the protocol version and the date.
+    The claim's pytest item checks that a new run reproduces it (repro.claim.compare_recorded)."""
+
+    verdict: str
+    estimate: float
+    ci: tuple[float, float]
+    n_seeds: int
+    protocol: int
+    date: str
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ClaimError(f"recorded verdict={self.verdict!r} must be one of {', '.join(VERDICTS)}")
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str
     title: str
@@ -207,8 +228,10 @@ class Claim:
     hypothesis: str
     conditions: Mapping[str, ExperimentSpec]
     tests: tuple[Test, ...]
-    expected: str
-    seeds: int = 10
+    looks: tuple[int, ...] = (12, 24, 48)   # seed counts of the primary test's sequential looks
+    seeds: int | None = None                # shorthand for a fixed design: looks=(seeds,)
+    fixed_rate: tuple[str, ...] = ()        # conditions that keep their spec's lr (not tuned)
+    recorded: Recorded | None = None
     figures: tuple[Figure, ...] = ()
     method: str = ""        # the design in words: why these conditions, this metric, this margin
     literature: str = ""    # what published work found (SCIENCE.md)
@@ -221,12 +244,21 @@ class Claim:
         where = f"claim {self.id!r}"
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", self.id or ""):
             raise ClaimError(f"{where}: id must be lowercase words joined by '-'")
-        if self.expected not in VERDICTS:
-            raise ClaimError(f"{where}: expected={self.expected!r} must be one of {', '.join(VERDICTS)}")
         if not self.tests:
             raise ClaimError(f"{where}: declare at least one test (the first decides the verdict)")
-        if not isinstance(self.seeds, int) or self.seeds < 2:
-            raise ClaimError(f"{where}: seeds={self.seeds!r} must be an integer >= 2")
+        if self.seeds is not None:
+            if not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or self.seeds < 2:
+                raise ClaimError(f"{where}: seeds={self.seeds!r} must be an integer >= 2")
+            object.__setattr__(self, "looks", (self.seeds,))
+        looks = self.looks
+        if (not isinstance(looks, tuple) or not looks or any(not isinstance(n, int) or n < 2 for n in looks)
+                or list(looks) != sorted(set(looks))):
+            raise ClaimError(f"{where}: looks={looks!r} must be a tuple of strictly increasing seed counts >= 2")
+        unknown = [c for c in self.fixed_rate if c not in self.conditions]
+        if unknown:
+            raise ClaimError(f"{where}: fixed_rate names unknown conditions {unknown}; known: {', '.join(self.conditions)}")
+        if self.recorded is not None and not isinstance(self.recorded, Recorded):
+            raise ClaimError(f"{where}: recorded must be a Recorded(...) or None")
         for name, spec in self.conditions.items():
             if not isinstance(spec, ExperimentSpec):
                 raise ClaimError(f"{where}: condition {name!r} must be an ExperimentSpec")
@@ -243,6 +275,37 @@ class Claim:
     @property
     def primary(self) -> Test:
         return self.tests[0]
+
+    @property
+    def max_seeds(self) -> int:
+        return self.looks[-1]
+
+    def is_tuned(self, condition: str) -> bool:
+        """Whether a condition gets its learning rate from the validation grid (repro.protocol)."""
+        return self.conditions[condition].steps > 0 and condition not in self.fixed_rate
+
+
+def common_seeds(records: Mapping[str, Record], conditions: Sequence[str]) -> dict[str, Record]:
+    """The records of `conditions` cut to the seeds they all have (later looks add seeds only to
+    the primary test's conditions, so a secondary test pairs the seeds its arms share)."""
+    n = min(records[c].n_seeds for c in conditions)
+    return {c: records[c].head(n) for c in conditions}
+
+
+def compare_recorded(recorded: Recorded, result) -> list[str]:
+    """What differs between a claim's recorded result and a new primary TestResult (empty if it
+    reproduces): the verdict must be the same, and the estimate must not move by more than the
+    recorded interval's half-width (its own uncertainty; identity tests compare the verdict only)."""
+    problems = []
+    if result.verdict != recorded.verdict:
+        problems.append(f"verdict {result.verdict!r}, recorded {recorded.verdict!r}")
+    if result.kind != "identity":
+        half = (recorded.ci[1] - recorded.ci[0]) / 2
+        moved = abs(result.estimate - recorded.estimate)
+        if not moved <= half:
+            problems.append(f"estimate {result.estimate:.4g} moved {moved:.3g} from the recorded "
+                            f"{recorded.estimate:.4g} (allowed: the recorded half-width {half:.3g})")
+    return problems
 
 
 def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.claim import ROOT, Claim, ClaimError, Equivalence, load_claims
+from repro.claim import ROOT, Claim, ClaimError, Equivalence, Recorded, load_claims
 from repro.metrics import final_accuracy
 from repro.spec import ExperimentSpec
 
@@ -34,7 +34,7 @@ def test_thread_copy_matches_the_seed_when_available():
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_declaration_is_complete(claim):
-    assert claim.seeds >= 10, "STATISTICS.md: at least 10 seeds per condition"
+    assert claim.looks[0] >= 10, "STATISTICS.md: at least 10 seeds per condition"
     for text in (claim.title, claim.hypothesis, claim.method, claim.literature, claim.caveats):
         assert text.strip()
     for test in claim.tests:
@@ -50,10 +50,14 @@ def test_claim_files_stay_small(path):
 def test_malformed_claims_are_rejected_with_the_field_named():
     spec = ExperimentSpec(steps=10)
     good = dict(id="x-y", title="t", quote="q", speaker="s", hypothesis="h", conditions={"a": spec, "b": spec},
-                tests=(Equivalence("eq", metric=final_accuracy(), a="a", b="b", margin=1.0),), expected="supported")
+                tests=(Equivalence("eq", metric=final_accuracy(), a="a", b="b", margin=1.0),))
     Claim(**good)
-    with pytest.raises(ClaimError, match="expected"):
-        Claim(**{**good, "expected": "maybe"})
+    with pytest.raises(ClaimError, match="recorded verdict"):
+        Claim(**{**good, "recorded": Recorded("maybe", 0.0, (0.0, 0.0), 12, 2, "2026-11-26")})
+    with pytest.raises(ClaimError, match="looks"):
+        Claim(**{**good, "looks": (24, 12)})
+    with pytest.raises(ClaimError, match="fixed_rate"):
+        Claim(**{**good, "fixed_rate": ("nope",)})
     with pytest.raises(ClaimError, match="unknown conditions"):
         Claim(**{**good, "tests": (Equivalence("eq", metric=final_accuracy(), a="a", b="c", margin=1.0),)})
     with pytest.raises(ClaimError, match="id"):

@@ -16,5 +16,5 @@ CLAIM = Claim(
     id="fixture-broken", number=3, title="A claim that raises", quote="q", speaker="s", hypothesis="h",
     conditions={"bn": TINY},
     tests=(Threshold("never evaluated", metric=Metric("broken", _broken), a="bn", tau=0.0),),
-    seeds=12, expected="supported",
+    seeds=12,
 )
