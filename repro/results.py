@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .claim import VERDICTS, Claim
+from .protocol import LAST_EVALS, Tuning, plateau_gain
 from .record import Record
+from .spec import ExperimentSpec
 from .stats import TestResult
 
 VERDICTS_WITH_ERROR = VERDICTS + ("error",)
@@ -19,18 +23,41 @@ class ClaimResult:
     verdict: str                                  # one of VERDICTS_WITH_ERROR
     tests: list[TestResult] = field(default_factory=list)   # tests[0] is the primary test
     records: dict[str, Record] = field(default_factory=dict)  # condition name -> record
-    cache_keys: dict[str, str] = field(default_factory=dict)  # condition name -> cache key
+    cache_keys: dict[str, list[str]] = field(default_factory=dict)  # condition -> cache key of each look's seeds
     runtime_s: float = 0.0                        # training time of its experiments (shared ones counted in each)
     error: str | None = None                      # traceback text when verdict == "error"
+    specs: dict[str, ExperimentSpec] = field(default_factory=dict)  # condition -> spec as trained (selected lr)
+    tunings: dict[str, Tuning | str] = field(default_factory=dict)  # tuned condition -> Tuning (or its error)
 
     @property
-    def matches_expected(self) -> bool:
-        return self.verdict == self.claim.expected
+    def matches_recorded(self) -> bool | None:
+        """Whether the verdict is the one the claim recorded (None: nothing recorded yet)."""
+        return None if self.claim.recorded is None else self.verdict == self.claim.recorded.verdict
 
     @property
     def seeds(self) -> tuple[int, ...]:
-        """The seeds actually run (all conditions share them); () when nothing was trained."""
-        return next(iter(self.records.values())).seeds if self.records else ()
+        """The seeds of the primary test's conditions (the most any condition ran); () when nothing ran."""
+        return max((r.seeds for r in self.records.values()), key=len, default=())
+
+    def condition_rows(self) -> list[dict]:
+        """Per condition: its spec as trained, how its rate was chosen, its seeds, mean test accuracy
+        (a fraction) and the plateau check; the `conditions` list of results.json."""
+        rows = []
+        for name, spec in (self.specs or self.claim.conditions).items():
+            tuning, record = self.tunings.get(name), self.records.get(name)
+            trained = spec.steps > 0
+            row = {"name": name, "spec": spec.to_dict(), "learning_rate": spec.lr if trained else None,
+                   "lr_grid": list(tuning.grid) if isinstance(tuning, Tuning) else None,
+                   "selected_on": ("validation" if isinstance(tuning, Tuning) else "fixed") if trained else None,
+                   "lr_on_grid_edge": tuning.on_edge if isinstance(tuning, Tuning) else None,
+                   "tuning_curve": tuning.curve if isinstance(tuning, Tuning) else None,
+                   "n_seeds": record.n_seeds if record is not None else 0, "test_accuracy": None,
+                   "plateau_gain": None}
+            if record is not None and trained and "test_acc" in record.values:
+                row["test_accuracy"] = float(np.nanmean(record["test_acc"][:, -LAST_EVALS:]))
+                row["plateau_gain"] = plateau_gain(record)
+            rows.append(row)
+        return rows
 
 
 @dataclass

@@ -1,15 +1,24 @@
-"""Run claims: plan their experiments, train the cache misses in parallel, test, decide.
+"""Run claims: tune their learning rates, train the cache misses in parallel, test at sequential
+looks, decide.
 
-Flow: every claim condition becomes (spec, seeds); identical pairs across claims share one cache
-key and are trained once. A key's seeds are split into chunks of <= CHUNK_SEEDS (per-seed numbers
+Flow (protocol v2, repro.protocol and STATISTICS.md):
+1. tuning: every tuned condition's rate is chosen on the validation split by successive halving
+   over the grid, on tuning seeds disjoint from the confirmatory ones;
+2. looks: each claim's conditions train at their selected rates on seeds 0..n_1-1; the primary
+   test is evaluated at the first look's group-sequential boundary and stops if decisive; an
+   undecided claim trains only the new seeds n_1..n_2-1 of its primary test's conditions (seed i
+   is the same experiment at every look), and so on up to the cap;
+3. decision: each primary test's stage-wise sequential p-value is Holm-adjusted across every
+   claim of the run; secondary tests run at the seeds their arms share, Holm within each claim.
+
+Every training request is a (spec, seeds) pair; identical pairs across claims and phases share
+one cache key and are trained once. A key's seeds are split into chunks of <= CHUNK_SEEDS (per-seed numbers
 do not depend on the chunking: the engine derives every random stream from the seed index), so
 workers balance. Each finished chunk is cached at once (a killed run resumes from it); when all
 chunks of a key are in, the parent merges them, caches the whole record under the key and drops
 the chunk entries. Workers only return Records, so remote (Dask) workers need no shared disk.
 
-Then each claim's declared tests are evaluated; Holm runs across the primary tests of all claims
-in the run and, separately, within each claim across its other tests; `stats.decide` gives the
-verdicts. A claim whose experiments or evaluation raise gets verdict "error" with the traceback.
+A claim whose experiments or evaluation raise gets verdict "error" with the traceback.
 """
 from __future__ import annotations
 
@@ -23,9 +32,9 @@ from typing import Sequence
 
 import numpy as np
 
-from . import stats
+from . import protocol, stats
 from .cache import Cache
-from .claim import Claim
+from .claim import Claim, common_seeds
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from .record import Record
@@ -58,26 +67,26 @@ class Experiment:
         return f"{claim}: {cond}{more}"
 
 
-def claim_seeds(claim: Claim, seeds: int | None, quick: bool) -> tuple[int, ...]:
-    """Seed indices of a claim: --seeds if given, else the claim's own (capped in the quick profile)."""
-    n = seeds if seeds is not None else (min(claim.seeds, QUICK_MAX_SEEDS) if quick else claim.seeds)
-    return tuple(range(n))
+def claim_looks(claim: Claim, seeds: int | None, quick: bool) -> tuple[int, ...]:
+    """Seed counts of a claim's looks: one look of --seeds if given, else the claim's own design
+    (one look of at most QUICK_MAX_SEEDS in the quick profile)."""
+    if seeds is not None:
+        return (seeds,)
+    return (min(claim.looks[0], QUICK_MAX_SEEDS),) if quick else claim.looks
 
 
-def condition_specs(claim: Claim, seeds: int | None, quick: bool) -> dict[str, tuple[ExperimentSpec, tuple[int, ...]]]:
-    """Each condition's (spec, seeds) as this run trains it (quick-profile specs with quick)."""
-    s = claim_seeds(claim, seeds, quick)
-    return {cond: (quick_spec(spec) if quick else spec, s) for cond, spec in claim.conditions.items()}
+def profiled(spec: ExperimentSpec, quick: bool) -> ExperimentSpec:
+    return quick_spec(spec) if quick else spec
 
 
-def plan(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = False) -> dict[str, Experiment]:
-    """The unique experiments of a run, by cache key, in first-use order."""
+def plan(requests) -> dict[str, Experiment]:
+    """The unique experiments of (claim id, condition label, spec, seeds) requests, by cache key,
+    in first-use order."""
     experiments: dict[str, Experiment] = {}
-    for claim in claims:
-        for cond, (spec, s) in condition_specs(claim, seeds, quick).items():
-            key = spec.key(s)
-            exp = experiments.setdefault(key, Experiment(key, spec, s))
-            exp.users.append((claim.id, cond))
+    for claim_id, label, spec, seeds in requests:
+        key = spec.key(seeds)
+        exp = experiments.setdefault(key, Experiment(key, spec, seeds))
+        exp.users.append((claim_id, label))
     return experiments
 
 
@@ -112,6 +121,39 @@ def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
         return train(spec, seeds)
 
 
+def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Record]:
+    """Several specs that differ only in lr, trained as one batched computation (train_rates),
+    with BLAS pinned to one thread as in train_chunk."""
+    from threadpoolctl import threadpool_limits
+
+    from .train import train_rates
+    with threadpool_limits(limits=1):
+        return train_rates(list(specs), seeds)
+
+
+MAX_GROUP_ROWS = 32  # rows (rates x seeds) of one stacked task: past ~16 the engine gains nothing more
+
+
+def _tasks(experiments: dict[str, Experiment], pending: dict[str, list]):
+    """The run's tasks as (specs, seeds, [(key, chunk index)]): chunks still to train, with
+    single-chunk experiments that differ only in their learning rate stacked into one task (the
+    rate search's runs: few seeds each, the same seeds). Stacking changes no number."""
+    groups: dict[tuple, list] = {}
+    for key, (parts, slots) in pending.items():
+        spec = experiments[key].spec
+        for i, (part, slot) in enumerate(zip(parts, slots)):
+            if slot is not None:
+                continue
+            stackable = len(parts) == 1 and not spec.geometry
+            group = (spec.replace(lr=1.0), part) if stackable else (key, i)
+            groups.setdefault(group, []).append((spec, part, (key, i)))
+    for members in groups.values():
+        per_task = max(1, MAX_GROUP_ROWS // len(members[0][1]))
+        for start in range(0, len(members), per_task):
+            batch = members[start:start + per_task]
+            yield [m[0] for m in batch], batch[0][1], [m[2] for m in batch]
+
+
 class _Inline(cf.Executor):
     """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
 
@@ -122,6 +164,23 @@ class _Inline(cf.Executor):
         except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
             future.set_exception(e)
         return future
+
+
+class _LazyPool(cf.Executor):
+    """The run's own workers, started at the first task (a fully cached run starts none) and
+    kept for every phase of the run (tuning stages, looks)."""
+
+    def __init__(self, jobs: int):
+        self.jobs, self.pool = jobs, None
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self.pool is None:
+            self.pool = _Inline() if self.jobs == 1 else cf.ProcessPoolExecutor(max_workers=self.jobs)
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def _format_error(e: BaseException) -> str:
@@ -147,6 +206,8 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root} "
                                 f"({'; '.join(missing[:3])}{more})")
+    if cache_only:
+        return  # everything was in the cache: nothing to report on progress
     progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
                    cached=len(experiments) - len(pending),
                    resumed=sum(s is not None for _, slots in pending.values() for s in slots))
@@ -158,25 +219,26 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = {}
-        for key, (parts, slots) in pending.items():
-            for i, (part, slot) in enumerate(zip(parts, slots)):
-                if slot is None:
-                    futures[executor.submit(train_chunk, experiments[key].spec, part)] = (key, i)
+        for specs, part, targets in _tasks(experiments, pending):
+            futures[executor.submit(train_group, specs, part)] = targets
         for future in cf.as_completed(futures):
-            key, i = futures[future]
-            exp = experiments[key]
-            parts, slots = pending[key]
             try:
-                slots[i] = future.result()
+                records = future.result()
             except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
-                exp.error = exp.error or _format_error(e)
-                progress.advance(exp.label, failed=True)
+                for key, _ in futures[future]:
+                    exp = experiments[key]
+                    exp.error = exp.error or _format_error(e)
+                    progress.advance(exp.label, failed=True)
                 continue
-            if len(parts) > 1:
-                cache.put(slots[i])
-            progress.advance(exp.label)
-            if exp.error is None and all(s is not None for s in slots):
-                _store_merged(exp, parts, slots, cache)
+            for (key, i), record in zip(futures[future], records):
+                exp = experiments[key]
+                parts, slots = pending[key]
+                slots[i] = record
+                if len(parts) > 1:
+                    cache.put(record)
+                progress.advance(exp.label)
+                if exp.error is None and all(s is not None for s in slots):
+                    _store_merged(exp, parts, slots, cache)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
@@ -203,29 +265,171 @@ def training_kernels(experiments: dict[str, Experiment]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def evaluate_claims(claims: Sequence[Claim], experiments: dict[str, Experiment], *, seeds: int | None,
-                    quick: bool, alpha: float = ALPHA) -> list[ClaimResult]:
-    """Tests, Holm (across primaries; within each claim for the rest) and verdicts."""
-    results: list[ClaimResult] = []
+@dataclass
+class Training:
+    """Fills training requests from the cache or by training, phase after phase, and keeps every
+    experiment it saw (for the provenance)."""
+
+    cache: Cache
+    executor: cf.Executor
+    progress: Progress
+    jobs: int
+    cache_only: bool = False
+    chunk_seeds: int = CHUNK_SEEDS
+    seen: dict[str, Experiment] = field(default_factory=dict)
+
+    def fill(self, requests, phase: str) -> dict[str, Experiment]:
+        """Experiments of (claim id, label, spec, seeds) requests, each with .record or .error."""
+        experiments = plan(requests)
+        new = {k: e for k, e in experiments.items() if k not in self.seen}
+        if new:
+            if not self.cache_only:
+                self.progress.log(f"[repro] {phase}")
+            train_missing(new, self.cache, jobs=self.jobs, executor=self.executor, progress=self.progress,
+                          cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
+            self.seen.update(new)
+        return {k: self.seen[k] for k in experiments}
+
+
+def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tuple[str, str], protocol.Tuning | str]:
+    """(claim id, condition) -> its Tuning, or the error text of a failed tuning run, for every
+    tuned condition (successive halving on the validation split, repro.protocol)."""
+    plan_ = protocol.QUICK_PLAN if quick else protocol.DEFAULT_PLAN
+    grid = protocol.LR_GRID
+    bases: dict[ExperimentSpec, list[tuple[str, str]]] = {}
     for claim in claims:
-        keys = {cond: spec.key(s) for cond, (spec, s) in condition_specs(claim, seeds, quick).items()}
-        cr = ClaimResult(claim, "error", cache_keys=keys)
-        errors = [f"experiment {cond!r} ({keys[cond]}) failed:\n{experiments[k].error}"
-                  for cond, k in keys.items() if experiments[k].error]
-        if errors:
-            cr.error = "\n".join(errors)
+        for cond, spec in claim.conditions.items():
+            if claim.is_tuned(cond):
+                bases.setdefault(protocol.tuning_base(profiled(spec, quick)), []).append((claim.id, cond))
+
+    def stage(stage_no: int, rates_of: dict) -> dict:
+        requests, index = [], {}
+        for base, rates in rates_of.items():
+            users = bases[base]
+            for lr in rates:
+                spec = protocol.stage_spec(base, lr, stage_no, plan_)
+                requests.append((users[0][0], f"{users[0][1]} @ lr {lr:g} (tuning {stage_no})", spec,
+                                 plan_.seeds(stage_no)))
+                index[(base, lr)] = spec.key(plan_.seeds(stage_no))
+        done = training.fill(requests, f"tuning stage {stage_no}: {len(requests)} runs")
+        return {k: done[key] for k, key in index.items()}
+
+    first = stage(1, {b: grid for b in bases})
+    errors = {b: e.error for (b, _), e in first.items() if e.error}
+    scores1 = {b: {lr: protocol.validation_score(first[(b, lr)].record) for lr in grid} for b in bases if b not in errors}
+    second = stage(2, {b: protocol.kept_rates(scores1[b], plan_) for b in scores1})
+    errors.update({b: e.error for (b, _), e in second.items() if e.error and b not in errors})
+    out: dict = {}
+    for base, users in bases.items():
+        if base in errors:
+            result = f"tuning failed:\n{errors[base]}"
         else:
-            cr.records = {cond: experiments[k].record for cond, k in keys.items()}
+            kept = protocol.kept_rates(scores1[base], plan_)
+            result = protocol.select(grid, scores1[base], {lr: protocol.validation_score(second[(base, lr)].record)
+                                                           for lr in kept})
+        out.update({user: result for user in users})
+    return out
+
+
+def final_specs(claim: Claim, tunings: dict, quick: bool) -> dict[str, ExperimentSpec]:
+    """Each condition's spec as the confirmatory run trains it: profiled, at its selected rate."""
+    specs = {}
+    for cond, spec in claim.conditions.items():
+        spec = profiled(spec, quick)
+        tuning = tunings.get((claim.id, cond))
+        specs[cond] = spec.replace(lr=tuning.selected) if isinstance(tuning, protocol.Tuning) else spec
+    return specs
+
+
+@dataclass
+class _Sequential:
+    """One claim's progress through its looks."""
+
+    claim: Claim
+    specs: dict[str, ExperimentSpec]
+    design: stats.SequentialDesign
+    parts: dict[str, list[Record]] = field(default_factory=dict)   # condition -> records of each look's seeds
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    look: int = -1
+    primary: stats.TestResult | None = None                         # at the stopping look
+    error: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None or self.primary is not None
+
+    def records(self) -> dict[str, Record]:
+        return {c: merge(p) if len(p) > 1 else p[0] for c, p in self.parts.items()}
+
+    def requests(self, look: int):
+        """Training requests of this look: every condition at the first look, then only the
+        primary test's conditions, on the seeds this look adds."""
+        start = self.design.looks[look - 1] if look else 0
+        seeds = tuple(range(start, self.design.looks[look]))
+        conds = self.claim.conditions if look == 0 else self.claim.primary.conditions()
+        return [(self.claim.id, c, self.specs[c], seeds) for c in conds]
+
+
+def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, seeds: int | None, quick: bool,
+              alpha: float) -> list[_Sequential]:
+    """Train and test every claim's primary test look by look until it stops (repro.stats.SequentialDesign)."""
+    states = []
+    for claim in claims:
+        failed = [f"condition {c!r}: {t}" for (cid, c), t in tunings.items() if cid == claim.id and isinstance(t, str)]
+        state = _Sequential(claim, final_specs(claim, tunings, quick),
+                            stats.SequentialDesign(looks=claim_looks(claim, seeds, quick), alpha=alpha))
+        state.error = "\n".join(failed) or None
+        states.append(state)
+    look = 0
+    while active := [s for s in states if not s.stopped and look < len(s.design.looks)]:
+        requests = [r for s in active for r in s.requests(look)]
+        n = sorted({s.design.looks[look] for s in active})
+        done = training.fill(requests, f"look {look + 1}: {len(active)} claim(s) at {', '.join(map(str, n))} seeds")
+        for s in active:
+            s.look = look
+            for _, cond, spec, seeds_ in s.requests(look):
+                exp = done[spec.key(seeds_)]
+                s.keys.setdefault(cond, []).append(exp.key)
+                if exp.error:
+                    s.error = (s.error or "") + f"experiment {cond!r} ({exp.key}) failed:\n{exp.error}\n"
+                else:
+                    s.parts.setdefault(cond, []).append(exp.record)
+            if s.error:
+                continue
+            try:
+                primary = s.claim.primary
+                result = primary.evaluate(common_seeds(s.records(), primary.conditions()),
+                                          s.design.nominal_alpha(look))
+                if s.design.decide(result, look) != "continue":
+                    s.primary = result
+            except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
+                s.error = _format_error(e)
+        look += 1
+    return states
+
+
+def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: float = ALPHA) -> list[ClaimResult]:
+    """Verdicts: Holm across the primaries' sequential p-values, Holm within each claim for the rest."""
+    results: list[ClaimResult] = []
+    for s in states:
+        cr = ClaimResult(s.claim, "error", cache_keys=s.keys, specs=s.specs,
+                         tunings={c: t for (cid, c), t in tunings.items() if cid == s.claim.id})
+        if s.error is None:
+            cr.records = s.records()
             cr.runtime_s = float(sum(r.runtime_s for r in cr.records.values()))
             try:
-                cr.tests = [test.evaluate(cr.records, alpha) for test in claim.tests]
+                primary = s.design.stamp(s.primary, s.look)
+                rest = [t.evaluate(common_seeds(cr.records, t.conditions()), alpha) for t in s.claim.tests[1:]]
+                cr.tests = [primary] + rest
             except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
-                cr.tests, cr.error = [], _format_error(e)
+                cr.error = _format_error(e)
+        else:
+            cr.error = s.error
         results.append(cr)
 
     ok = [cr for cr in results if cr.error is None]
-    primary_adj = stats.holm([cr.tests[0].p for cr in ok]) if ok else []
-    n_primary = max(1, int(sum(np.isfinite(cr.tests[0].p) for cr in ok)))
+    primary_adj = stats.holm([cr.tests[0].p_sequential for cr in ok]) if ok else []
+    n_primary = max(1, int(sum(np.isfinite(cr.tests[0].p_sequential) for cr in ok)))
     for cr, p_adj in zip(ok, primary_adj):
         try:
             rest = cr.tests[1:]
@@ -244,12 +448,12 @@ def _p(value: float) -> float | None:
 
 
 def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool, alpha: float = ALPHA) -> dict:
-    """Before training: can each claim's primary test reach its Holm threshold at all?"""
+    """Before training: can each claim's primary test reach its Holm threshold at all (at its cap)?"""
     n_tests = max(1, sum(c.primary.kind != "identity" for c in claims))
     notes = {}
     for claim in claims:
         try:
-            ok, note = stats.feasibility(claim.primary.kind, len(claim_seeds(claim, seeds, quick)), alpha, n_tests)
+            ok, note = stats.feasibility(claim.primary.kind, claim_looks(claim, seeds, quick)[-1], alpha, n_tests)
         except ValueError as e:
             ok, note = False, str(e)
         notes[claim.id] = {"feasible": ok, "note": note}
@@ -262,10 +466,10 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         scheduler: str | None = None) -> RunResult:
     """Run claims end to end and return their results (the report is written by the caller).
 
-    seeds: per-claim seed count override (None: each claim's own; capped at QUICK_MAX_SEEDS with
-    quick). jobs: local worker processes (default os.cpu_count()), ignored when an `executor`
-    (e.g. a Dask client's get_executor()) is given. cache_only: raise MissingCacheError instead
-    of training (for re-rendering a report).
+    seeds: one look of this many seeds per claim instead of each claim's sequential design (capped
+    at QUICK_MAX_SEEDS with quick). jobs: local worker processes (default os.cpu_count()), ignored
+    when an `executor` (e.g. a Dask client's get_executor()) is given. cache_only: raise
+    MissingCacheError instead of training (for re-rendering a report).
     """
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2):
         raise ValueError(f"seeds={seeds!r} must be an integer >= 2 (paired tests need at least 2 seeds), or None")
@@ -281,17 +485,24 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     for cid, f in feasibility.items():
         if not f["feasible"]:
             progress.log(f"warning: {cid}: {f['note']}")
-    experiments = plan(claims, seeds=seeds, quick=quick)
-    train_missing(experiments, cache, jobs=jobs, executor=executor, progress=progress, cache_only=cache_only,
-                  chunk_seeds=chunk_seeds)
-    results = evaluate_claims(claims, experiments, seeds=seeds, quick=quick, alpha=alpha)
+    own = _LazyPool(jobs) if executor is None else None
+    training = Training(cache, executor or own, progress, jobs, cache_only=cache_only, chunk_seeds=chunk_seeds)
+    try:
+        tunings = tune(claims, training, quick=quick)
+        states = run_looks(claims, tunings, training, seeds=seeds, quick=quick, alpha=alpha)
+    finally:
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
+    results = evaluate_claims(states, tunings, alpha=alpha)
     profile = "quick" if quick else "default"
     where = f"dask scheduler {scheduler}" if scheduler else ("executor " + type(executor).__name__ if executor
                                                              else f"{jobs} local process(es)")
     provenance = collect_provenance(
-        profile=profile, seeds={cr.claim.id: len(claim_seeds(cr.claim, seeds, quick)) for cr in results},
+        profile=profile, protocol_version=protocol.PROTOCOL_VERSION,
+        seeds={cr.claim.id: len(cr.seeds) for cr in results},
         runtimes={cr.claim.id: round(cr.runtime_s, 3) for cr in results},
         cache_keys={cr.claim.id: cr.cache_keys for cr in results}, started=started,
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
-        training_kernels=training_kernels(experiments))
+        training_kernels=training_kernels(training.seen), n_experiments=len(training.seen),
+        training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1))
     return RunResult(profile=profile, claims=results, provenance=provenance)

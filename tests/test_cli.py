@@ -81,7 +81,7 @@ def test_error_claim_exit_1_others_finish_then_report_from_cache(tmp_path):
     first = verdict_numbers(out)
     (out / "results.json").unlink()
     again = cli("report", "--out", str(out))
-    assert again.returncode == 1 and "to train in 0 task(s)" in again.stderr
+    assert again.returncode == 1 and "to train" not in again.stderr and "tuning" not in again.stderr
     assert verdict_numbers(out) == first
     # other seeds are not in the cache: `report` says so and trains nothing
     missing = cli("report", "--out", str(out), "--seeds", "3")
@@ -96,7 +96,8 @@ ACC = Metric("final test accuracy", lambda r: 100 * r["test_acc"][:, -1], unit="
 CLAIM = Claim(
     id="kill-{n}", number={n}, title="t", quote="q", speaker="s", hypothesis="h",
     conditions={{"bn": BASE.replace(lr={lr}), "plain": BASE.replace(norm="none", lr={lr})}},
-    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=12, expected="supported")
+    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=12,
+    fixed_rate=("bn", "plain"))
 '''
 
 

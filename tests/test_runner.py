@@ -7,7 +7,7 @@ import pytest
 from repro import stats
 from repro.cache import Cache
 from repro.claim import Claim, Threshold, load_claims
-from repro.runner import MissingCacheError, chunks, merge, plan, run, train_chunk
+from repro.runner import MissingCacheError, chunks, claim_looks, merge, plan, profiled, run, train_chunk
 from repro.spec import QUICK_MAX_SEEDS, quick
 
 FIXTURE = Path(__file__).parent / "claims_fixture"
@@ -45,7 +45,7 @@ def test_per_seed_numbers_do_not_depend_on_chunking():
 
 
 def test_plan_deduplicates_shared_experiments():
-    exps = plan(CLAIMS)
+    exps = plan([(c.id, cond, spec, tuple(range(12))) for c in CLAIMS for cond, spec in c.conditions.items()])
     # f1 "bn", f2 "d1" and f3 "bn" are the same spec with the same 12 seeds: trained once
     assert len(exps) == 5
     shared = exps[TINY.key(tuple(range(12)))]
@@ -53,11 +53,9 @@ def test_plan_deduplicates_shared_experiments():
 
 
 def test_quick_profile_caps_seeds_and_shortens_specs():
-    exps = plan(GOOD, quick=True)
-    assert all(e.seeds == tuple(range(QUICK_MAX_SEEDS)) for e in exps.values())
-    assert quick(TINY).key(tuple(range(QUICK_MAX_SEEDS))) in exps
-    assert all(e.spec.steps < 40 for e in exps.values())
-    assert all(len(e.seeds) == 3 for e in plan(GOOD, seeds=3, quick=True).values())
+    assert claim_looks(GOOD[0], None, quick=True) == (QUICK_MAX_SEEDS,)
+    assert claim_looks(GOOD[0], 3, quick=True) == (3,) and claim_looks(GOOD[0], None, quick=False) == GOOD[0].looks
+    assert profiled(TINY, quick=True) == quick(TINY) and quick(TINY).steps < TINY.steps
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +74,7 @@ def test_failing_claim_is_an_error_and_the_others_finish(serial):
 
 def test_holm_across_primaries_and_within_claims(serial):
     ok = [cr for cr in serial.claims if cr.verdict != "error"]
-    raw = [cr.tests[0].p for cr in ok]
+    raw = [cr.tests[0].p_sequential for cr in ok]  # the primaries' stage-wise sequential p-values
     np.testing.assert_allclose([cr.tests[0].p_adjusted for cr in ok], stats.holm(raw))
     for cr in ok:
         rest = cr.tests[1:]
@@ -94,9 +92,10 @@ def test_provenance_and_cache_keys(serial):
     assert prov["feasibility"]["fixture-bn-helps"]["feasible"] is True
     from repro.blas import loaded_kernels
     assert prov["training_kernels"] == {loaded_kernels() or "not recorded (cached by an older repro, or no OpenBLAS)":
-                                        len(plan(CLAIMS))}
+                                        prov["n_experiments"]}
     cr = serial.claims[0]
-    assert cr.cache_keys["bn"] == TINY.key(tuple(range(12))) and cr.runtime_s > 0
+    assert cr.cache_keys["bn"][0] == cr.specs["bn"].key(tuple(range(12))) and cr.runtime_s > 0
+    assert cr.specs["bn"] == TINY.replace(lr=cr.tunings["bn"].selected)
 
 
 def test_jobs_1_and_2_agree_and_cache_only_rerenders(serial, tmp_path):
@@ -108,24 +107,23 @@ def test_jobs_1_and_2_agree_and_cache_only_rerenders(serial, tmp_path):
     again = run(CLAIMS, jobs=2, cache=cache, cache_only=True)
     assert numbers(again) == numbers(serial)
     # merged entries only: the chunk entries of 12-seed experiments were dropped after merging
-    assert len(list(tmp_path.glob("*.json"))) == 5
+    assert len(list(tmp_path.glob("*.json"))) == parallel.provenance["n_experiments"]
 
 
 def test_resumes_from_chunk_entries(serial, tmp_path):
     cache = Cache(tmp_path)
-    exp = plan(GOOD)[TINY.key(tuple(range(12)))]
-    part = chunks(exp.seeds)[0]
-    cache.put(train_chunk(TINY, part))  # as if a killed run had finished this chunk only
+    spec = serial.claims[0].specs["bn"]  # at its selected rate
+    part = chunks(tuple(range(12)))[0]
+    cache.put(train_chunk(spec, part))  # as if a killed run had finished this chunk only
     result = run(GOOD, jobs=1, cache=cache)
     assert numbers(result) == numbers(serial)[:len(numbers(result))]
-    assert not (tmp_path / f"{TINY.key(part)}.json").exists()
+    assert not (tmp_path / f"{spec.key(part)}.json").exists()
 
 
 def test_failing_experiment_is_an_error_verdict(tmp_path):
     bad = Claim(id="too-big-batch", title="t", quote="q", speaker="s", hypothesis="h",
                 conditions={"x": TINY.replace(batch_size=100_000)},
-                tests=(Threshold("t", metric=GOOD[0].tests[0].metric, a="x", tau=0.0),), seeds=3,
-                expected="supported")
+                tests=(Threshold("t", metric=GOOD[0].tests[0].metric, a="x", tau=0.0),), seeds=3)
     result = run([bad, GOOD[1]], jobs=1, cache=Cache(tmp_path))
     assert result.claims[0].verdict == "error" and "batch_size" in result.claims[0].error
     assert result.claims[1].verdict != "error"
