@@ -111,9 +111,11 @@ def bench(argv: list[str]) -> int:
 
 def list_claims(claims: list[Claim]) -> int:
     width = max((len(c.id) for c in claims), default=2)
-    print(f"{'id'.ljust(width)}  seeds  expected      title")
+    print(f"{'id'.ljust(width)}  looks (seeds)  recorded      title")
     for c in claims:
-        print(f"{c.id.ljust(width)}  {c.seeds:>5}  {c.expected:<12}  {c.title}")
+        looks = "/".join(map(str, c.looks))
+        recorded = c.recorded.verdict if c.recorded else "(none)"
+        print(f"{c.id.ljust(width)}  {looks:<13}  {recorded:<12}  {c.title}")
     return 0
 
 

@@ -398,6 +398,34 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
+    """Validation accuracy against learning rate per tuned condition (repro.protocol.Tuning):
+    stage 1 (quarter-length runs, every rate) dashed, stage 2 (full runs, the kept rates) solid,
+    the selected rate ringed; a grid edge is shaded, since an optimum there may lie beyond it."""
+    with plt.rc_context(STYLE):
+        out, axes = _new(height=2.9)
+        ax = axes[0, 0]
+        grid = None
+        for name, t in tunings.items():
+            c = color(name)
+            grid = t.grid
+            ax.plot(t.grid, [t.stage1[lr] for lr in t.grid], "--", color=c, linewidth=1.0, alpha=0.7)
+            kept = sorted(t.stage2)
+            ax.plot(kept, [t.stage2[lr] for lr in kept], "-o", color=c, markersize=3.5, label=name)
+            ax.plot([t.selected], [t.stage2[t.selected]], "o", markersize=9, markerfacecolor="none",
+                    markeredgecolor=c, markeredgewidth=1.4)
+        if grid:
+            ax.set_xscale("log")
+            ax.axvspan(grid[0] / 1.6, grid[0] * 1.25, color="#eeeeee", zorder=0)
+            ax.axvspan(grid[-1] / 1.25, grid[-1] * 1.6, color="#eeeeee", zorder=0)
+            ax.set_xlim(grid[0] / 1.6, grid[-1] * 1.6)
+        ax.set_xlabel("learning rate (dashed: quarter-length runs; solid: full runs; ring: selected; "
+                      "grey: grid edge)", fontsize=7)
+        ax.set_ylabel("validation accuracy (%)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6.5)
+        return out
+
+
 def standardize(result) -> dict | None:
     """A TestResult on the forest plot's common scale: d_z-like units (estimate / per-seed SD,
     the SD recovered as estimate / effect_size). Falls back to units of the margin (or tau) when

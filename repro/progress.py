@@ -109,15 +109,17 @@ class Progress:
 
 def summary_table(run) -> str:
     """The verdicts of a RunResult as a fixed-width text table."""
-    rows = [("claim", "verdict", "expected", "primary estimate [CI]", "p_adj")]
+    rows = [("claim", "verdict", "recorded", "primary estimate [CI]", "seeds", "p_adj")]
     for cr in run.claims:
         if cr.tests:
             t = cr.tests[0]
             est = f"{t.estimate:.3g} [{t.ci[0]:.3g}, {t.ci[1]:.3g}]"
             p = "-" if t.p_adjusted is None or t.p_adjusted != t.p_adjusted else f"{t.p_adjusted:.3g}"
+            n = str(t.n_seeds)
         else:
-            est, p = "-", "-"
-        rows.append((cr.claim.id, cr.verdict, cr.claim.expected, est, p))
+            est, p, n = "-", "-", "-"
+        rec = cr.claim.recorded.verdict if cr.claim.recorded else "(none)"
+        rows.append((cr.claim.id, cr.verdict, rec, est, n, p))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -27,14 +27,17 @@ import numpy as np
 from . import figures
 from .cache import atomic_write
 from .claim import ROOT
+from .claim import Figure as ClaimFigure
+from .protocol import PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from .stats import TestResult
 
+SCHEMA_VERSION = 2       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results)
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
 
 TEMPLATES_DIR = ROOT / "templates"
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
-CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "expected", "test_index", "primary"] + \
+CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
 MEANING = {
     "supported": "The pre-declared primary test backs the claim at the declared standard "
@@ -86,9 +89,10 @@ def test_dict(t: TestResult, with_details: bool = True) -> dict:
 def results_json(run: RunResult) -> dict:
     """The results.json contract of DESIGN.md (plus every TestResult field)."""
     return jsonable({
-        "profile": run.profile,
+        "schema_version": SCHEMA_VERSION, "protocol_version": PROTOCOL_VERSION, "profile": run.profile,
         "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
-                    "verdict": cr.verdict, "expected": cr.claim.expected, "matches_expected": cr.matches_expected,
+                    "hypothesis": cr.claim.hypothesis, "verdict": cr.verdict, "recorded": cr.claim.recorded,
+                    "matches_recorded": cr.matches_recorded, "conditions": cr.condition_rows(),
                     "tests": [test_dict(t) for t in cr.tests], "runtime_s": cr.runtime_s,
                     "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
         "provenance": run.provenance,
@@ -102,7 +106,7 @@ def results_csv(run: RunResult) -> str:
     w.writeheader()
     for cr in run.claims:
         head = {"claim_id": cr.claim.id, "claim_title": cr.claim.title, "claim_verdict": cr.verdict,
-                "expected": cr.claim.expected}
+                "recorded_verdict": cr.claim.recorded.verdict if cr.claim.recorded else ""}
         if not cr.tests:
             w.writerow(head)
         for i, t in enumerate(cr.tests):
@@ -207,7 +211,8 @@ def test_view(t: TestResult) -> dict:
     return {
         "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
         "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
-        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": f"{round(100 * t.ci_level)}% {t.ci_method}",
+        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
+        "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
         "p": pval(t.p), "p_adjusted": pval(t.p_adjusted),
         "effect": f"{num(t.effect_size, 2)}" if t.effect_size is not None else "—", "effect_name": t.effect_size_name,
         "prob_superiority": num(t.prob_superiority, 2), "correlation": num(t.correlation, 2),
@@ -219,16 +224,26 @@ def test_view(t: TestResult) -> dict:
     }
 
 
+def ci_label(t: TestResult) -> str:
+    """'90% two-sided t' or 'min-max over seeds': what the interval is."""
+    if t.kind == "identity":
+        return "min–max over seeds"
+    return f"{100 * t.ci_level:.3g}% {'two' if t.ci_sides == 2 else 'one'}-sided {t.ci_method}"
+
+
 def sentence(cr: ClaimResult) -> str:
     """The verdict in one plain sentence, with the primary test's numbers."""
     if cr.verdict == "error" or not cr.tests:
         return MEANING["error"]
     t = cr.tests[0]
     lo, hi = t.ci
+    looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds); its interval "
+             f"is the repeated confidence interval of that look." if len(t.looks) > 1 else "")
     numbers = (f"Primary test \u201c{t.name}\u201d ({t.kind} on {t.metric}): estimate {with_unit(t.estimate, t.unit)}, "
-               f"{round(100 * t.ci_level)}% CI [{num(lo)}, {num(hi)}], p = {pval(t.p)}, Holm p = {pval(t.p_adjusted)}"
+               f"{ci_label(t)} interval [{num(lo)}, {num(hi)}], p = {pval(t.p)}, sequential p = "
+               f"{pval(t.p_sequential)}, Holm p = {pval(t.p_adjusted)}"
                f"{f', margin ±{num(t.margin)}' if t.margin else ''}{f', tau = {num(t.tau)}' if t.tau is not None else ''}.")
-    text = f"{MEANING.get(cr.verdict, '')} {numbers}"
+    text = f"{MEANING.get(cr.verdict, '')} {numbers}{looks}"
     if cr.verdict == "inconclusive" and t.power is not None:
         text += f" Achieved power at the margin was {100 * t.power:.0f}%"
         text += f" (minimum detectable effect {with_unit(t.mde, t.unit)})." if t.mde is not None else "."
@@ -285,16 +300,79 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
             if err and len(err) > 200:
                 err = err[:197] + "…"
             figs.append({"title": f.title, "caption": f.caption, "src": figures.png_data_uri(png), "error": err})
+    figs += protocol_figures(cr, figure_cache)
     return {
         "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
         "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
-        "settle": c.settle, "verdict": cr.verdict, "expected": c.expected, "matches": cr.matches_expected,
-        "seeds": len(cr.seeds) or c.seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
-        "conditions": [{"name": n, "color": figures.color(n), "describe": s.describe(),
-                        "key": cr.cache_keys.get(n, "")} for n, s in c.conditions.items()],
+        "settle": c.settle, "verdict": cr.verdict, "recorded": recorded_view(cr),
+        "seeds": len(cr.seeds) or c.max_seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
+        "conditions": [dict(condition_view(row), key=" ".join(cr.cache_keys.get(row["name"], [])))
+                       for row in cr.condition_rows()],
         "figures": figs, "tests": tests, "sentence": sentence(cr), "primary": tests[0] if tests else None,
     }
+
+
+def recorded_view(cr: ClaimResult) -> dict | None:
+    """The claim's recorded result and whether this run matches it (a regression check, not a prediction)."""
+    rec = cr.claim.recorded
+    if rec is None:
+        return None
+    return {"verdict": rec.verdict, "text": f"{rec.verdict}, estimate {num(rec.estimate)}, interval "
+            f"[{num(rec.ci[0])}, {num(rec.ci[1])}] at {rec.n_seeds} seeds (protocol {rec.protocol}, {rec.date})",
+            "matches": cr.matches_recorded}
+
+
+def condition_view(row: dict) -> dict:
+    """A condition line of the method section: spec in words, rate and how it was chosen, accuracy, plateau."""
+    from .spec import ExperimentSpec
+    spec = ExperimentSpec.from_dict(row["spec"])
+    notes = []
+    if row["selected_on"] == "validation":
+        notes.append(f"lr {row['learning_rate']:g} selected on validation"
+                     + (" (on the grid's edge: the optimum may lie beyond it)" if row["lr_on_grid_edge"] else ""))
+    elif row["selected_on"] == "fixed":
+        notes.append(f"lr {row['learning_rate']:g} fixed")
+    if row["test_accuracy"] is not None:
+        notes.append(f"mean test accuracy {100 * row['test_accuracy']:.1f}% over {row['n_seeds']} seeds")
+    if row["plateau_gain"] is not None:
+        ok = row["plateau_gain"] < PLATEAU_GAIN
+        notes.append(f"validation gain over the last quarter {row['plateau_gain']:+.2f} points"
+                     + ("" if ok else f" — not plateaued (criterion < {PLATEAU_GAIN:g})"))
+    return {"name": row["name"], "color": figures.color(row["name"]), "describe": spec.describe(),
+            "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"]) or (
+                row["plateau_gain"] is not None and row["plateau_gain"] >= PLATEAU_GAIN)}
+
+
+def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
+    """The protocol's evidence for a claim with tuned conditions: tuning curves (validation
+    accuracy against learning rate) and validation learning curves at the selected rates."""
+    tuned = {n: t for n, t in cr.tunings.items() if isinstance(t, Tuning)}
+    if cr.verdict == "error" or not tuned:
+        return []
+    out = []
+    key = _content_key("tuning", {n: t.curve for n, t in tuned.items()}, [figures.color(n) for n in tuned])
+    png, err = _cached_png(figure_cache / f"{key}.png" if figure_cache else None,
+                           lambda: (figures.to_png(figures.tuning_curves(tuned)), None))
+    out.append({"title": "Tuning curves: validation accuracy against learning rate", "src": figures.png_data_uri(png),
+                "caption": "Successive halving on tuning seeds disjoint from the confirmatory ones; the ringed rate "
+                           "was used for the confirmatory runs.", "error": err})
+    fig = ClaimFigure("curves", "Validation accuracy over training at the selected rates (plateau check)",
+                      conditions=tuple(n for n in tuned if n in cr.records),
+                      options={"value": "val_acc", "ylabel": "validation accuracy"})
+    keys = [cr.cache_keys.get(n) for n in fig.conditions]
+    key = _content_key("learning", keys, [figures.color(n) for n in fig.conditions])
+
+    def draw():
+        mpl, err = figures.draw(fig, cr.records)
+        return figures.to_png(mpl), err
+
+    png, err = _cached_png(figure_cache / f"{key}.png" if figure_cache else None, draw)
+    out.append({"title": fig.title, "src": figures.png_data_uri(png), "error": err,
+                "caption": f"Mean and 95% band over the confirmatory seeds. Plateau criterion: the validation "
+                           f"accuracy of the last three evaluations is less than {PLATEAU_GAIN:g} point above the "
+                           f"three ending at three quarters of the budget."})
+    return out
 
 
 def provenance_view(value: Any) -> Any:
@@ -353,7 +431,8 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
         profile=run.profile, claims=claims, counts=counts, css=css,
         forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
-        n_match=sum(cr.matches_expected for cr in run.claims), n_claims=len(run.claims))
+        n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),
+        n_recorded=sum(cr.claim.recorded is not None for cr in run.claims))
 
 
 def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:

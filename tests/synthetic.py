@@ -102,8 +102,7 @@ def make_run() -> RunResult:
         speaker="the blog post", hypothesis="With BN, per-layer activation spread stays O(1) through depth.",
         conditions={"bn": bn, "no_bn": plain},
         tests=(Superiority("accuracy", metric=ACC, a="bn", b="no_bn", margin=1.0),
-               Threshold("gradient ratio", metric=RATIO, a="bn", tau=1.0, direction="below")),
-        expected="supported", seeds=K, method="Paired seeds; BN vs none at equal init.",
+               Threshold("gradient ratio", metric=RATIO, a="bn", tau=1.0, direction="below")), seeds=K, method="Paired seeds; BN vs none at equal init.",
         literature="Ioffe & Szegedy 2015.", caveats="Small synthetic data set.",
         figures=(Figure("curves", "Test accuracy", "Mean and 95% CI over seeds.", options={"ylabel": "test accuracy (%)"}),
                  Figure("layer_profile", "Activation spread per layer", options={"value": "probe/act_std", "logy": True}),
@@ -118,8 +117,7 @@ def make_run() -> RunResult:
         quote="why would batch norm after the activation generally work better? " + XSS,
         speaker="HN commenter <b>", hypothesis="Linear->ReLU->BN beats Linear->BN->ReLU.",
         conditions={"before": bn, "after": bn.replace(placement="after"), "no_bn": plain},
-        tests=(Equivalence("accuracy (pooled)", metric=ACC, a="after", b="before", margin=1.0),),
-        expected="inconclusive", seeds=K, settle="About 40 paired seeds would give 80% power at a 1-point margin.",
+        tests=(Equivalence("accuracy (pooled)", metric=ACC, a="after", b="before", margin=1.0),), seeds=K, settle="About 40 paired seeds would give 80% power at a 1-point margin.",
         figures=(Figure("metric_vs_x", "Accuracy vs depth", options={"metric": ACC, "xlabel": "depth", "logx": True,
                         "groups": {"before": {2: "before", 4: "after"}, "after": {2: "after", 4: "before"}}}),
                  Figure("distribution", "Trained beta", options={"value": "probe/beta"}),
@@ -130,8 +128,7 @@ def make_run() -> RunResult:
         id="bias-redundant-before-bn", title="A bias before BN is redundant", number=5,
         quote="why even have that parameter?", speaker="HN commenter", hypothesis="The bias gradient is zero.",
         conditions={"bias": bn, "nobias": bn.replace(bias=False)},
-        tests=(Identity("trajectories coincide", quantity=final_acc, quantity_name="test acc", a="bias", b="nobias"),),
-        expected="supported", seeds=K,
+        tests=(Identity("trajectories coincide", quantity=final_acc, quantity_name="test acc", a="bias", b="nobias"),), seeds=K,
     )
     records1 = {"bn": make_record(bn, rng, 70), "no_bn": make_record(plain, rng, 55, spread=1.8)}
     records2 = {"before": make_record(bn, rng, 70), "after": make_record(bn.replace(placement="after"), rng, 70.3),
@@ -152,7 +149,7 @@ def make_run() -> RunResult:
         claims=[ClaimResult(c2, "inconclusive", r2, records2, {"before": "a1b2c3", "after": "d4e5f6", "no_bn": "0f0f0f"}, 12.5),
                 ClaimResult(c3, "error", [], {}, {}, 0.3, error="Traceback (most recent call last):\n  File \"x.py\", "
                             "line 1\nValueError: engine exploded <script>alert(1)</script>"),
-                ClaimResult(c1, "supported", r1, records1, {"bn": "abcdef0123", "no_bn": "0f0f0f"}, 20.25)],
+                ClaimResult(c1, "supported", r1, records1, {"bn": ["abcdef0123"], "no_bn": ["0f0f0f"]}, 20.25)],
         provenance={"versions": {"python": "3.11.2", "numpy": np.__version__, "repro": "0.1.0"},
                     "git": {"commit": "9662358abc", "dirty": True}, "machine": {"cpus": 2, "platform": "linux"},
                     "profile": "quick", "seeds": K, "started": "2024-01-01T00:00:00", "wall_time_s": 33.0,
