@@ -1,10 +1,11 @@
 """An on-disk cache of Records, keyed by spec.key(seeds).
 
 Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, BLAS kernels,
-sha256 of the npz). Both are written atomically (temp file in the same directory, then
-os.replace), the json last, so an entry is visible only once complete. A damaged entry
-(checksum mismatch, unreadable file, names that disagree) is reported with a CacheWarning naming
-the key and treated as a miss; the next put() overwrites it.
+sha256 of the npz, a digest of each seed's rows). Both are written atomically (temp file in the
+same directory, then os.replace), the json last, so an entry is visible only once complete. A
+damaged entry (checksum mismatch, unreadable file, names that disagree, arrays that do not fit
+the spec and seeds, seed rows out of order: repro.integrity) is reported with a CacheWarning
+naming the key and the reason and treated as a miss; the next put() overwrites it.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import integrity
 from .record import Record
 from .spec import ExperimentSpec
 
-FORMAT = 1
+FORMAT = 2  # 2: per-seed digests ("seed_digests")
 _AXIS, _VALUE = "axis:", "value:"
 
 
@@ -83,6 +85,7 @@ class Cache:
             with np.load(io.BytesIO(blob), allow_pickle=False) as z:
                 axes = {n: z[_AXIS + n] for n in meta["axes"]}
                 values = {n: z[_VALUE + n] for n in meta["values"]}
+            integrity.check(spec, seeds, values, axes, meta.get("seed_digests"))
         except Exception as e:  # any damage is a miss: the entry gets recomputed and overwritten
             warnings.warn(f"cache entry {key} in {self.root} is damaged ({type(e).__name__}: {e}); recomputing it",
                           CacheWarning, stacklevel=2)
@@ -102,7 +105,8 @@ class Cache:
         meta = {"format": FORMAT, "key": key, "spec": record.spec.to_dict(), "seeds": list(record.seeds),
                 "axes": sorted(record.axes), "values": sorted(record.values),
                 "runtime_s": float(record.runtime_s), "kernels": record.kernels,
-                "sha256": hashlib.sha256(blob).hexdigest()}
+                "sha256": hashlib.sha256(blob).hexdigest(),
+                "seed_digests": integrity.seed_digests(record.values, len(record.seeds))}
         atomic_write(npz_path, blob)
         atomic_write(json_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         return key
