@@ -33,9 +33,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 class ClaimFile(pytest.File):
     def collect(self):
-        from repro.claim import load_claim_file
-        claim = load_claim_file(self.path)
-        yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+        from repro.claimfiles import BrokenClaim, load_one
+        claim = load_one(self.path)
+        if isinstance(claim, BrokenClaim):  # one failing item; the other claim files still collect and run
+            yield BrokenClaimItem.from_parent(self, name=self.path.stem, broken=claim)
+        else:
+            yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+
+
+class BrokenClaimItem(pytest.Item):
+    """A claim file that does not load: fails with its file, line and message in one line."""
+
+    def __init__(self, *, broken, **kwargs):
+        super().__init__(**kwargs)
+        self.broken = broken
+
+    def runtest(self) -> None:
+        raise ClaimMismatch(f"broken claim file {self.broken}")
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, (self.broken.line or 1) - 1, f"broken claim file {self.path.name}"
 
 
 class ClaimMismatch(AssertionError):

@@ -3,7 +3,8 @@
 Usage errors (unknown claim id, bad --seeds/--jobs, unwritable --out, unreachable --scheduler,
 missing cache entries for `report`) print one line saying what is wrong and what to do, exit 2
 and write nothing: everything is validated before any directory is created. Exit 1 when a claim
-errored, 0 otherwise (verdicts are results, not failures).
+errored or a claim file is broken (it is named in one line, the other claims still run), 0 otherwise
+(verdicts are results, not failures).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError, load_claims
+from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
+from .claimfiles import BrokenClaim, load_claims_with_broken
 
 COMMANDS = ("all", "list", "run", "report", "bench")
 CONNECT_TIMEOUT_S = 5
@@ -69,11 +71,12 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: {cache} is not a writable directory; remove it or choose another --out")
 
 
-def select(claims: list[Claim], ids: Sequence[str]) -> list[Claim]:
+def select(claims: list[Claim], ids: Sequence[str], broken: Sequence[BrokenClaim] = ()) -> list[Claim]:
     known = {c.id: c for c in claims}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise UsageError(f"unknown claim id {', '.join(map(repr, unknown))}; known ids: {', '.join(known)}")
+        also = f" (broken claim files, not loaded: {', '.join(b.name for b in broken)})" if broken else ""
+        raise UsageError(f"unknown claim id {', '.join(map(repr, unknown))}; known ids: {', '.join(known)}{also}")
     return [known[i] for i in dict.fromkeys(ids)]
 
 
@@ -109,12 +112,15 @@ def bench(argv: list[str]) -> int:
     return int(bench_main(argv) or 0)
 
 
-def list_claims(claims: list[Claim]) -> int:
-    width = max((len(c.id) for c in claims), default=2)
+def list_claims(claims: list[Claim], broken: Sequence[BrokenClaim] = ()) -> int:
+    """The claims table; a broken file is a row saying where and why (exit 1 if there is one)."""
+    width = max([len(c.id) for c in claims] + [len(b.name) for b in broken] + [2])
     print(f"{'id'.ljust(width)}  seeds  expected      title")
     for c in claims:
         print(f"{c.id.ljust(width)}  {c.seeds:>5}  {c.expected:<12}  {c.title}")
-    return 0
+    for b in broken:
+        print(f"{b.name.ljust(width)}  {'-':>5}  {'BROKEN':<12}  {b}")
+    return 1 if broken else 0
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -128,13 +134,18 @@ def execute(args: argparse.Namespace) -> int:
     if args.command == "run" and not args.ids:
         raise UsageError("`run` needs at least one claim id; see `python -m repro list`")
     try:
-        claims = load_claims(args.claims_dir)
+        claims, broken = load_claims_with_broken(args.claims_dir)
     except ClaimError as e:
         raise UsageError(str(e)) from None
     if args.command == "list":
-        return list_claims(claims)
+        return list_claims(claims, broken)
     if args.ids:
-        claims = select(claims, args.ids)
+        claims = select(claims, args.ids, broken)
+    for b in broken:
+        print(f"repro: warning: broken claim file {b}; running the other claims", file=sys.stderr)
+    if not claims:
+        print("repro: error: no claim could be loaded; fix the claim files above", file=sys.stderr)
+        return 1
     check_out_dir(args.out)
     from .cache import Cache
     from .progress import Progress, summary_table
@@ -158,6 +169,8 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
+    if broken:  # shown in the report's provenance and results.json: the run is not the full set
+        result.provenance["broken_claim_files"] = [str(b) for b in broken]
     paths = write_report(result, args.out, pdf=not args.no_pdf, figure_cache=cache.root / "figures")
     print(summary_table(result))
     for cr in result.claims:
@@ -165,7 +178,7 @@ def execute(args: argparse.Namespace) -> int:
             last = (cr.error or "").strip().splitlines()[-1:] or ["?"]
             print(f"error in {cr.claim.id}: {last[0]} (full traceback in the report)", file=sys.stderr)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 1 if any(cr.verdict == "error" for cr in result.claims) else 0
+    return 1 if broken or any(cr.verdict == "error" for cr in result.claims) else 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
