@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import warnings
@@ -81,24 +80,13 @@ def select(claims: list[Claim], ids: Sequence[str], broken: Sequence[BrokenClaim
 
 
 def connect(address: str):
-    """A Dask client's executor; UsageError when dask is missing or the scheduler is unreachable."""
+    """A watched executor on the Dask scheduler (repro.cluster); UsageError when dask is missing or no
+    scheduler answers at the address within CONNECT_TIMEOUT_S (the connect has a hard deadline)."""
+    from .cluster import ClusterError, connect as cluster_connect
     try:
-        import distributed
-    except ImportError:
-        raise UsageError("--scheduler needs Dask: install the dask extra: pip install -e '.[dask]'") from None
-    try:
-        scheme, location = distributed.comm.parse_address(address)
-        if scheme in ("tcp", "tls"):  # a refused port fails at once here; Client would retry until its timeout
-            host, port = distributed.comm.addressing.parse_host_port(location, default_port=8786)
-            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise UsageError(f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT_S} s "
-                         f"({type(e).__name__}); start one (dask scheduler) or check the address") from None
-    except Exception as e:  # noqa: BLE001 - something answered, but not a Dask scheduler
-        raise UsageError(f"{address!r} answered but is not a Dask scheduler ({type(e).__name__}); "
-                         f"check the address and port") from None
-    return client
+        return cluster_connect(address, timeout=CONNECT_TIMEOUT_S)
+    except ClusterError as e:
+        raise UsageError(str(e)) from None
 
 
 def bench(argv: list[str]) -> int:
@@ -150,25 +138,28 @@ def execute(args: argparse.Namespace) -> int:
     from .cache import Cache
     from .progress import Progress, summary_table
     from .report import write_report
+    from .cluster import ClusterError
     from .runner import MissingCacheError, run
 
     cache = Cache(args.out / "cache")
-    client = executor = None
+    executor = None
     if args.command == "report":
         if not cache.root.is_dir():
             raise UsageError(f"no cache in {cache.root}; run `python -m repro all` (with the same --out, --seeds "
                              f"and --quick) first")
     elif args.scheduler:
-        client = connect(args.scheduler)
-        executor = client.get_executor()
+        executor = connect(args.scheduler)
     try:
         result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
                      progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
     except MissingCacheError as e:
         raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
+    except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
+        print(f"repro: error: {e}", file=sys.stderr)
+        return 1
     finally:
-        if client is not None:
-            client.close()
+        if executor is not None:
+            executor.shutdown()
     if broken:  # shown in the report's provenance and results.json: the run is not the full set
         result.provenance["broken_claim_files"] = [str(b) for b in broken]
     paths = write_report(result, args.out, pdf=not args.no_pdf, figure_cache=cache.root / "figures")

@@ -26,6 +26,7 @@ import numpy as np
 from . import stats
 from .cache import Cache
 from .claim import Claim
+from .cluster import ClusterError
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from .record import Record
@@ -168,6 +169,8 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
             parts, slots = pending[key]
             try:
                 slots[i] = future.result()
+            except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
+                raise
             except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
                 exp.error = exp.error or _format_error(e)
                 progress.advance(exp.label, failed=True)
