@@ -41,20 +41,28 @@ def _default_mode() -> int:
 FILE_MODE = _default_mode()
 
 
+def write_file(fd: int, data: bytes, name: str) -> None:
+    """Write `data` to the open file `fd` (called `name`), flush and fsync it; closes fd. Separate so a
+    test can make it fail like a full disk."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def atomic_write(path: Path, data: str | bytes) -> Path:
     """Write to a temp file in the same directory, then os.replace: never a half-written file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
+        write_file(fd, data.encode("utf-8") if isinstance(data, str) else data, tmp)
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:  # e.g. ENOSPC from write(): say which file
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from e
         raise
     return path
 

@@ -21,6 +21,10 @@ from .claimfiles import BrokenClaim, load_claims_with_broken
 
 COMMANDS = ("all", "list", "run", "report", "bench")
 CONNECT_TIMEOUT_S = 5
+# --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
+# per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
+# of training; paired tests are decided long before (1e9 seeds tried to allocate ~40 GB up front).
+MAX_SEEDS = 10_000
 
 
 class UsageError(Exception):
@@ -113,8 +117,9 @@ def list_claims(claims: list[Claim], broken: Sequence[BrokenClaim] = ()) -> int:
 
 def execute(args: argparse.Namespace) -> int:
     """Validate everything, then run (or re-render) and write the report."""
-    if args.seeds is not None and args.seeds < 2:
-        raise UsageError(f"--seeds {args.seeds}: must be an integer >= 2 (paired tests need at least 2 seeds)")
+    if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
+        raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
+                         f"to {MAX_SEEDS} (memory and run time grow with every seed)")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
     if args.command in ("all", "list") and args.ids:
@@ -137,6 +142,7 @@ def execute(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     from .cache import Cache
     from .progress import Progress, summary_table
+    from .publish import OutputError, publish
     from .report import write_report
     from .cluster import ClusterError
     from .runner import MissingCacheError, run
@@ -157,12 +163,21 @@ def execute(args: argparse.Namespace) -> int:
     except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
         print(f"repro: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # e.g. a full disk while caching a record
+        print(f"repro: error: could not write the cache in {cache.root} ({e.strerror or e}: {e.filename}); "
+              f"finished experiments are cached, free space and rerun to resume", file=sys.stderr)
+        return 1
     finally:
         if executor is not None:
             executor.shutdown()
     if broken:  # shown in the report's provenance and results.json: the run is not the full set
         result.provenance["broken_claim_files"] = [str(b) for b in broken]
-    paths = write_report(result, args.out, pdf=not args.no_pdf, figure_cache=cache.root / "figures")
+    try:  # staged, then moved into place as one set (repro.publish)
+        paths = publish(args.out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
+                                                                 figure_cache=cache.root / "figures"))
+    except OutputError as e:
+        print(f"repro: error: {e}", file=sys.stderr)
+        return 1
     print(summary_table(result))
     for cr in result.claims:
         if cr.verdict == "error":
