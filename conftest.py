@@ -9,6 +9,7 @@ shows as xfail, with the statistics in the reason. `--repro-quick` runs the smok
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,10 @@ def _run_all(session: pytest.Session) -> dict:
         config = session.config
         out = config.rootpath / "output"
         jobs = config.getoption("--repro-jobs") or os.cpu_count() or 1
-        result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs,
-                     cache=Cache(out / "cache"))
+        cache = Cache(out / "cache")
+        with cache.lock(on_wait=lambda: print(f"\nrepro: waiting for another run using the cache {cache.root}",
+                                                file=sys.__stderr__)):
+            result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs, cache=cache)
         session.stash[RUN_KEY] = {cr.claim.id: cr for cr in result.claims}
     return session.stash[RUN_KEY]
 

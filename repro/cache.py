@@ -9,6 +9,8 @@ naming the key and the reason and treated as a miss; the next put() overwrites i
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -16,6 +18,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -72,6 +75,27 @@ class Cache:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+
+    @contextlib.contextmanager
+    def lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold an exclusive lock on this cache (fcntl.flock on <root>/.lock) for a whole run.
+
+        A second run on the same cache calls `on_wait` once, blocks until the first finishes, and
+        then finds the first run's records in the cache instead of training them again. The lock
+        is released when the holder exits, however it exits (the kernel drops flock locks).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.root / f"{key}.npz", self.root / f"{key}.json"

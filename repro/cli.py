@@ -155,29 +155,34 @@ def execute(args: argparse.Namespace) -> int:
                              f"and --quick) first")
     elif args.scheduler:
         executor = connect(args.scheduler)
-    try:
-        result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
-                     progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
-    except MissingCacheError as e:
-        raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
-    except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
-        print(f"repro: error: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:  # e.g. a full disk while caching a record
-        print(f"repro: error: could not write the cache in {cache.root} ({e.strerror or e}: {e.filename}); "
-              f"finished experiments are cached, free space and rerun to resume", file=sys.stderr)
-        return 1
-    finally:
-        if executor is not None:
-            executor.shutdown()
-    if broken:  # shown in the report's provenance and results.json: the run is not the full set
-        result.provenance["broken_claim_files"] = [str(b) for b in broken]
-    try:  # staged, then moved into place as one set (repro.publish)
-        paths = publish(args.out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
-                                                                 figure_cache=cache.root / "figures"))
-    except OutputError as e:
-        print(f"repro: error: {e}", file=sys.stderr)
-        return 1
+    def waiting() -> None:
+        print(f"repro: waiting for another run using the cache {cache.root} to finish (then reusing its results)",
+              file=sys.stderr, flush=True)
+
+    with cache.lock(on_wait=waiting):  # one run per cache: a second run reuses the first's work
+        try:
+            result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
+                         progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
+        except MissingCacheError as e:
+            raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
+        except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
+            print(f"repro: error: {e}", file=sys.stderr)
+            return 1
+        except OSError as e:  # e.g. a full disk while caching a record
+            print(f"repro: error: could not write the cache in {cache.root} ({e.strerror or e}: {e.filename}); "
+                  f"finished experiments are cached, free space and rerun to resume", file=sys.stderr)
+            return 1
+        finally:
+            if executor is not None:
+                executor.shutdown()
+        if broken:  # shown in the report's provenance and results.json: the run is not the full set
+            result.provenance["broken_claim_files"] = [str(b) for b in broken]
+        try:  # staged, then moved into place as one set (repro.publish)
+            paths = publish(args.out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
+                                                                     figure_cache=cache.root / "figures"))
+        except OutputError as e:
+            print(f"repro: error: {e}", file=sys.stderr)
+            return 1
     print(summary_table(result))
     for cr in result.claims:
         if cr.verdict == "error":
