@@ -11,6 +11,7 @@ not confirmatory: its items only check that each claim runs to a verdict.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 class ClaimFile(pytest.File):
     def collect(self):
-        from repro.claim import load_claim_file
-        claim = load_claim_file(self.path)
-        yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+        from repro.claimfiles import BrokenClaim, load_one
+        claim = load_one(self.path)
+        if isinstance(claim, BrokenClaim):  # one failing item; the other claim files still collect and run
+            yield BrokenClaimItem.from_parent(self, name=self.path.stem, broken=claim)
+        else:
+            yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+
+
+class BrokenClaimItem(pytest.Item):
+    """A claim file that does not load: fails with its file, line and message in one line."""
+
+    def __init__(self, *, broken, **kwargs):
+        super().__init__(**kwargs)
+        self.broken = broken
+
+    def runtest(self) -> None:
+        raise ClaimMismatch(f"broken claim file {self.broken}")
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, (self.broken.line or 1) - 1, f"broken claim file {self.path.name}"
 
 
 class ClaimMismatch(AssertionError):
@@ -70,8 +91,10 @@ def _run_all(session: pytest.Session) -> dict:
         config = session.config
         out = config.rootpath / "output"
         jobs = config.getoption("--repro-jobs") or os.cpu_count() or 1
-        result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs,
-                     cache=Cache(out / "cache"))
+        cache = Cache(out / "cache")
+        with cache.lock(on_wait=lambda: print(f"\nrepro: waiting for another run using the cache {cache.root}",
+                                                file=sys.__stderr__)):
+            result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs, cache=cache)
         session.stash[RUN_KEY] = {cr.claim.id: cr for cr in result.claims}
     return session.stash[RUN_KEY]
 

@@ -3,23 +3,28 @@
 Usage errors (unknown claim id, bad --seeds/--jobs, unwritable --out, unreachable --scheduler,
 missing cache entries for `report`) print one line saying what is wrong and what to do, exit 2
 and write nothing: everything is validated before any directory is created. Exit 1 when a claim
-errored, 0 otherwise (verdicts are results, not failures).
+errored or a claim file is broken (it is named in one line, the other claims still run), 0 otherwise
+(verdicts are results, not failures).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError, load_claims
+from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
+from .claimfiles import BrokenClaim, load_claims_with_broken
 
 COMMANDS = ("all", "list", "run", "report", "bench")
 CONNECT_TIMEOUT_S = 5
+# --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
+# per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
+# of training; paired tests are decided long before (1e9 seeds tried to allocate ~40 GB up front).
+MAX_SEEDS = 10_000
 
 
 class UsageError(Exception):
@@ -69,33 +74,23 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: {cache} is not a writable directory; remove it or choose another --out")
 
 
-def select(claims: list[Claim], ids: Sequence[str]) -> list[Claim]:
+def select(claims: list[Claim], ids: Sequence[str], broken: Sequence[BrokenClaim] = ()) -> list[Claim]:
     known = {c.id: c for c in claims}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise UsageError(f"unknown claim id {', '.join(map(repr, unknown))}; known ids: {', '.join(known)}")
+        also = f" (broken claim files, not loaded: {', '.join(b.name for b in broken)})" if broken else ""
+        raise UsageError(f"unknown claim id {', '.join(map(repr, unknown))}; known ids: {', '.join(known)}{also}")
     return [known[i] for i in dict.fromkeys(ids)]
 
 
 def connect(address: str):
-    """A Dask client's executor; UsageError when dask is missing or the scheduler is unreachable."""
+    """A watched executor on the Dask scheduler (repro.cluster); UsageError when dask is missing or no
+    scheduler answers at the address within CONNECT_TIMEOUT_S (the connect has a hard deadline)."""
+    from .cluster import ClusterError, connect as cluster_connect
     try:
-        import distributed
-    except ImportError:
-        raise UsageError("--scheduler needs Dask: install the dask extra: pip install -e '.[dask]'") from None
-    try:
-        scheme, location = distributed.comm.parse_address(address)
-        if scheme in ("tcp", "tls"):  # a refused port fails at once here; Client would retry until its timeout
-            host, port = distributed.comm.addressing.parse_host_port(location, default_port=8786)
-            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise UsageError(f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT_S} s "
-                         f"({type(e).__name__}); start one (dask scheduler) or check the address") from None
-    except Exception as e:  # noqa: BLE001 - something answered, but not a Dask scheduler
-        raise UsageError(f"{address!r} answered but is not a Dask scheduler ({type(e).__name__}); "
-                         f"check the address and port") from None
-    return client
+        return cluster_connect(address, timeout=CONNECT_TIMEOUT_S)
+    except ClusterError as e:
+        raise UsageError(str(e)) from None
 
 
 def bench(argv: list[str]) -> int:
@@ -109,20 +104,24 @@ def bench(argv: list[str]) -> int:
     return int(bench_main(argv) or 0)
 
 
-def list_claims(claims: list[Claim]) -> int:
-    width = max((len(c.id) for c in claims), default=2)
+def list_claims(claims: list[Claim], broken: Sequence[BrokenClaim] = ()) -> int:
+    """The claims table; a broken file is a row saying where and why (exit 1 if there is one)."""
+    width = max([len(c.id) for c in claims] + [len(b.name) for b in broken] + [2])
     print(f"{'id'.ljust(width)}  looks (seeds)  recorded      title")
     for c in claims:
         looks = "/".join(map(str, c.looks))
         recorded = c.recorded.verdict if c.recorded else "(none)"
         print(f"{c.id.ljust(width)}  {looks:<13}  {recorded:<12}  {c.title}")
-    return 0
+    for b in broken:
+        print(f"{b.name.ljust(width)}  {'-':<13}  {'BROKEN':<12}  {b}")
+    return 1 if broken else 0
 
 
 def execute(args: argparse.Namespace) -> int:
     """Validate everything, then run (or re-render) and write the report."""
-    if args.seeds is not None and args.seeds < 2:
-        raise UsageError(f"--seeds {args.seeds}: must be an integer >= 2 (paired tests need at least 2 seeds)")
+    if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
+        raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
+                         f"to {MAX_SEEDS} (memory and run time grow with every seed)")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
     if args.command in ("all", "list") and args.ids:
@@ -130,44 +129,69 @@ def execute(args: argparse.Namespace) -> int:
     if args.command == "run" and not args.ids:
         raise UsageError("`run` needs at least one claim id; see `python -m repro list`")
     try:
-        claims = load_claims(args.claims_dir)
+        claims, broken = load_claims_with_broken(args.claims_dir)
     except ClaimError as e:
         raise UsageError(str(e)) from None
     if args.command == "list":
-        return list_claims(claims)
+        return list_claims(claims, broken)
     if args.ids:
-        claims = select(claims, args.ids)
+        claims = select(claims, args.ids, broken)
+    for b in broken:
+        print(f"repro: warning: broken claim file {b}; running the other claims", file=sys.stderr)
+    if not claims:
+        print("repro: error: no claim could be loaded; fix the claim files above", file=sys.stderr)
+        return 1
     check_out_dir(args.out)
     from .cache import Cache
     from .progress import Progress, summary_table
+    from .publish import OutputError, publish
     from .report import write_report
+    from .cluster import ClusterError
     from .runner import MissingCacheError, run
 
     cache = Cache(args.out / "cache")
-    client = executor = None
+    executor = None
     if args.command == "report":
         if not cache.root.is_dir():
             raise UsageError(f"no cache in {cache.root}; run `python -m repro all` (with the same --out, --seeds "
                              f"and --quick) first")
     elif args.scheduler:
-        client = connect(args.scheduler)
-        executor = client.get_executor()
-    try:
-        result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
-                     progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
-    except MissingCacheError as e:
-        raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
-    finally:
-        if client is not None:
-            client.close()
-    paths = write_report(result, args.out, pdf=not args.no_pdf, figure_cache=cache.root / "figures")
+        executor = connect(args.scheduler)
+    def waiting() -> None:
+        print(f"repro: waiting for another run using the cache {cache.root} to finish (then reusing its results)",
+              file=sys.stderr, flush=True)
+
+    with cache.lock(on_wait=waiting):  # one run per cache: a second run reuses the first's work
+        try:
+            result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
+                         progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
+        except MissingCacheError as e:
+            raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
+        except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
+            print(f"repro: error: {e}", file=sys.stderr)
+            return 1
+        except OSError as e:  # e.g. a full disk while caching a record
+            print(f"repro: error: could not write the cache in {cache.root} ({e.strerror or e}: {e.filename}); "
+                  f"finished experiments are cached, free space and rerun to resume", file=sys.stderr)
+            return 1
+        finally:
+            if executor is not None:
+                executor.shutdown()
+        if broken:  # shown in the report's provenance and results.json: the run is not the full set
+            result.provenance["broken_claim_files"] = [str(b) for b in broken]
+        try:  # staged, then moved into place as one set (repro.publish)
+            paths = publish(args.out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
+                                                                     figure_cache=cache.root / "figures"))
+        except OutputError as e:
+            print(f"repro: error: {e}", file=sys.stderr)
+            return 1
     print(summary_table(result))
     for cr in result.claims:
         if cr.verdict == "error":
             last = (cr.error or "").strip().splitlines()[-1:] or ["?"]
             print(f"error in {cr.claim.id}: {last[0]} (full traceback in the report)", file=sys.stderr)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 1 if any(cr.verdict == "error" for cr in result.claims) else 0
+    return 1 if broken or any(cr.verdict == "error" for cr in result.claims) else 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:

@@ -8,6 +8,7 @@ the gradients with respect to its inputs and parameters.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from .spec import CHOICES
 
@@ -146,11 +147,13 @@ def activation_forward(x: np.ndarray, kind: str, slope: float = 0.01, *, inplace
         out = np.maximum(x, x * x.dtype.type(slope), out=out)  # x if x > 0 else slope * x
     elif kind == "tanh":
         out = np.tanh(x, out=out)
-    elif kind == "sigmoid":  # overflow-free logistic 0.5 * (tanh(x / 2) + 1)
-        out = np.multiply(x, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1
-        out *= 0.5
+    elif kind == "sigmoid":
+        # expit keeps full relative accuracy for very negative x, where 0.5 * (tanh(x / 2) + 1) rounds
+        # to a multiple of eps/2 (or 0). The gradient s * (1 - s) uses 1 - s = expit(-x), computed here
+        # before x may be overwritten: 1 - s itself cancels to 0 for large positive x.
+        complement = expit(-x)
+        out = expit(x, out=out)
+        return out, (kind, out, complement)
     elif kind == "identity":
         return x, (kind, None, None)
     else:
@@ -168,8 +171,8 @@ def activation_backward(dout: np.ndarray, cache, *, inplace: bool = False) -> np
         return np.multiply(dout, np.maximum(saved > 0, dout.dtype.type(slope)), out=out)
     if kind == "tanh":
         return np.multiply(dout, 1 - saved * saved, out=out)
-    if kind == "sigmoid":
-        return np.multiply(dout, saved * (1 - saved), out=out)
+    if kind == "sigmoid":  # slope holds expit(-x) = 1 - s, accurate where 1 - s would cancel
+        return np.multiply(dout, saved * slope, out=out)
     return dout
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from . import protocol, stats
 from .cache import Cache
 from .claim import Claim, common_seeds
+from .cluster import ClusterError
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from .record import Record
@@ -224,6 +225,8 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for future in cf.as_completed(futures):
             try:
                 records = future.result()
+            except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
+                raise
             except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
                 for key, _ in futures[future]:
                     exp = experiments[key]

@@ -238,3 +238,20 @@ def test_inplace_activation_and_batchnorm_match(rng, kind):
     got = layers.batchnorm_backward(dout.copy(), cache, inplace=True)
     for a, b in zip(got, expect):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("x0", [-17.0, -20.0, -60.0, 17.0, 30.0])
+def test_sigmoid_float32_keeps_relative_accuracy_in_the_tails(x0):
+    """float32 sigmoid and its gradient stay within a few ulps of the exact values far from 0
+    (0.5 * (tanh(x/2) + 1) gave 5.96e-08 at x = -17 instead of 4.14e-08, and 0 at x = -20)."""
+    x = np.full((1, 1, 2), x0, dtype=np.float32)
+    out, cache = layers.activation_forward(x, "sigmoid")
+    exact = 1.0 / (1.0 + np.exp(-x0))  # float64: exact to ~1e-16 relative at these x
+    assert out.dtype == np.float32 and np.allclose(out, exact, rtol=1e-6, atol=0)
+    grad = layers.activation_backward(np.ones_like(x), cache)
+    x64 = np.float64(x0)
+    h = 1e-6 * max(1.0, abs(x64))
+    # float64 central difference of s (x < 0) or of s - 1 = -1 / (1 + e^x) (x > 0): both without cancellation
+    f = (lambda t: 1 / (1 + np.exp(-t))) if x0 < 0 else (lambda t: -1 / (1 + np.exp(t)))
+    fd = (f(x64 + h) - f(x64 - h)) / (2 * h)
+    assert grad.dtype == np.float32 and np.allclose(grad, fd, rtol=1e-5, atol=0)
