@@ -42,7 +42,7 @@ from .record import Record
 from .results import ClaimResult, RunResult
 from .spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
 
-CHUNK_SEEDS = 10
+CHUNK_SEEDS = 12  # a first look of 12 seeds trains as one batched task
 ALPHA = 0.05
 
 
@@ -127,9 +127,9 @@ def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
     with BLAS pinned to one thread as in train_chunk."""
     from threadpoolctl import threadpool_limits
 
-    from .train import train_rates
+    from .train import train, train_rates
     with threadpool_limits(limits=1):
-        return train_rates(list(specs), seeds)
+        return [train(specs[0], seeds)] if len(specs) == 1 else train_rates(list(specs), seeds)
 
 
 MAX_GROUP_ROWS = 32  # rows (rates x seeds) of one stacked task: past ~16 the engine gains nothing more
@@ -280,6 +280,7 @@ class Training:
     cache_only: bool = False
     chunk_seeds: int = CHUNK_SEEDS
     seen: dict[str, Experiment] = field(default_factory=dict)
+    phases: list[dict] = field(default_factory=list)   # where the wall time went, phase by phase
 
     def fill(self, requests, phase: str) -> dict[str, Experiment]:
         """Experiments of (claim id, label, spec, seeds) requests, each with .record or .error."""
@@ -288,9 +289,14 @@ class Training:
         if new:
             if not self.cache_only:
                 self.progress.log(f"[repro] {phase}")
+            t0 = time.perf_counter()
             train_missing(new, self.cache, jobs=self.jobs, executor=self.executor, progress=self.progress,
                           cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
             self.seen.update(new)
+            self.phases.append({"phase": phase, "experiments": len(new), "wall_s": round(time.perf_counter() - t0, 1),
+                                "seed_steps": int(sum(e.spec.steps * len(e.seeds) for e in new.values())),
+                                "training_s": round(sum(e.record.runtime_s for e in new.values()
+                                                        if e.record is not None), 1)})
         return {k: self.seen[k] for k in experiments}
 
 
@@ -506,6 +512,6 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         runtimes={cr.claim.id: round(cr.runtime_s, 3) for cr in results},
         cache_keys={cr.claim.id: cr.cache_keys for cr in results}, started=started,
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
-        training_kernels=training_kernels(training.seen), n_experiments=len(training.seen),
+        training_kernels=training_kernels(training.seen), n_experiments=len(training.seen), phases=training.phases,
         training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1))
     return RunResult(profile=profile, claims=results, provenance=provenance)

@@ -96,7 +96,7 @@ ACC = Metric("final test accuracy", lambda r: 100 * r["test_acc"][:, -1], unit="
 CLAIM = Claim(
     id="kill-{n}", number={n}, title="t", quote="q", speaker="s", hypothesis="h",
     conditions={{"bn": BASE.replace(lr={lr}), "plain": BASE.replace(norm="none", lr={lr})}},
-    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=12,
+    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=20,
     fixed_rate=("bn", "plain"))
 '''
 
@@ -118,7 +118,7 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (killed / "results.json").exists()
     kept = len(list((killed / "cache").glob("*.json")))
-    assert 1 <= kept < 12  # 6 experiments x 2 chunks: some but not all work was saved
+    assert 1 <= kept < 12  # 6 experiments x 2 chunks of 10 seeds: some but not all work was saved
     leftovers = [p for p in (killed / "cache").iterdir() if p.suffix not in (".json", ".npz") and p.name != ".lock"]
     resumed = subprocess.run([*args, "--out", str(killed)], env=ENV, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
