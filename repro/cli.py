@@ -303,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"repro: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `repro list | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("repro: interrupted; finished experiments are cached, rerun to resume", file=sys.stderr)
         return 130

@@ -148,7 +148,8 @@ def declared_claims(items) -> list:
 
 
 def _run_all(session: pytest.Session) -> dict:
-    """Train and test every collected claim item together, once per session."""
+    """Train and test every collected claim item together, once per session: {"results": claim id ->
+    ClaimResult, "holm": how the Holm family was formed}."""
     if RUN_KEY not in session.stash:
         from repro.cache import Cache
         from repro.runner import run
@@ -160,8 +161,8 @@ def _run_all(session: pytest.Session) -> dict:
                                                 file=sys.__stderr__)):
             result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs, cache=cache,
                          family=declared_claims(items))
-        session.stash[RUN_KEY] = {cr.claim.id: cr for cr in result.claims}
-        session.stash[RUN_KEY][None] = result.provenance["holm_family"]["note"]
+        session.stash[RUN_KEY] = {"results": {cr.claim.id: cr for cr in result.claims},
+                                  "holm": result.provenance["holm_family"]["note"]}
     return session.stash[RUN_KEY]
 
 
@@ -172,9 +173,9 @@ class ClaimItem(pytest.Item):
 
     def runtest(self) -> None:
         from repro.claim import compare_recorded
-        results = _run_all(self.session)
-        cr = results[self.claim.id]
-        self.user_properties.append(("holm_family", results[None]))
+        run = _run_all(self.session)
+        cr, holm = run["results"][self.claim.id], run["holm"]
+        self.user_properties.append(("holm_family", holm))
         if cr.verdict == "error":
             raise ClaimMismatch(f"claim {self.claim.id} errored:\n{cr.error}")
         if self.config.getoption("--repro-quick"):
@@ -182,12 +183,12 @@ class ClaimItem(pytest.Item):
         rec = self.claim.recorded
         if rec is None:
             raise ClaimMismatch(f"claim {self.claim.id} has no recorded result; run `repro all` and "
-                                f"record what it found\n  found: {cr.verdict}, {primary_line(cr)}\n  {results[None]}")
+                                f"record what it found\n  found: {cr.verdict}, {primary_line(cr)}\n  {holm}")
         problems = compare_recorded(rec, cr.tests[0])
         if problems:
             raise ClaimMismatch(f"claim {self.claim.id} does not reproduce its recorded result: "
                                 f"{'; '.join(problems)}\n  {recorded_line(rec)}\n  found: {cr.verdict}, "
-                                f"{primary_line(cr)}\n  {results[None]}")
+                                f"{primary_line(cr)}\n  {holm}")
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ClaimMismatch):
