@@ -219,30 +219,37 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
     own = None
     if executor is None and pending:  # every pending experiment has a chunk left to train
         own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
+    def collect(future: cf.Future, targets) -> None:
+        try:
+            records = future.result()
+        except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
+            raise
+        except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
+            for key, _ in targets:
+                exp = experiments[key]
+                exp.error = exp.error or _format_error(e)
+                progress.advance(exp.label, failed=True)
+            return
+        for (key, i), record in zip(targets, records):
+            exp = experiments[key]
+            parts, slots = pending[key]
+            slots[i] = record
+            if len(parts) > 1:
+                cache.put(record)
+            progress.advance(exp.label)
+            if exp.error is None and all(s is not None for s in slots):
+                _store_merged(exp, parts, slots, cache)
+
     try:
         futures = {}
         for specs, part, targets in _tasks(experiments, pending):
-            futures[executor.submit(train_group, specs, part)] = targets
+            future = executor.submit(train_group, specs, part)
+            if future.done():  # an inline executor (jobs=1) has run it already: count it now, not at the end
+                collect(future, targets)
+            else:
+                futures[future] = targets
         for future in cf.as_completed(futures):
-            try:
-                records = future.result()
-            except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
-                raise
-            except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
-                for key, _ in futures[future]:
-                    exp = experiments[key]
-                    exp.error = exp.error or _format_error(e)
-                    progress.advance(exp.label, failed=True)
-                continue
-            for (key, i), record in zip(futures[future], records):
-                exp = experiments[key]
-                parts, slots = pending[key]
-                slots[i] = record
-                if len(parts) > 1:
-                    cache.put(record)
-                progress.advance(exp.label)
-                if exp.error is None and all(s is not None for s in slots):
-                    _store_merged(exp, parts, slots, cache)
+            collect(future, futures[future])
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
