@@ -128,8 +128,10 @@ def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
     with BLAS pinned to one thread as in train_chunk."""
     from threadpoolctl import threadpool_limits
 
-    from .train import train_rates
+    from .train import train, train_rates
     with threadpool_limits(limits=1):
+        if specs[0].geometry:  # never stacked (_tasks), and train_rates refuses geometry: train it alone
+            return [train(spec, seeds) for spec in specs]
         return train_rates(list(specs), seeds)
 
 
