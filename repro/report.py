@@ -26,7 +26,7 @@ import numpy as np
 
 from . import figures, stats
 from .cache import atomic_write
-from .claim import ROOT
+from .claim import shipped_dir
 from .claim import Figure as ClaimFigure
 from .protocol import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
@@ -35,7 +35,7 @@ from .stats import TestResult
 SCHEMA_VERSION = 2       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results)
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
 
-TEMPLATES_DIR = ROOT / "templates"
+TEMPLATES_DIR = shipped_dir("templates")
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
 CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]

@@ -163,12 +163,19 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
         np.testing.assert_array_equal(v, runs[1].values[name], err_msg=name)
 
 
-def test_geometry_experiments_train_outside_the_rate_stacking(tmp_path):
-    """A geometry run cannot be stacked with other rates (its measures take one rate): it trains alone."""
+def test_geometry_experiments_train_through_the_task_path():
+    """A geometry run is its own task (never stacked); train_group must not send it to train_rates,
+    which refuses geometry (claims 8 and 9 errored with 'train_rates cannot measure geometry')."""
     from repro.runner import train_group
-    spec = TINY.replace(geometry=("ics",), geometry_steps=(0, 20))
-    (record,) = train_group([spec], (0, 1))
-    assert "geometry/ics_dist" in record.values and record.n_seeds == 2
+    from repro.spec import ExperimentSpec
+    from repro.train import train
+    from repro.spec import GEOMETRY
+    spec = ExperimentSpec(data="teacher", depth=1, width=8, steps=20, eval_every=10, batch_size=32, optimizer="sgd",
+                          lr=0.1, geometry=(sorted(GEOMETRY)[0],), geometry_steps=(10,))
+    record, = train_group([spec], (0, 1))
+    alone = train(spec, (0, 1))
+    assert record.values.keys() == alone.values.keys()
+    assert all((record.values[k] == alone.values[k]).all() for k in alone.values)
 
 
 def test_sequential_looks_train_only_new_seeds_and_stop_when_decisive(tmp_path):
