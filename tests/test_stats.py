@@ -23,8 +23,8 @@ def sim_verdicts(kind, d, margin, level=1 - 2 * ALPHA, null=0.0):
     the reported interval's (1 - 2 alpha, dual to the one-sided tests)."""
     if kind == "equivalence":
         mean, se, df, p = S._tost_core(d, margin)
-    else:
-        mean, se, df, _, p = S._t_core(d, null)
+    else:  # superiority/trend test theta <= margin: supported means beyond the margin
+        mean, se, df, _, p = S._t_core(d, margin if kind in ("superiority", "trend") else null)
     lo, hi = S._t_interval(mean, se, df, level)
     return S._rule(kind, p, lo, hi, margin, ALPHA)
 
@@ -47,7 +47,7 @@ def test_public_superiority_matches_the_vectorized_core():
     for i in range(60):
         res = S.superiority(a[i], b[i], margin=0.2, alpha=ALPHA, name="t", metric="m")
         assert S.decide(res, res.p).verdict == core[i]
-        assert res.p == pytest.approx(sps.ttest_rel(a[i], b[i], alternative="greater").pvalue, rel=1e-10)
+        assert res.p == pytest.approx(sps.ttest_1samp(a[i] - b[i], 0.2, alternative="greater").pvalue, rel=1e-10)
     assert {"supported", "refuted", "inconclusive"} >= set(core) and len(set(core)) >= 2
 
 
@@ -203,7 +203,8 @@ def test_superiority_fills_every_field():
     assert res.correlation == pytest.approx(np.corrcoef(a, b)[0, 1])
     assert res.n_seeds == 10 and res.n_diverged == 2 and res.margin == 0.005
     assert 0 < res.power < 1 and res.mde > 0
-    assert res.details["wilcoxon_p"] == pytest.approx(sps.wilcoxon(d, alternative="greater").pvalue)
+    assert res.details["wilcoxon_p"] == pytest.approx(sps.wilcoxon(d - 0.005, alternative="greater").pvalue)
+    assert res.p == pytest.approx(sps.ttest_1samp(d, 0.005, alternative="greater").pvalue, rel=1e-10)
     assert len(res.details["d"]) == 10 and res.feasible
 
 
@@ -216,11 +217,10 @@ def test_superiority_verdicts():
     assert S.decide(res, res.p).verdict == "refuted"              # CI entirely below 0
     r = rng(11)
     b = r.normal(0.7, 0.02, 30)
-    res = S.superiority(b + r.normal(0, 0.001, 30), b, margin=0.01, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(res, 0.5).verdict == "refuted"                # CI inside (-margin, margin)
-    assert S.decide(res, 0.5).p_adjusted == 0.5
-    both = S.decide(res, 1e-6)                                    # significant yet inside the margin
-    assert both.verdict == "supported" and "negligible" in both.details["note"]
+    small = S.superiority(b + 0.004 + r.normal(0, 0.001, 30), b, margin=0.01, alpha=ALPHA, name="t", metric="m")
+    assert small.ci[0] > 0 and small.ci[1] < 0.01                # a real effect, shown to fall short of the margin
+    assert small.p > 0.5 and S.decide(small, small.p).verdict == "refuted"
+    assert S.decide(small, 0.5).p_adjusted == 0.5
 
 
 def test_ties_count_half_and_constant_arms_have_no_correlation():
@@ -236,7 +236,7 @@ def test_welch_variant_matches_scipy():
     r = rng(12)
     a, b = r.normal(1.0, 1.0, 12), r.normal(0.2, 2.0, 9)
     res = S.superiority(a, b, margin=0.5, alpha=ALPHA, name="t", metric="m", paired=False)
-    want = sps.ttest_ind(a, b, equal_var=False, alternative="greater")
+    want = sps.ttest_ind(a - 0.5, b, equal_var=False, alternative="greater")  # H0: theta <= margin
     assert res.p == pytest.approx(want.pvalue, rel=1e-10)
     assert res.effect_size_name == "hedges_g" and res.effect_size > 0
     assert res.prob_superiority == pytest.approx(np.mean(a[:, None] > b[None, :]))
@@ -442,7 +442,7 @@ def test_sequential_false_refuted_rate_at_the_edge_is_at_most_alpha(design):
     r = rng(32)
     shape = (SEQ_TRIALS, design.looks[-1])
     cases = [("superiority", r.normal(0.0, 1.0, shape), 0.0, 0.0),     # refuted: hi < 0
-             ("superiority", r.normal(0.3, 1.0, shape), 0.3, 0.0),     # refuted: CI inside (-margin, margin)
+             ("superiority", r.normal(0.3, 1.0, shape), 0.3, 0.0),     # refuted: hi < margin
              ("noninferiority", r.normal(-0.3, 1.0, shape), 0.3, -0.3),  # refuted: hi < -margin
              ("threshold", r.normal(0.0, 1.0, shape), 0.0, 0.0)]       # refuted: hi < 0
     for kind, d, margin, null in cases:
