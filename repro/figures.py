@@ -448,39 +448,105 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v)
 
 
+VERDICT_ORDER = ("supported", "refuted", "inconclusive", "error")
+FOREST_LABEL_CHARS = 44   # a claim title wraps at this width; it is never cut
+FOREST_SLOT_IN = 0.42     # inches per row: three lines of a wrapped title fit in one slot
+
+
+def forest_layout(rows: Sequence[dict]) -> list[tuple[str, object]]:
+    """Top-to-bottom slots of the forest plot: ("group", verdict) headings, then ("row", row) for
+    each claim of that verdict, in the order given. Verdicts follow VERDICT_ORDER."""
+    slots: list[tuple[str, object]] = []
+    for verdict in VERDICT_ORDER + tuple(sorted({r["verdict"] for r in rows} - set(VERDICT_ORDER))):
+        group = [r for r in rows if r["verdict"] == verdict]
+        if group:
+            slots.append(("group", verdict))
+            slots += [("row", r) for r in group]
+    return slots
+
+
+def forest_height(n_slots: int) -> float:
+    """Figure height in inches for `n_slots` rows and headings (plus the axis and its label)."""
+    return 1.25 + FOREST_SLOT_IN * n_slots
+
+
+def _symlog_limit(placed: Sequence[dict]) -> float:
+    """Half-width of the symmetric-log axis: every interval end and margin, with room for the marker."""
+    ends = [abs(v) for s in placed for v in (s["lo"], s["hi"], s["x"], s["margin"] or 0.0)]
+    return max(3.0, 1.6 * max(ends, default=1.0))
+
+
+def _symlog_ticks(lim: float) -> list[float]:
+    """0, +-1, +-3, +-10, +-30, ... up to `lim` (only powers of ten on a wide axis): readable symlog ticks."""
+    steps = [m * 10 ** e for e in range(0, 7) for m in ((1, 3) if lim < 100 else (1,))]
+    pos = [v for v in steps if v <= lim]
+    return sorted([-v for v in pos] + [0.0] + pos)
+
+
 def forest(rows: Sequence[dict]) -> MplFigure:
-    """Forest plot. rows: {"label", "verdict", "result": TestResult, "primary": bool}, top to bottom."""
-    placed = [(r, standardize(r["result"])) for r in rows]
-    placed = [(r, s) for r, s in placed if s is not None]
+    """The overview: one row per claim (its primary test), grouped and coloured by verdict, on a
+    symmetric-log d_z axis so that no point leaves the plot. rows: {"label", "verdict", "result":
+    TestResult | None, "note": text shown when the result cannot be standardized}."""
+    slots = forest_layout(rows)
     with plt.rc_context(STYLE):
-        if not placed:
-            return placeholder("forest plot", "no test has an estimate with a CI and an effect size or margin")
-        height = 0.9 + 0.24 * len(placed)
-        fig = plt.figure(figsize=(WIDTH_IN, height))
+        if not slots:
+            return placeholder("forest plot", "no claim to show")
+        fig = plt.figure(figsize=(WIDTH_IN, forest_height(len(slots))))
         ax = fig.subplots()
-        ys = np.arange(len(placed))[::-1]
-        lim = 0.0
-        for y, (r, s) in zip(ys, placed):
-            c = VERDICT_COLORS.get(r["result"].verdict, "#6e7781")
-            ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2 if r["primary"] else 1.3, solid_capstyle="butt")
-            ax.plot(s["x"], y, "D" if r["primary"] else "o", color=c, markersize=5.5 if r["primary"] else 4,
-                    markerfacecolor=c if s["scale"] == "d" else "white")
-            if s["margin"]:
-                for m in (-s["margin"], s["margin"]):
-                    ax.plot([m, m], [y - 0.33, y + 0.33], color="#444444", linewidth=1.1)
-            lim = max(lim, abs(s["lo"]), abs(s["hi"]), s["margin"] or 0)
-        ax.axvline(0, color="#333333", linewidth=0.8)
-        lim = min(max(lim * 1.08, 1.0), 12.0)
+        placed = {id(r): standardize(r["result"]) if r["result"] is not None else None
+                  for kind, r in slots if kind == "row"}
+        lim = _symlog_limit([s for s in placed.values() if s is not None])
+        ax.set_xscale("symlog", linthresh=1.0, linscale=0.8)
         ax.set_xlim(-lim, lim)
-        for y, (r, s) in zip(ys, placed):  # arrows for intervals off the scale
-            if s["hi"] > lim:
-                ax.annotate("", (lim, y), (lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
-            if s["lo"] < -lim:
-                ax.annotate("", (-lim, y), (-lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
-        ax.set_yticks(ys, [("\u25b6 " if r["primary"] else "   ") + r["label"] for r, _ in placed], fontsize=7)
-        ax.set_ylim(-0.7, len(placed) - 0.3)
+        ys = np.arange(len(slots))[::-1].astype(float)
+        labels = []
+        for y, (kind, item) in zip(ys, slots):
+            if kind == "group":
+                labels.append(_forest_heading(ax, y, item, sum(1 for k, r in slots if k == "row" and r["verdict"] == item)))
+            else:
+                labels.append("\n".join(textwrap.wrap(item["label"], FOREST_LABEL_CHARS)))
+                _forest_row(ax, y, item, placed[id(item)], lim)
+        ax.set_yticks(ys, labels, fontsize=7.3)
+        for tick, (kind, item) in zip(ax.get_yticklabels(), slots):
+            if kind == "group":
+                tick.set_fontweight("bold")
+                tick.set_color(VERDICT_COLORS.get(item, "#6e7781"))
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, len(slots) - 0.4)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD\n(positive = the claim's direction; "
-                      "hollow marker: in units of the margin;\nshort bars: each test's margin)",
-                      fontsize=7.5)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_xticks(_symlog_ticks(lim))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212")))
+        ax.set_xlabel("standardized effect $d_z$ of the primary test (estimate / per-seed SD; symmetric-log axis:\n"
+                      "linear within \u00b11), positive = the claim's direction; bars: the test's interval; "
+                      "ticks: its margin", fontsize=7.3)
         return fig
+
+
+def _forest_heading(ax, y: float, verdict: str, n: int) -> str:
+    """A verdict group's heading row: a faint band of the verdict's colour; returns the tick label."""
+    ax.axhspan(y - 0.45, y + 0.45, color=VERDICT_COLORS.get(verdict, "#6e7781"), alpha=0.07, linewidth=0)
+    return f"{verdict.upper()} ({n})"
+
+
+def _forest_row(ax, y: float, row: dict, s: dict | None, lim: float) -> None:
+    """One claim's interval, estimate and margin ticks, or a note where it has no place on the scale."""
+    c = VERDICT_COLORS.get(row["verdict"], "#6e7781")
+    if s is None:
+        ax.text(0, y, row.get("note") or "no estimate on this scale", ha="center", va="center", fontsize=6.8,
+                color=c, style="italic", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        return
+    ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2, solid_capstyle="butt")
+    ax.plot(s["x"], y, "D", color=c, markersize=5.5, markerfacecolor=c if s["scale"] == "d" else "white")
+    if s["margin"]:
+        for m in (-s["margin"], s["margin"]):
+            ax.plot([m, m], [y - 0.3, y + 0.3], color="#444444", linewidth=1.1)
+    ax.annotate(_dz_text(s), (s["x"], y), xytext=(0, 4.5), textcoords="offset points", ha="center",
+                va="bottom", fontsize=6.3, color="#444444")
+
+
+def _dz_text(s: dict) -> str:
+    """The point's value as printed beside its interval (d_z, or units of the margin)."""
+    v = f"{s['x']:.2g}" if abs(s["x"]) < 100 else f"{s['x']:.0f}"
+    return (f"{v}" if s["scale"] == "d" else f"{v} margins").replace("-", "\u2212")

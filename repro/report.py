@@ -400,13 +400,35 @@ def _drawing_code() -> str:
     return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
 
 
+def forest_rows(run: RunResult) -> list[dict]:
+    """One forest row per claim: its primary test under its numbered title; claims whose primary
+    cannot be standardized (identity, error) carry a note in native units instead of a point."""
+    rows = []
+    for cr in run.claims:
+        t = cr.tests[0] if cr.tests and cr.tests[0].kind != "identity" else None  # a rounding gap has no d_z
+        label = f"{cr.claim.number}. {cr.claim.title}" if cr.claim.number else cr.claim.title
+        rows.append({"label": label, "verdict": cr.verdict, "result": t, "note": forest_note(cr)})
+    return rows
+
+
+def forest_note(cr: ClaimResult) -> str:
+    """What the forest plot says in place of a point that has no d_z."""
+    if not cr.tests:
+        return "no result: the experiment failed"
+    t = cr.tests[0]
+    if t.kind == "identity":
+        return f"identical to rounding: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+    return f"{t.kind}: estimate {with_unit(t.estimate, t.unit)}, no effect size"
+
+
 def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
-    """The forest plot of every test, reused from `figure_cache` when the same tests were drawn."""
-    rows = [{"label": _short(f"{t.name} ({cr.claim.id})", 60), "result": t, "primary": i == 0}
-            for cr in run.claims for i, t in enumerate(cr.tests) if t.kind != "identity"]
+    """The forest plot of every claim's primary test, reused from `figure_cache` when the same
+    rows were drawn."""
+    rows = forest_rows(run)
     path = None
     if figure_cache is not None:
-        drawn = [[r["label"], r["primary"], jsonable(dataclasses.replace(r["result"], details={}))] for r in rows]
+        drawn = [[r["label"], r["verdict"], r["note"],
+                  jsonable(dataclasses.replace(r["result"], details={})) if r["result"] else None] for r in rows]
         path = figure_cache / f"forest-{_content_key(drawn, sort_keys=True)}.png"
     png, _ = _cached_png(path, lambda: (figures.to_png(figures.forest(rows)), None))
     return figures.png_data_uri(png)

@@ -270,7 +270,7 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     assert report.figure_key(cr, 0) is None
 
 
-def test_forest_plot_is_cached_by_the_tests_it_shows(tmp_path):
+def test_forest_plot_is_cached_by_the_rows_it_shows(tmp_path):
     run = make_run()
     first = report.forest_figure(run, tmp_path)
     assert [p.name[:7] for p in tmp_path.iterdir()] == ["forest-"]
@@ -279,3 +279,63 @@ def test_forest_plot_is_cached_by_the_tests_it_shows(tmp_path):
     cr.tests[0] = dataclasses.replace(cr.tests[0], estimate=cr.tests[0].estimate + 1.0)
     report.forest_figure(run, tmp_path)
     assert len(list(tmp_path.iterdir())) == 2  # another estimate, another picture
+
+
+def _png_size_in(uri: str) -> tuple[float, float]:
+    """Width and height in inches of a data-URI PNG drawn at figures.STYLE's savefig dpi."""
+    import base64
+    import struct
+    png = base64.b64decode(uri.split(",", 1)[1])
+    w, h = struct.unpack(">II", png[16:24])
+    dpi = figures.STYLE["savefig.dpi"]
+    return w / dpi, h / dpi
+
+
+def eleven_claims():
+    """A run of 11 claims (the real report's count) built from the synthetic ones, ids made unique."""
+    run = make_run()
+    base = run.claims
+    claims = []
+    for i in range(11):
+        cr = dataclasses.replace(base[i % len(base)])
+        cr.claim = dataclasses.replace(cr.claim, id=f"{cr.claim.id}-{i}", number=i + 1,
+                                       title=f"{cr.claim.title} with a long title that has to wrap over lines {i}")
+        claims.append(cr)
+    run.claims = claims
+    return run
+
+
+def test_forest_has_one_row_per_claim_grouped_by_verdict():
+    run = eleven_claims()
+    rows = report.forest_rows(run)
+    assert [r["label"].split(".")[0] for r in rows] == [str(i) for i in range(1, 12)]
+    assert all(r["label"].endswith(cr.claim.title) for r, cr in zip(rows, run.claims))  # the whole title
+    slots = figures.forest_layout(rows)
+    groups = [v for kind, v in slots if kind == "group"]
+    assert groups == ["supported", "inconclusive", "error"]
+    seen = [r["verdict"] for kind, r in slots if kind == "row"]
+    assert seen == sorted(seen, key=figures.VERDICT_ORDER.index) and len(seen) == 11
+    error = next(r for r in rows if r["verdict"] == "error")
+    assert error["result"] is None and "failed" in error["note"]
+
+
+def test_forest_fits_one_a4_page_with_its_caption():
+    width, height = _png_size_in(report.forest_figure(eleven_claims()))
+    assert width == pytest.approx(figures.WIDTH_IN, abs=0.05)
+    assert height <= 8.0  # A4 text block is ~10.2 in tall: room for the caption below
+
+
+def test_forest_keeps_huge_effects_on_the_axis():
+    t = make_run().claims[2].tests[0]
+    huge = dataclasses.replace(t, estimate=221.0, ci=(200.0, 240.0), effect_size=221.0)
+    s = figures.standardize(huge)
+    lim = figures._symlog_limit([s])
+    assert lim > s["hi"] and figures._symlog_ticks(lim)[-1] <= lim
+
+
+def test_forest_names_identity_with_its_unit_instead_of_a_point():
+    run = make_run()
+    cr = next(c for c in run.claims if c.verdict != "error")
+    cr.tests[0] = dataclasses.replace(cr.tests[0], kind="identity", estimate=8.88e-16, unit="nats", margin=1e-9)
+    row = next(r for r in report.forest_rows(run) if r["label"].endswith(cr.claim.title))
+    assert row["result"] is None and "8.88e−16\u00a0nats" in row["note"]
