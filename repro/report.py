@@ -189,6 +189,76 @@ def with_unit(x, unit: str) -> str:
     return f"{s}\u00a0{unit.replace(' ', chr(160))}" if unit and s != "—" else s
 
 
+def test_view(t: TestResult) -> dict:
+    """A TestResult formatted for the statistics table (five columns; secondary numbers stacked)."""
+    lo, hi = t.ci
+    ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))
+    return {
+        "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
+        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
+        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
+        "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
+        "p": "tolerance rule" if ruled else pval(t.p),
+        "p_adjusted": "" if ruled or t.p_adjusted is None else pval(t.p_adjusted),
+        "effects": effect_lines(t),
+        "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
+        "design": design_lines(t),
+        "feasible": t.feasible, "feasibility_note": "" if t.feasible else t.feasibility_note,
+        "extra": [n for n in detail_notes(t) if not (ruled and n.startswith("identity is decided"))],
+    }
+
+
+def effect_lines(t: TestResult) -> list[str]:
+    """Effect size, P(A>B) and r, one short line each (only those the test has)."""
+    lines = []
+    if t.effect_size is not None and math.isfinite(t.effect_size) and t.kind != "identity":
+        lines.append(f"{t.effect_size_name} {num(t.effect_size, 2)}")
+    if t.prob_superiority is not None:
+        lines.append(f"P(A>B) {num(t.prob_superiority, 2)}")
+    if t.correlation is not None:
+        lines.append(f"r {num(t.correlation, 2)}")
+    return lines
+
+
+def design_lines(t: TestResult) -> list[str]:
+    """What the test was designed to detect: margin or tau (or tolerance), power and MDE."""
+    lines = []
+    if t.kind == "identity":
+        lines.append(f"tolerance {num(t.margin)}")
+    elif t.margin:
+        lines.append(f"margin ±{with_unit(t.margin, t.unit)}")
+    if t.tau is not None:
+        lines.append(f"τ {num(t.tau)}")
+    if t.power is not None:
+        lines.append(f"power {100 * t.power:.0f}%")
+    if t.mde is not None and math.isfinite(t.mde):
+        lines.append(f"MDE {with_unit(t.mde, t.unit)}")
+    return lines
+
+
+UNIT_MEANINGS = {
+    "% points": "difference of two accuracies in percentage points (70% vs 60% is +10 points)",
+    "doublings": "log2 of a ratio: +1 doubling = twice as large, −1 = half",
+    "decades": "log10 of a ratio: +1 decade = ten times as large",
+    "fraction of units": "share of hidden units, between 0 and 1",
+    "nats": "units of the cross-entropy loss (natural log); a difference near 1e−16 is float64 rounding",
+}
+
+
+def units_legend(run: RunResult) -> list[tuple[str, str]]:
+    """The units and interval words of the report, each explained once (those that appear, then
+    the words every report uses)."""
+    units = {t.unit for cr in run.claims for t in cr.tests}
+    rows = [(u, m) for u, m in UNIT_MEANINGS.items() if u in units]
+    rows += [("+26%, −25%", "relative change: the estimate as a share of the comparison arm's mean"),
+             ("d_z", "standardized effect: mean paired difference / standard deviation of the paired differences"),
+             ("90% CI", "two-sided 90% t-interval, dual to the one-sided 5% test: its lower end is the test's bound"),
+             ("repeated CI", "a primary test that stopped at a sequential look shows that look's repeated "
+                             "confidence interval, at a higher level (wider)"),
+             ("min–max over seeds", "an identity test's range of per-seed largest differences (no p-value)")]
+    return rows
+
+
 def detail_notes(t: TestResult) -> list[str]:
     """The scalar entries of TestResult.details (robustness checks, test names, notes) as short texts."""
     notes = []
@@ -198,52 +268,154 @@ def detail_notes(t: TestResult) -> list[str]:
         if isinstance(v, str):
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
         elif isinstance(v, (int, float, np.integer, np.floating)):
-            notes.append(f"{k.replace('_', ' ')} = {pval(v) if k.endswith('_p') else num(v)}")
+            notes.append(f"{k[:-2].replace('_', ' ')} {p_text(v)}" if k.endswith("_p") else f"{k.replace('_', ' ')} = {num(v)}")
         elif k == "ci_t" and t.ci_method != "t" and len(v) == 2:
             notes.append(f"t-interval [{num(v[0])}, {num(v[1])}]")
     return notes
 
 
-def test_view(t: TestResult) -> dict:
-    """A TestResult formatted for the statistics table."""
-    lo, hi = t.ci
-    extra = detail_notes(t)
-    return {
-        "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
-        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
-        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
-        "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
-        "p": pval(t.p), "p_adjusted": pval(t.p_adjusted),
-        "effect": f"{num(t.effect_size, 2)}" if t.effect_size is not None else "—", "effect_name": t.effect_size_name,
-        "prob_superiority": num(t.prob_superiority, 2), "correlation": num(t.correlation, 2),
-        "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
-        "power": "—" if t.power is None else f"{100 * t.power:.0f}%", "mde": with_unit(t.mde, t.unit),
-        "margin": with_unit(t.margin, t.unit) if t.margin is not None else "—",
-        "tau": num(t.tau) if t.tau is not None else "—",
-        "feasible": t.feasible, "feasibility_note": t.feasibility_note, "extra": extra,
-    }
+def level_text(level: float) -> str:
+    """A confidence level as a percentage with as many decimals as it needs: 0.9 -> '90%',
+    0.9998 -> '99.98%' (never '100%' for a level below 1: rounded within 5% of what it leaves out)."""
+    value = 100 * float(level)
+    if value >= 100:
+        return "100%"
+    for decimals in range(0, 7):
+        shown = round(value, decimals)
+        if shown < 100 and abs(shown - value) <= 0.05 * (100 - value):
+            return f"{shown:.{decimals}f}%"
+    return f"{value:.6f}%"
+
+
+def is_repeated_ci(t: TestResult) -> bool:
+    """A primary test of a group-sequential design shows the repeated confidence interval of its look."""
+    return len(t.looks) > 1 and t.stopped_at is not None
 
 
 def ci_label(t: TestResult) -> str:
-    """'90% two-sided t' or 'min-max over seeds': what the interval is."""
-    if t.kind == "identity":
+    """What the interval is: '90% CI', '99.98% repeated CI' (a sequential look) or 'min–max over seeds'."""
+    if t.kind == "identity" or t.ci_method == "range":
         return "min–max over seeds"
-    return f"{100 * t.ci_level:.3g}% {'two' if t.ci_sides == 2 else 'one'}-sided {t.ci_method}"
+    kind = "repeated CI" if is_repeated_ci(t) else "CI"
+    method = "" if t.ci_method == "t" else f" ({t.ci_method})"
+    return f"{level_text(t.ci_level)} {kind}{method}"
+
+
+def p_text(p) -> str:
+    """'p = 0.031' or 'p < 0.0001' (never 'p = < 0.0001'); '' when there is no p."""
+    text = pval(p)
+    if text == "—":
+        return ""
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def interval_text(t: TestResult) -> str:
+    """'90% CI 12.1 to 17.9' in the metric's unit: the interval as a phrase."""
+    lo, hi = t.ci
+    if t.kind == "identity":
+        return f"{num(lo)} to {num(hi)} over seeds"
+    return f"{ci_label(t)} {num(lo)} to {with_unit(hi, t.unit)}"
+
+
+# ---------------------------------------------------------------- the finding, in one sentence
+
+VERDICT_GLOSS = {
+    "supported": "the claim holds at the declared standard",
+    "refuted": "the data contradict the claim",
+    "inconclusive": "too uncertain to decide either way",
+}
+
+
+def arm_names(conditions) -> str:
+    """A declared arm as text: one condition by name; several pooled ones by their shared prefix
+    and what differs ('after (depth 2 / depth 6 / depth 10)')."""
+    names = (conditions,) if isinstance(conditions, str) else tuple(conditions)
+    if len(names) == 1:
+        return names[0]
+    heads = {n.split(", ", 1)[0] for n in names}
+    if len(heads) == 1 and all(", " in n for n in names):
+        return f"{heads.pop()} ({' / '.join(n.split(', ', 1)[1] for n in names)})"
+    return " / ".join(names) + " (pooled)"
+
+
+def finding(cr: ClaimResult) -> str:
+    """What was found, in one plain sentence from the primary result: direction, size in the
+    metric's unit, the interval, and what the verdict means."""
+    if cr.verdict == "error" or not cr.tests:
+        return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
+    t, declared = cr.tests[0], cr.claim.tests[0]
+    what = FINDERS.get(t.kind, _found_generic)(t, declared)
+    if t.kind != "identity":
+        what += f" ({interval_text(t)})"
+    return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."
+
+
+def _size(t: TestResult, x: float | None = None) -> str:
+    return with_unit(abs(t.estimate if x is None else x), t.unit)
+
+
+def _found_superiority(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    side = "ahead of" if t.estimate >= 0 else "behind"
+    margin = f", against a margin of {with_unit(t.margin, t.unit)} that matters" if t.margin else ""
+    return f"{a} is {side} {b} by {_size(t)} on {t.metric}{margin}"
+
+
+def _found_noninferiority(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    side = "ahead of" if t.estimate >= 0 else "behind"
+    return (f"{a} is {side} {b} by {_size(t)} on {t.metric}; the claim allows it to be at most "
+            f"{with_unit(t.margin, t.unit)} behind")
+
+
+def _found_equivalence(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    return (f"{a} and {b} differ by {_size(t)} on {t.metric}, to be compared with the equivalence margin "
+            f"±{with_unit(t.margin, t.unit)}")
+
+
+def _found_threshold(t: TestResult, d) -> str:
+    side = "beyond" if t.estimate >= 0 else "short of"
+    where = f"{'below' if getattr(d, 'direction', 'below') == 'below' else 'above'} {num(t.tau)}"
+    return f"{t.metric} of {arm_names(d.a)} lies {_size(t)} {side} the threshold (claimed: {where})"
+
+
+def _found_trend(t: TestResult, d) -> str:
+    per = "per doubling of the swept value" if getattr(d, "log2_x", False) else "per unit of the swept value"
+    side = "in the claimed direction" if t.estimate >= 0 else "against the claimed direction"
+    return f"{t.metric} changes by {_size(t)} {per}, {side}"
+
+
+def _found_identity(t: TestResult, d) -> str:
+    other = f"{d.a} and {d.b}" if getattr(d, "b", None) else f"{d.a} and zero"
+    lo, hi = t.ci
+    return (f"{other} differ in {t.metric} by at most {with_unit(t.estimate, t.unit)} in absolute value "
+            f"(per-seed largest differences {num(lo)} to {num(hi)}, tolerance {num(t.margin)})")
+
+
+def _found_generic(t: TestResult, d) -> str:
+    return f"{t.name}: estimate {with_unit(t.estimate, t.unit)} on {t.metric}"
+
+
+FINDERS = {"superiority": _found_superiority, "noninferiority": _found_noninferiority,
+           "equivalence": _found_equivalence, "threshold": _found_threshold, "trend": _found_trend,
+           "identity": _found_identity}
 
 
 def sentence(cr: ClaimResult) -> str:
-    """The verdict in one plain sentence, with the primary test's numbers."""
+    """The verdict box: what was found, then the primary test's numbers (p, sequential and Holm p,
+    margin), the sequential look it stopped at, and for an inconclusive claim the power it had."""
     if cr.verdict == "error" or not cr.tests:
         return MEANING["error"]
     t = cr.tests[0]
-    lo, hi = t.ci
-    looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds); its interval "
-             f"is the repeated confidence interval of that look." if len(t.looks) > 1 else "")
-    numbers = (f"Primary test \u201c{t.name}\u201d ({t.kind} on {t.metric}): estimate {with_unit(t.estimate, t.unit)}, "
-               f"{ci_label(t)} interval [{num(lo)}, {num(hi)}], p = {pval(t.p)}, sequential p = "
-               f"{pval(t.p_sequential)}, Holm p = {pval(t.p_adjusted)}"
-               f"{f', margin ±{num(t.margin)}' if t.margin else ''}{f', tau = {num(t.tau)}' if t.tau is not None else ''}.")
-    text = f"{MEANING.get(cr.verdict, '')} {numbers}{looks}"
+    numbers = [f"Primary test \u201c{t.name}\u201d ({t.kind})"]
+    if t.kind == "identity":
+        numbers.append("decided by the tolerance rule, not a p-value")
+    else:
+        numbers.append(f"{p_text(t.p)}, sequential {p_text(t.p_sequential) or 'p —'}, Holm-adjusted {p_text(t.p_adjusted) or 'p —'}")
+    looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds), so its interval "
+             f"is the repeated confidence interval of that look." if is_repeated_ci(t) else "")
+    text = f"{finding(cr)} {': '.join(numbers)}.{looks}"
     if cr.verdict == "inconclusive" and t.power is not None:
         text += f" Achieved power at the margin was {100 * t.power:.0f}%"
         text += f" (minimum detectable effect {with_unit(t.mde, t.unit)})." if t.mde is not None else "."
@@ -303,13 +475,13 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
     figs += protocol_figures(cr, figure_cache)
     return {
         "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
-        "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
         "settle": c.settle, "verdict": cr.verdict, "recorded": recorded_view(cr),
         "seeds": len(cr.seeds) or c.max_seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
         "conditions": [dict(condition_view(row), key=" ".join(cr.cache_keys.get(row["name"], [])))
                        for row in cr.condition_rows()],
-        "figures": figs, "tests": tests, "sentence": sentence(cr), "primary": tests[0] if tests else None,
+        "figures": figs, "tests": tests, "sentence": sentence(cr), "finding": finding(cr),
+        "primary": tests[0] if tests else None,
     }
 
 
@@ -450,7 +622,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
-        profile=run.profile, claims=claims, counts=counts, css=css,
+        profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
         forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),

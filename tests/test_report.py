@@ -12,6 +12,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+import markupsafe
 import numpy as np
 import pytest
 
@@ -84,11 +85,12 @@ def test_html_is_self_contained(html):
 
 def test_stats_table_shows_every_field(html):
     section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
-    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% t", "0.0080", "d_z", "0.12", "99%", "±1\u00a0%",
-                 "τ 1<", "one-sided t on log10 scale"):
+    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% CI", "0.0080", "d_z 4.1", "r 0.12", "power 99%",
+                 "margin ±1\u00a0%", "τ 1<", "Holm 0.0080"):
         assert text in section, text
+    assert "one-sided t on log10 scale" not in section  # a feasible test's feasibility sentence is not repeated
     incon = html.split('id="bn-after-activation-better"', 1)[1].split("</section>", 1)[0]
-    assert "90% t" in incon and "1 diverged" in incon
+    assert "90% CI" in incon and "1 diverged" in incon
     assert "What would settle it" in incon and "About 40 paired seeds" in incon
 
 
@@ -339,3 +341,50 @@ def test_forest_names_identity_with_its_unit_instead_of_a_point():
     cr.tests[0] = dataclasses.replace(cr.tests[0], kind="identity", estimate=8.88e-16, unit="nats", margin=1e-9)
     row = next(r for r in report.forest_rows(run) if r["label"].endswith(cr.claim.title))
     assert row["result"] is None and "8.88e−16\u00a0nats" in row["note"]
+
+
+def test_stats_table_has_five_columns_with_stacked_details(html):
+    section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
+    table = section.split('<table class="stats">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<col ") == 5 and table.split("</thead>")[0].count("<th ") + table.split("</thead>")[0].count("<th>") == 5
+    first_row = table.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert first_row.count("<td") == 5 and 'class="badge supported"' in first_row  # the verdict sits under the name
+
+
+def test_summary_rows_are_titles_with_one_finding_each(written, html):
+    run = written[0]
+    summary = html.split('id="summary"', 1)[1].split("</table>", 1)[0]
+    findings = re.findall(r'<div class="finding">(.*?)</div>', summary, re.S)
+    assert len(findings) == len(run.claims) and len(set(findings)) == len(findings)
+    for cr in run.claims:
+        assert f'class="claim-title">{markupsafe.escape(cr.claim.title)}</a>' in summary
+    healthy = next(f for f in findings if "bn is ahead of no_bn" in f)
+    assert "14" in healthy and "95% CI 12.1 to 17.9" in healthy and "the claim holds" in healthy
+    assert "p = &lt;" not in html and "p = <" not in html and "100% CI" not in html
+
+
+def test_units_are_explained_once(html):
+    legend = html.split('<dl class="units">', 1)[1].split("</dl>", 1)[0]
+    for term in ("d_z", "90% CI", "repeated CI", "min–max over seeds", "+26%, −25%"):
+        assert f"<dt>{term}</dt>" in legend, term
+    assert html.count('<dl class="units">') == 1
+
+
+def test_interval_wording():
+    assert [report.level_text(x) for x in (0.9, 0.95, 0.9998, 0.999847, 1.0)] == ["90%", "95%", "99.98%", "99.985%", "100%"]
+    t = make_run().claims[2].tests[0]
+    assert report.ci_label(dataclasses.replace(t, ci_level=0.9)) == "90% CI"
+    seq = dataclasses.replace(t, ci_level=0.9998, looks=(12, 24, 48), stopped_at=24)
+    assert report.ci_label(seq) == "99.98% repeated CI" and "repeated confidence interval" in report.sentence(
+        dataclasses.replace(make_run().claims[2], tests=[seq]))
+    ident = dataclasses.replace(t, kind="identity", ci_level=1.0, ci_method="range", p=float("nan"), p_adjusted=None,
+                                estimate=8.88e-16, ci=(4.44e-16, 8.88e-16), unit="nats", margin=1e-9)
+    assert report.ci_label(ident) == "min–max over seeds"
+    view = report.test_view(ident)
+    assert view["p"] == "tolerance rule" and view["p_adjusted"] == "" and view["estimate"] == "8.88e−16\u00a0nats"
+    assert report.p_text(0.00001) == "p <\u00a00.0001" and report.p_text(0.031) == "p = 0.031"
+
+
+def test_pooled_arms_read_as_one_name():
+    assert report.arm_names(("after, depth 2", "after, depth 6")) == "after (depth 2 / depth 6)"
+    assert report.arm_names("bn") == "bn" and report.arm_names(("a", "b")) == "a / b (pooled)"
