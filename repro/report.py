@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +38,7 @@ FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reas
 
 TEMPLATES_DIR = ROOT / "templates"
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
-CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "primary"] + \
+CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "test_key", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
 MEANING = {
     "supported": "The pre-declared primary test backs the claim at the declared standard "
@@ -87,16 +88,57 @@ def test_dict(t: TestResult, with_details: bool = True) -> dict:
 
 
 def results_json(run: RunResult) -> dict:
-    """The results.json contract of DESIGN.md (plus every TestResult field)."""
+    """The results.json contract of DESIGN.md (plus every TestResult field, each test's stable
+    `key`, and `about`: the software versions, root seed and sources of the run)."""
     return jsonable({
         "schema_version": SCHEMA_VERSION, "protocol_version": PROTOCOL_VERSION, "profile": run.profile,
+        "about": about(),
         "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
                     "hypothesis": cr.claim.hypothesis, "verdict": cr.verdict, "recorded": cr.claim.recorded,
                     "matches_recorded": cr.matches_recorded, "conditions": cr.condition_rows(),
-                    "tests": [test_dict(t) for t in cr.tests], "runtime_s": cr.runtime_s,
+                    "tests": [{"key": test_key(cr.claim.id, i, t.name), **test_dict(t)} for i, t in enumerate(cr.tests)],
+                    "runtime_s": cr.runtime_s,
                     "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
         "provenance": run.provenance,
     })
+
+
+THREAD_FILE = Path(__file__).parent / "hn-thread.txt"
+
+
+def about() -> dict:
+    """What results.json readers need to place a run: the repro and mnist1d versions, the root
+    seed every per-seed stream derives from, and the sources, as named in repro/hn-thread.txt
+    (no URL is made up: the thread's URL is null unless that file gives one)."""
+    from . import __version__
+    from .init import ROOT_SEED
+    return {"repro_version": __version__, "mnist1d_version": package_version("mnist1d"), "root_seed": ROOT_SEED,
+            "sources": sources(THREAD_FILE.read_text() if THREAD_FILE.exists() else "")}
+
+
+def package_version(name: str) -> str | None:
+    """An installed package's version, None when it is not installed."""
+    import importlib.metadata
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def sources(thread_text: str) -> dict:
+    """The post and the thread as the thread file's header names them: the post's title, author,
+    date and code repository, the thread's site and item number, and any URL the text gives."""
+    head = thread_text[:1000]
+    post = re.search(r'"([^"]+)" \(([^,]+), (\d{4}-\d{2}-\d{2}); code: ([\w./-]+)\)', head)
+    item = re.search(r"Hacker News discussion \(item (\d+)", head)
+    url = re.search(r"https?://news\.ycombinator\.com/item\?id=\d+", head)
+    return {
+        "post": {"title": post.group(1), "author": post.group(2), "date": post.group(3),
+                 "code": "https://" + post.group(4)} if post else None,
+        "thread": {"site": "Hacker News", "item": item.group(1) if item else None,
+                   "url": url.group(0) if url else None,
+                   "text": "repro/hn-thread.txt"},
+    }
 
 
 def results_csv(run: RunResult) -> str:
@@ -112,25 +154,69 @@ def results_csv(run: RunResult) -> str:
         for i, t in enumerate(cr.tests):
             d = test_dict(t, with_details=False)
             lo, hi = d.pop("ci") or (None, None)
-            w.writerow({**head, "test_index": i, "primary": i == 0, **d, "ci_lo": lo, "ci_hi": hi})
+            w.writerow({**head, "test_index": i, "test_key": test_key(cr.claim.id, i, t.name), "primary": i == 0, **d,
+                        "ci_lo": lo, "ci_hi": hi})
     return buf.getvalue()
 
 
 
 def per_seed_csv(run: RunResult) -> str:
     """Per-seed values from TestResult.details: every 1-D numeric series with one value per seed
-    of the claim's records (any length if it has no records), one row per value."""
+    of the claim's records (any length if it has no records), one row per value; each row names
+    its test by a stable key and its series by the condition(s) it was measured on."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["claim_id", "test", "series", "seed_position", "seed", "value"])
+    w.writerow(["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"])
     for cr in run.claims:
         seeds = cr.seeds
-        for t in cr.tests:
-            for key, series in _series(t.details, kind=t.kind, n=len(seeds) or None):
-                for i, v in enumerate(series):
-                    seed = seeds[i] if seeds else ""
-                    w.writerow([cr.claim.id, t.name, key, i, seed, "" if not math.isfinite(v) else repr(float(v))])
+        for i, t in enumerate(cr.tests):
+            key = test_key(cr.claim.id, i, t.name)
+            names = series_conditions(cr.claim.tests[i] if i < len(cr.claim.tests) else None)
+            for series, values in _series(t.details, kind=t.kind, n=len(seeds) or None):
+                for j, v in enumerate(values):
+                    seed = seeds[j] if seeds else ""
+                    w.writerow([cr.claim.id, key, t.name, series, names.get(series, ""), j, seed,
+                                "" if not math.isfinite(v) else repr(float(v))])
     return buf.getvalue()
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """Lower-case words joined by '-', for keys: 'BN drifts less (He init)' -> 'bn-drifts-less-he-init'."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    out = "-".join(words)
+    return out[:limit].rstrip("-") or "test"
+
+
+def condition_list(conditions) -> str:
+    """Condition names exactly as declared, pooled ones joined by ' + ' (for machine-readable files)."""
+    return conditions if isinstance(conditions, str) else " + ".join(conditions)
+
+
+def test_key(claim_id: str, index: int, name: str) -> str:
+    """A test's stable key: claim id, position in the claim (0 = primary) and a slug of its name."""
+    return f"{claim_id}/{index}-{slug(name)}"
+
+
+def series_conditions(declared) -> dict[str, str]:
+    """Series code of TestResult.details -> the condition names it was measured on, from the
+    declared test (a, b: the arms; d: their paired difference; x: the thresholded arm; slopes:
+    per-seed slopes across the trend's conditions; identity: per-seed largest |a - b|)."""
+    if declared is None:
+        return {}
+    a = condition_list(getattr(declared, "a", ()) or ())
+    b_raw = getattr(declared, "b", None)
+    b = condition_list(b_raw) if b_raw else ""
+    levels = getattr(declared, "levels", None)
+    if levels:
+        return {"slopes": "slope over " + ", ".join(f"{x:g}: {c}" for x, c in levels.items())}
+    if getattr(declared, "quantity", None) is not None:  # identity
+        pair = f"|{a} − {b}|" if b else f"|{a}|"
+        return {"max_abs_diff": pair, "scale": f"max(|{a}|, |{b}|)" if b else f"|{a}|",
+                "allowed": f"tolerance × max(1, scale)", "within": pair, "beyond": pair}
+    out = {"a": a, "x": a}
+    if b:
+        out.update(b=b, d=f"{a} − {b}")
+    return out
 
 
 NOT_PER_SEED = {("trend", "x"), ("trend", "mean_y")}  # per-level, not per-seed
@@ -478,8 +564,7 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
         "settle": c.settle, "verdict": cr.verdict, "recorded": recorded_view(cr),
         "seeds": len(cr.seeds) or c.max_seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
-        "conditions": [dict(condition_view(row), key=" ".join(cr.cache_keys.get(row["name"], [])))
-                       for row in cr.condition_rows()],
+        "conditions": [condition_view(row) for row in cr.condition_rows()],
         "figures": figs, "tests": tests, "sentence": sentence(cr), "finding": finding(cr),
         "primary": tests[0] if tests else None,
     }
@@ -545,6 +630,40 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
                            f"accuracy of the last three evaluations is less than {PLATEAU_GAIN:g} point above the "
                            f"three ending at three quarters of the budget."})
     return out
+
+
+LISTED_ELSEWHERE = ("cache_keys", "claim_runtime_s")  # the experiments and claims tables show them once
+
+
+def provenance_rows(provenance: Any) -> Any:
+    """The provenance for the key-value table, without what the experiments and claims tables list."""
+    if isinstance(provenance, dict):
+        provenance = {k: v for k, v in provenance.items() if k not in LISTED_ELSEWHERE}
+    return provenance_view(provenance)
+
+
+def about_rows() -> list[tuple[str, str]]:
+    """Versions, root seed and sources for the provenance section (URLs as text: the HTML makes no requests)."""
+    info = about()
+    post, thread = info["sources"]["post"], info["sources"]["thread"]
+    rows = [("repro", str(info["repro_version"])), ("mnist1d", str(info["mnist1d_version"] or "not installed")),
+            ("root seed", str(info["root_seed"]))]
+    if post:
+        rows.append(("blog post", f"{post['title']} ({post['author']}, {post['date']}); code: {post['code']}"))
+    if thread["item"]:
+        rows.append(("thread", f"{thread['site']} item {thread['item']}"
+                               + (f": {thread['url']}" if thread["url"] else "") + f"; text in {thread['text']}"))
+    return rows
+
+
+def experiments_view(run: RunResult) -> list[dict]:
+    """Each cache key once, with the claim conditions that used it (in report order)."""
+    uses: dict[str, list[str]] = {}
+    for cr in run.claims:
+        for condition, keys in cr.cache_keys.items():
+            for key in ([keys] if isinstance(keys, str) else keys):
+                uses.setdefault(key, []).append(f"{cr.claim.id}: {condition}")
+    return [{"key": k, "uses": v} for k, v in uses.items()]
 
 
 def provenance_view(value: Any) -> Any:
@@ -623,7 +742,8 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
         profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
-        forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
+        forest=forest_figure(run, figure_cache), provenance=provenance_rows(run.provenance),
+        about=about_rows(), experiments=experiments_view(run),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),
         n_recorded=sum(cr.claim.recorded is not None for cr in run.claims))

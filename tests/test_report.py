@@ -145,6 +145,51 @@ def test_per_seed_csv(written):
     mine = [r for r in rows if r["claim_id"] == cr.claim.id and r["test"] == "accuracy" and r["series"] == "a"]
     np.testing.assert_allclose([float(r["value"]) for r in mine], cr.tests[0].details["a"])
     assert [int(r["seed"]) for r in mine] == list(cr.records["bn"].seeds)
+    assert {r["test_key"] for r in mine} == {"bn-keeps-deep-nets-healthy/0-accuracy"}
+    named = {r["series"]: r["condition"] for r in rows if r["test_key"] == "bn-keeps-deep-nets-healthy/0-accuracy"}
+    assert named == {"a": "bn", "b": "no_bn"}
+
+
+def test_series_codes_name_their_conditions():
+    from repro.claim import Identity, Superiority, Threshold, Trend
+    from synthetic import ACC
+    assert report.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
+        "a": "x1 + x2", "x": "x1 + x2", "b": "y", "d": "x1 + x2 − y"}
+    assert report.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
+    assert report.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
+        "slopes": "slope over 0: relu, 0.1: leaky"}
+    ident = report.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
+    assert ident["max_abs_diff"] == "|bias − nobias|"
+
+
+def test_test_keys_are_stable_slugs(written):
+    run, out, _ = written
+    data = json.loads((out / "results.json").read_text())
+    keys = [t["key"] for c in data["claims"] for t in c["tests"]]
+    assert "bn-after-activation-better/0-accuracy-pooled" in keys and len(set(keys)) == len(keys)
+    rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
+    assert {r["test_key"] for r in rows if r["test_key"]} == set(keys)
+    assert report.slug("BN drifts less (He init)") == "bn-drifts-less-he-init"
+
+
+def test_results_json_says_versions_seed_and_sources(written):
+    from repro import __version__
+    from repro.init import ROOT_SEED
+    about = json.loads((written[1] / "results.json").read_text())["about"]
+    assert about["repro_version"] == __version__ and about["root_seed"] == ROOT_SEED and "mnist1d_version" in about
+    assert about["sources"]["post"]["code"] == "https://github.com/rohan-varma/nn-init-demo"
+    thread = about["sources"]["thread"]
+    assert thread["item"] == "16440103" and thread["url"] is None  # the thread file names no URL: none is made up
+    given = report.sources('Source: a Hacker News discussion (item 7, x) https://news.ycombinator.com/item?id=7')
+    assert given["thread"]["url"] == "https://news.ycombinator.com/item?id=7" and given["post"] is None
+
+
+def test_provenance_lists_each_cache_key_once(html):
+    section = html.split('id="provenance"', 1)[1]
+    for key in ("a1b2c3", "d4e5f6", "abcdef0123", "0f0f0f"):
+        assert section.count(key) == 1, key
+    row = section.split('<td class="mono">0f0f0f</td>', 1)[1].split("</tr>", 1)[0]
+    assert "bn-after-activation-better: no_bn" in row and "bn-keeps-deep-nets-healthy: no_bn" in row
 
 
 def test_pdf_contains_claim_titles(written):
