@@ -433,7 +433,7 @@ def finding(cr: ClaimResult) -> str:
     what = FINDERS.get(t.kind, _found_generic)(t, declared)
     if t.kind != "identity":
         what += f" ({interval_text(t)})"
-    return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."
+    return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
 
 
 def _size(t: TestResult, x: float | None = None) -> str:
@@ -636,10 +636,19 @@ LISTED_ELSEWHERE = ("cache_keys", "claim_runtime_s")  # the experiments and clai
 
 
 def provenance_rows(provenance: Any) -> Any:
-    """The provenance for the key-value table, without what the experiments and claims tables list."""
-    if isinstance(provenance, dict):
-        provenance = {k: v for k, v in provenance.items() if k not in LISTED_ELSEWHERE}
-    return provenance_view(provenance)
+    """The provenance for the key-value table, without what the experiments and claims tables list;
+    per-claim seed counts on one line, and feasibility only for the claims that are not feasible."""
+    if not isinstance(provenance, dict):
+        return provenance_view(provenance)
+    shown = {k: v for k, v in provenance.items() if k not in LISTED_ELSEWHERE}
+    seeds = shown.get("seeds")
+    if isinstance(seeds, dict) and all(not isinstance(v, (dict, list)) for v in seeds.values()):
+        shown["seeds"] = "; ".join(f"{claim} {n}" for claim, n in seeds.items())
+    feasibility = shown.get("feasibility")
+    if isinstance(feasibility, dict):
+        infeasible = {c: f.get("note", "") for c, f in feasibility.items() if isinstance(f, dict) and not f.get("feasible", True)}
+        shown["feasibility"] = infeasible or "every claim's primary test can decide with its seeds"
+    return provenance_view(shown)
 
 
 def about_rows() -> list[tuple[str, str]]:

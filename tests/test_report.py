@@ -433,3 +433,11 @@ def test_interval_wording():
 def test_pooled_arms_read_as_one_name():
     assert report.arm_names(("after, depth 2", "after, depth 6")) == "after (depth 2 / depth 6)"
     assert report.arm_names("bn") == "bn" and report.arm_names(("a", "b")) == "a / b (pooled)"
+
+
+def test_provenance_is_compact():
+    rows = dict(report.provenance_rows({"seeds": {"c1": 12, "c2": 24}, "cache_keys": {"c1": {"x": ["k"]}},
+                                        "feasibility": {"c1": {"feasible": True, "note": "t test: fine"},
+                                                        "c2": {"feasible": False, "note": "needs 40 seeds"}}}))
+    assert rows["seeds"] == "c1 12; c2 24" and "cache keys" not in rows
+    assert rows["feasibility"] == [("c2", "needs 40 seeds")]
