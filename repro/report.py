@@ -498,7 +498,9 @@ def sentence(cr: ClaimResult) -> str:
     if t.kind == "identity":
         numbers.append("decided by the tolerance rule, not a p-value")
     else:
-        numbers.append(f"{p_text(t.p)}, sequential {p_text(t.p_sequential) or 'p —'}, Holm-adjusted {p_text(t.p_adjusted) or 'p —'}")
+        ps = [p_text(t.p), f"sequential {p_text(t.p_sequential)}" if p_text(t.p_sequential) else "",
+              f"Holm-adjusted {p_text(t.p_adjusted)}" if p_text(t.p_adjusted) else ""]
+        numbers.append(", ".join(x for x in ps if x) or "no p-value")
     looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds), so its interval "
              f"is the repeated confidence interval of that look." if is_repeated_ci(t) else "")
     text = f"{finding(cr)} {': '.join(numbers)}.{looks}"
