@@ -40,15 +40,7 @@ TEMPLATES_DIR = ROOT / "templates"
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
 CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "test_key", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
-MEANING = {
-    "supported": "The pre-declared primary test backs the claim at the declared standard "
-                 "(Holm-adjusted across the report).",
-    "refuted": "The data contradict the claim: the effect lies on the wrong side, or is shown to be "
-               "smaller than the declared margin.",
-    "inconclusive": "This experiment cannot decide the claim: the interval is compatible with both "
-                    "an effect that matters and none.",
-    "error": "The experiment failed to run; no verdict. The traceback is below.",
-}
+NO_VERDICT = "The experiment failed to run; no verdict. The traceback is below."
 
 
 class PdfWarning(UserWarning):
@@ -492,7 +484,7 @@ def sentence(cr: ClaimResult) -> str:
     """The verdict box: what was found, then the primary test's numbers (p, sequential and Holm p,
     margin), the sequential look it stopped at, and for an inconclusive claim the power it had."""
     if cr.verdict == "error" or not cr.tests:
-        return MEANING["error"]
+        return NO_VERDICT
     t = cr.tests[0]
     numbers = [f"Primary test \u201c{t.name}\u201d ({t.kind})"]
     if t.kind == "identity":
@@ -690,10 +682,6 @@ def provenance_view(value: Any) -> Any:
     if isinstance(value, float):
         return num(value, 4)
     return "—" if value is None else str(value)
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @functools.lru_cache(maxsize=1)
