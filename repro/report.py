@@ -270,13 +270,13 @@ def with_unit(x, unit: str) -> str:
 def test_view(t: TestResult) -> dict:
     """A TestResult formatted for the statistics table (five columns; secondary numbers stacked)."""
     lo, hi = t.ci
-    ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))
+    ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))  # no p: no Holm p either
     return {
         "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
         "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
         "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
         "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
-        "p": "tolerance rule" if ruled else pval(t.p),
+        "p": "tolerance rule" if t.kind == "identity" else pval(t.p),
         "p_adjusted": "" if ruled or t.p_adjusted is None else pval(t.p_adjusted),
         "effects": effect_lines(t),
         "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
