@@ -707,7 +707,8 @@ def forest_note(cr: ClaimResult) -> str:
         return "no result: the experiment failed"
     t = cr.tests[0]
     if t.kind == "identity":
-        return f"identical to rounding: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+        lead = "identical to rounding" if cr.verdict == "supported" else "exact identity test"
+        return f"{lead}: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
     return f"{t.kind}: estimate {with_unit(t.estimate, t.unit)}, no effect size"
 
 
