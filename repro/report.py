@@ -181,10 +181,10 @@ def slug(text: str, limit: int = 48) -> str:
 
 def condition_list(conditions) -> str:
     """Condition names exactly as declared (for machine-readable files); a pooled arm, whose per-seed
-    value is the mean over its conditions, as 'mean of A + B'."""
+    value is the mean over its conditions, as 'mean of (A + B)'."""
     if isinstance(conditions, str) or len(conditions) == 1:
         return conditions if isinstance(conditions, str) else conditions[0]
-    return "mean of " + " + ".join(conditions)
+    return "mean of (" + " + ".join(conditions) + ")"
 
 
 def test_key(claim_id: str, index: int, name: str) -> str:
