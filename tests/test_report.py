@@ -441,3 +441,10 @@ def test_provenance_is_compact():
                                                         "c2": {"feasible": False, "note": "needs 40 seeds"}}}))
     assert rows["seeds"] == "c1 12; c2 24" and "cache keys" not in rows
     assert rows["feasibility"] == [("c2", "needs 40 seeds")]
+
+
+def test_identity_carries_its_unit_to_the_report():
+    from repro import stats
+    t = stats.identity(np.array([4.44e-16, 8.88e-16]), tol=1e-9, scale=np.ones(2), name="trajectory identical",
+                       metric="minibatch loss at every step", unit="nats")
+    assert t.unit == "nats" and report.test_view(t)["estimate"] == "8.88e−16\u00a0nats"
