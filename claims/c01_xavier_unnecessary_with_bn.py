@@ -1,5 +1,5 @@
 """Claim 1: with batch norm, Xavier/He initialisation is unnecessary."""
-from repro import Claim, Figure, NonInferiority, Superiority
+from repro import Claim, Figure, NonInferiority, Recorded, Superiority
 from repro.metrics import final_accuracy
 from repro.standard import MNIST_MLP
 
@@ -10,15 +10,12 @@ INITS = {  # the naive inits of the discussion, and the principled ones
     "Xavier": dict(init="xavier"),
     "He": dict(init="he"),
 }
-SCALES = (0.001, 0.01, 0.1, 1.0, 10.0)  # std of N(0, s^2) init, swept to find where BN stops helping
 
 bn = {f"BN, {name}": MNIST_MLP.replace(**kw) for name, kw in INITS.items()}
 plain = {f"no BN, {name}": MNIST_MLP.replace(norm="none", **kw) for name, kw in INITS.items()}
 # The fixed-rate view (every arm at FIXED_LR): the question "is the init unnecessary at the rate I use?"
 fixed = {f"BN, {name}, fixed lr": MNIST_MLP.replace(**INITS[name]) for name in ("0.01*N(0,1)", "N(0,1)", "U(-1,1)",
                                                                                  "Xavier")}
-sweep = {f"BN, N(0,{s:g}^2), fixed lr": MNIST_MLP.replace(init="normal", init_scale=s) for s in SCALES
-         if s not in (0.01, 1.0)}
 # Effective-learning-rate check: BN(aWu) = BN(Wu) and dL/dW scales by 1/a, so the relative step of
 # a hidden weight goes as 1/a^2. N(0,1) hidden weights are 7.07x He's std sqrt(2/100): they learn
 # ~50x slower; 0.01*N(0,1) ones are 14x smaller: ~200x faster. Rescaling the hidden weights' learning
@@ -27,8 +24,7 @@ compensated = {
     "BN, N(0,1), hidden lr x 50": MNIST_MLP.replace(init="normal", init_scale=1.0, hidden_lr_scale=50.0),
     "BN, 0.01*N(0,1), hidden lr / 200": MNIST_MLP.replace(init="normal", init_scale=0.01, hidden_lr_scale=1 / 200),
 }
-at_fixed = {s: (f"BN, N(0,{s:g}^2), fixed lr" if s not in (0.01, 1.0) else
-                f"BN, {'0.01*N(0,1)' if s == 0.01 else 'N(0,1)'}, fixed lr") for s in SCALES}
+fixed_by_std = {0.01: "BN, 0.01*N(0,1), fixed lr", 0.1: "BN, Xavier, fixed lr", 1.0: "BN, N(0,1), fixed lr"}
 
 acc = final_accuracy()
 naive = ("0.01*N(0,1)", "N(0,1)", "U(-1,1)")
@@ -43,8 +39,8 @@ CLAIM = Claim(
     speaker="HN commenter",
     hypothesis=("With BN, networks initialised naively (0.01*N(0,1), N(0,1), U(-1,1)) reach a final test "
                 "accuracy no more than 2 points below Xavier-initialised ones; without BN they do not."),
-    conditions={**bn, **plain, **fixed, **sweep, **compensated},
-    fixed_rate=(*fixed, *sweep, *compensated),
+    conditions={**bn, **plain, **fixed, **compensated},
+    fixed_rate=(*fixed, *compensated),
     tests=(
         NonInferiority("with BN: naive inits (pooled) vs Xavier", metric=acc,
                        a=tuple(f"BN, {n}" for n in naive), b="BN, Xavier", margin=MARGIN),
@@ -60,19 +56,20 @@ CLAIM = Claim(
         Superiority("effective learning rate: 0.01*N(0,1) recovers with hidden lr / 200", metric=acc,
                     a="BN, 0.01*N(0,1), hidden lr / 200", b="BN, 0.01*N(0,1), fixed lr", margin=MARGIN),
     ),
+    recorded=Recorded("refuted", estimate=-7.61111, ci=(-10.2539, -4.9683), n_seeds=12, protocol=2, date="2026-11-26"),
     method=("Same architecture, data, optimiser and step budget for every init, each arm at its own best "
             "learning rate (chosen on the validation split): best against best, so a difference is the "
             "init's, not the rate's. Seeds are paired (same minibatch order and the same standard-normal "
             "draws scaled by each init). Non-inferiority at a 2-point margin: on MNIST-1D two points "
             "separate a well from a badly tuned MLP. The primary test pools the three naive inits per "
             "seed; each init is also tested alone, and the same inits are run without BN, where Xavier "
-            "should win. Secondary, at one fixed rate (0.1) for every arm: the same comparison, a sweep "
-            "of the init std from 0.001 to 10, and two arms that rescale the hidden weights' rate by "
-            "(He std / init std)^2 to test the effective-learning-rate explanation."),
+            "should win. Secondary, at one fixed rate (0.1) for every arm: the same comparison, and two "
+            "arms that rescale the hidden weights' rate by (He std / init std)^2 to test the "
+            "effective-learning-rate explanation."),
     figures=(
         Figure("metric_vs_x", "Final test accuracy vs init std with BN, every arm at the fixed rate 0.1",
-               options={"metric": acc, "logx": True, "xlabel": "init std s of N(0, s^2) weights",
-                        "groups": {"BN, fixed lr 0.1": at_fixed}}),
+               options={"metric": acc, "logx": True, "xlabel": "init std of the hidden weights (Xavier: about 0.1)",
+                        "groups": {"BN, fixed lr 0.1": fixed_by_std}}),
         Figure("curves", "Validation accuracy over training with BN, by init (each at its best rate)",
                conditions=tuple(bn), options={"value": "val_acc", "ylabel": "validation accuracy"}),
         Figure("curves", "Validation accuracy over training without BN, by init (each at its best rate)",

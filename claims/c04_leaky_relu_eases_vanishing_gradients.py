@@ -1,5 +1,5 @@
 """Claim 4: leaky ReLU's small negative slope eases vanishing gradients."""
-from repro import Claim, Figure, Superiority, Trend
+from repro import Claim, Figure, Recorded, Superiority, Trend
 from repro.metrics import final_accuracy, layer_log_ratio, probe_mean
 from repro.standard import MNIST_MLP_NO_BN
 
@@ -39,6 +39,7 @@ CLAIM = Claim(
         Superiority("leaky 0.01 trains better than ReLU", metric=acc, a="leaky 0.01", b="ReLU", margin=0.5),
         Superiority("leaky 0.3 trains better than ReLU", metric=acc, a="leaky 0.3", b="ReLU", margin=0.5),
     ),
+    recorded=Recorded("refuted", estimate=-0.3528, ci=(-0.528137, -0.177462), n_seeds=24, protocol=2, date="2026-11-26"),
     method=(f"Deep plain networks ({DEPTH} hidden layers of 100 units, no BN) where vanishing gradients can "
             "show, He-initialised with the leaky gain so every slope starts with the same forward "
             "variance. The metric is log10 of the first layer's weight-gradient norm over the last hidden "

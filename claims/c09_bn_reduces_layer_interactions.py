@@ -1,7 +1,7 @@
 """Claim 9: Goodfellow's explanation - BN reduces higher-order interactions between layers."""
 import numpy as np
 
-from repro import Claim, Figure, Metric, Superiority, Threshold
+from repro import Claim, Figure, Metric, Recorded, Superiority, Threshold
 from repro.metrics import geometry_mean
 from repro.standard import GEOMETRY_CONDITIONS
 
@@ -40,6 +40,7 @@ CLAIM = Claim(
         Threshold("interaction tracks ICS within a run (ReLU, both arms pooled)", metric=tracks,
                   a=("BN, ReLU", "no BN, ReLU"), tau=0.0, direction="above"),
     ),
+    recorded=Recorded("supported", estimate=0.171167, ci=(0.120526, 0.221809), n_seeds=12, protocol=2, date="2026-11-26"),
     method=("Goodfellow et al., Deep Learning sec. 8.7.1: updating all layers at once has second- and "
             "higher-order effects that a per-layer view misses. At each of 6 points of training, on one "
             "minibatch: dL_joint = L(theta - lr g) - L(theta) and dL_i = the change when only layer i is "

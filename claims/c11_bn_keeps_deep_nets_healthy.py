@@ -1,5 +1,5 @@
 """Claim 11 (the post's thesis): BN keeps a deep net's activations and gradients from collapsing."""
-from repro import Claim, Figure, Superiority
+from repro import Claim, Figure, Recorded, Superiority
 from repro.metrics import layer_log_ratio
 from repro.standard import BLOG
 
@@ -32,6 +32,7 @@ CLAIM = Claim(
         Superiority("the blog's per-example normalization does the same (activations)", metric=act_collapse,
                     a="the blog's BN (over units)", b="no BN (blog init 0.01*N)", margin=1.0),
     ),
+    recorded=Recorded("supported", estimate=21.9559, ci=(21.6774, 22.2344), n_seeds=12, protocol=2, date="2026-11-26"),
     method=("The blog's own setting, reproduced: random Gaussian input, 20 layers of 100 ReLU units without "
             "bias, weights 0.01*N(0,1), BN after the ReLU with gamma=1 and beta=0, nothing trained, and a "
             "random N(0,1) gradient entering the top layer. Metrics are log10 ratios of layer 20 to layer 1 "

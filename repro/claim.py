@@ -28,7 +28,17 @@ from .spec import ExperimentSpec
 
 VERDICTS = ("supported", "refuted", "inconclusive")
 ROOT = Path(__file__).resolve().parent.parent
-CLAIMS_DIR = ROOT / "claims"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_dir(name: str) -> Path:
+    """`claims` or `templates`: inside the installed package (a wheel ships them as repro/claims and
+    repro/templates, see pyproject.toml), else the checkout's top-level directory."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else ROOT / name
+
+
+CLAIMS_DIR = shipped_dir("claims")
 
 Conditions = Union[str, Sequence[str]]
 
@@ -313,8 +323,8 @@ def compare_recorded(recorded: Recorded, result) -> list[str]:
 def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:
     """Import every `claims/*.py` module that defines CLAIM, ordered by claim number then id."""
     if not directory.is_dir():
-        raise ClaimError(f"claims directory {directory} not found; run repro from a checkout "
-                         f"installed with `pip install -e .`")
+        raise ClaimError(f"claims directory {directory} not found; reinstall repro (pip install .) or pass "
+                         f"a directory of claim files")
     claims = []
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):

@@ -59,8 +59,8 @@ def load_claims_with_broken(directory: Path = CLAIMS_DIR) -> tuple[list[Claim], 
     A missing directory still raises ClaimError: that is a usage error, not a broken claim.
     """
     if not Path(directory).is_dir():
-        raise ClaimError(f"claims directory {directory} not found; run repro from a checkout "
-                         f"installed with `pip install -e .`")
+        raise ClaimError(f"claims directory {directory} not found; reinstall repro (pip install .) or pass "
+                         f"a directory of claim files")
     claims: list[Claim] = []
     broken: list[BrokenClaim] = []
     first: dict[str, Path] = {}

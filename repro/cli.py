@@ -1,15 +1,24 @@
-"""The command line: python -m repro all | list | run ID... | report | bench.
+"""The command line: repro all | list | run ID... | report [ID...] | bench, each with its own options
+and --help, and `repro --version`.
 
-Usage errors (unknown claim id, bad --seeds/--jobs, unwritable --out, unreachable --scheduler,
-missing cache entries for `report`) print one line saying what is wrong and what to do, exit 2
-and write nothing: everything is validated before any directory is created. Exit 1 when a claim
-errored or a claim file is broken (it is named in one line, the other claims still run), 0 otherwise
-(verdicts are results, not failures).
+Usage errors (unknown claim id, an option the command does not take, bad --seeds/--jobs, unwritable
+--out or --cache, unreachable --scheduler, missing cache entries for `report`) print one line saying
+what is wrong and what to do, exit 2 and write nothing: everything is validated before any directory
+is created. Exit 1 when a claim errored or a claim file is broken (it is named in one line, the other
+claims still run), 0 otherwise (verdicts are results, not failures).
+
+The full report (report.html/.pdf, results.json/.csv, per_seed.csv) lives in --out and is only
+written by a run over every declared claim. A subset run (`run ID...`, `report ID...`) writes its own
+report to --out/subset/<ids>/ and never touches the full one; its Holm family is still every declared
+claim, the others' primary results taken from the cache (the output says how the family was formed).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -25,6 +34,7 @@ CONNECT_TIMEOUT_S = 5
 # per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
 # of training; paired tests are decided long before (1e9 seeds tried to allocate ~40 GB up front).
 MAX_SEEDS = 10_000
+SUBSET_DIR = "subset"   # --out/subset/<ids>/: a subset run's report, never the full one
 
 
 class UsageError(Exception):
@@ -33,45 +43,105 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line instead of usage + message
-        raise UsageError(f"{message} (see python -m repro --help)")
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("repro")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _add_claims_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--claims-dir", type=Path, default=CLAIMS_DIR, help=argparse.SUPPRESS)
+
+
+def _add_profile(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=int, default=None, help="seeds per claim (default: each claim's own)")
+    p.add_argument("--quick", action="store_true", help="smoke profile: 1/10 of the steps, at most 4 seeds; "
+                   "verdicts are not confirmatory")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("output"), help="output directory (default: ./output)")
+    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="cache of trained experiments (default: OUT/cache)")
+    p.add_argument("--no-pdf", action="store_true", help="write report.html only")
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: number of cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="train on a Dask cluster, e.g. tcp://host:8786")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="repro", description="Test the claims of the 2018 batch-norm discussion and write a report.")
-    p.add_argument("command", choices=COMMANDS, help="all: run every claim; list: show the claims; run ID...: run "
-                   "some claims; report: re-render from the cache (no training); bench: time the engine "
-                   "(its options: python -m repro bench --help)")
-    p.add_argument("ids", nargs="*", metavar="ID", help="claim ids (for run; see `python -m repro list`)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per claim (default: each claim's own)")
-    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: number of cores)")
-    p.add_argument("--quick", action="store_true", help="smoke profile: 1/10 of the steps, at most 4 seeds; "
-                   "verdicts are not confirmatory")
-    p.add_argument("--out", type=Path, default=Path("output"), help="output directory (default: ./output)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="train on a Dask cluster, e.g. tcp://host:8786")
-    p.add_argument("--no-pdf", action="store_true", help="write report.html only")
-    p.add_argument("--claims-dir", type=Path, default=CLAIMS_DIR, help=argparse.SUPPRESS)
+    p.add_argument("--version", action="version", version=f"repro {version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    full = sub.add_parser("all", help="run every claim and write the full report to OUT",
+                          description="Run every claim and write the full report (report.html, report.pdf, "
+                          "results.json, results.csv, per_seed.csv) to OUT.")
+    listing = sub.add_parser("list", help="show the claims", description="Show the declared claims.")
+    some = sub.add_parser("run", help="run some claims; their report goes to OUT/subset/<ids>/",
+                          description="Run some claims. Their report goes to OUT/subset/<ids>/, never over the "
+                          "full report; Holm still adjusts over every declared claim (the others from the cache).")
+    some.add_argument("ids", nargs="*", metavar="ID", help="claim ids (see `repro list`)")
+    report = sub.add_parser("report", help="re-render the report from the cache (no training)",
+                            description="Re-render the report from the cache, training nothing. With claim ids, "
+                            "a subset report in OUT/subset/<ids>/.")
+    report.add_argument("ids", nargs="*", metavar="ID", help="only these claims (default: every claim)")
+    sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
+    for cmd in (full, some, report):
+        _add_profile(cmd)
+        _add_output(cmd)
+    for cmd in (full, some):
+        _add_workers(cmd)
+    for cmd in (full, listing, some, report):
+        _add_claims_dir(cmd)
     return p
 
 
-def check_out_dir(out: Path) -> None:
-    """--out must be (or be creatable as) a writable directory; checked without creating anything."""
-    path = out.resolve()
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parsed arguments; an option the command does not take is a usage error naming the command."""
+    args, extra = build_parser().parse_known_args(list(argv))
+    if extra:
+        raise UsageError(f"`{args.command}` does not take {' '.join(extra)} (see repro {args.command} --help)")
+    return args
+
+
+def check_writable_dir(option: str, path: Path) -> None:
+    """`path` must be (or be creatable as) a writable directory; checked without creating anything."""
+    path = Path(path).resolve()
     probe = path
     while not probe.exists():
         probe = probe.parent
     if probe == path and not path.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory; choose a directory path")
+        raise UsageError(f"{option} {path} exists and is not a directory; choose a directory path")
     if not probe.is_dir():
-        raise UsageError(f"--out {out}: {probe} is not a directory; choose another output path")
+        raise UsageError(f"{option} {path}: {probe} is not a directory; choose another path")
+    if probe == path and not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path} is not a writable directory; choose a directory you can write to")
     try:  # os.access is not enough (root, read-only mounts, /proc): try a file that deletes itself
         with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as e:
-        raise UsageError(f"--out {out}: cannot write in {probe} ({e.strerror}); choose a directory you can "
+        raise UsageError(f"{option} {path}: cannot write in {probe} ({e.strerror}); choose a directory you can "
                          f"write to") from None
-    cache = path / "cache"
-    if cache.exists() and not (cache.is_dir() and os.access(cache, os.W_OK | os.X_OK)):
-        raise UsageError(f"--out {out}: {cache} is not a writable directory; remove it or choose another --out")
+
+
+def check_out_dir(out: Path, cache: Path | None = None) -> None:
+    """--out and the cache (default OUT/cache) must be writable directories, or creatable as ones."""
+    check_writable_dir("--out", out)
+    check_writable_dir("--cache", Path(out) / "cache" if cache is None else cache)
+
+
+def subset_dir(out: Path, ids: Sequence[str]) -> Path:
+    """Where a subset run's report goes: OUT/subset/<id>+<id>... (a short hash when the name is long)."""
+    name = "+".join(ids)
+    if len(name) > 100 or not re.fullmatch(r"[A-Za-z0-9_.+-]+", name):
+        name = f"{len(ids)}-claims-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    return Path(out) / SUBSET_DIR / name
 
 
 def select(claims: list[Claim], ids: Sequence[str], broken: Sequence[BrokenClaim] = ()) -> list[Claim]:
@@ -117,56 +187,75 @@ def list_claims(claims: list[Claim], broken: Sequence[BrokenClaim] = ()) -> int:
     return 1 if broken else 0
 
 
+def report_dir(args: argparse.Namespace, claims: Sequence[Claim], selected: Sequence[Claim]) -> Path:
+    """OUT for a run over every declared claim, OUT/subset/<ids>/ for a subset."""
+    if {c.id for c in selected} == {c.id for c in claims}:
+        return args.out
+    return subset_dir(args.out, [c.id for c in selected])
+
+
 def execute(args: argparse.Namespace) -> int:
     """Validate everything, then run (or re-render) and write the report."""
+    if args.command == "list":
+        claims, broken = load(args.claims_dir)
+        return list_claims(claims, broken)
     if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
         raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
                          f"to {MAX_SEEDS} (memory and run time grow with every seed)")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
-    if args.command in ("all", "list") and args.ids:
-        raise UsageError(f"`{args.command}` takes no claim ids; use `python -m repro run {' '.join(args.ids)}`")
-    if args.command == "run" and not args.ids:
-        raise UsageError("`run` needs at least one claim id; see `python -m repro list`")
-    try:
-        claims, broken = load_claims_with_broken(args.claims_dir)
-    except ClaimError as e:
-        raise UsageError(str(e)) from None
-    if args.command == "list":
-        return list_claims(claims, broken)
-    if args.ids:
-        claims = select(claims, args.ids, broken)
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
+    ids = getattr(args, "ids", [])
+    if args.command == "run" and not ids:
+        raise UsageError("`run` needs at least one claim id; see `repro list`")
+    declared, broken = load(args.claims_dir)
+    claims = select(declared, ids, broken) if ids else declared
     for b in broken:
         print(f"repro: warning: broken claim file {b}; running the other claims", file=sys.stderr)
     if not claims:
         print("repro: error: no claim could be loaded; fix the claim files above", file=sys.stderr)
         return 1
-    check_out_dir(args.out)
+    out = report_dir(args, declared, claims)
+    cache_root = args.out / "cache" if args.cache is None else args.cache
+    check_out_dir(args.out, cache_root)
     from .cache import Cache
-    from .progress import Progress, summary_table
-    from .publish import OutputError, publish
-    from .report import write_report
-    from .cluster import ClusterError
-    from .runner import MissingCacheError, run
-
-    cache = Cache(args.out / "cache")
+    cache = Cache(cache_root)
     executor = None
     if args.command == "report":
         if not cache.root.is_dir():
-            raise UsageError(f"no cache in {cache.root}; run `python -m repro all` (with the same --out, --seeds "
-                             f"and --quick) first")
+            raise UsageError(f"no cache in {cache.root}; run `repro all` (with the same --cache, --seeds and "
+                             f"--quick) first, or pass --cache DIR")
     elif args.scheduler:
         executor = connect(args.scheduler)
+    return run_and_report(args, claims, declared, broken, cache, executor, out)
+
+
+def load(directory: Path) -> tuple[list[Claim], list[BrokenClaim]]:
+    try:
+        return load_claims_with_broken(directory)
+    except ClaimError as e:
+        raise UsageError(str(e)) from None
+
+
+def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -> int:
+    """Train (or read the cache), then write the report set into `out` as one set."""
+    from .cluster import ClusterError
+    from .progress import Progress, summary_table
+    from .publish import OutputError, publish
+    from .report import write_report
+    from .runner import MissingCacheError, run
+
     def waiting() -> None:
         print(f"repro: waiting for another run using the cache {cache.root} to finish (then reusing its results)",
               file=sys.stderr, flush=True)
 
     with cache.lock(on_wait=waiting):  # one run per cache: a second run reuses the first's work
         try:
-            result = run(claims, seeds=args.seeds, quick=args.quick, jobs=args.jobs, executor=executor, cache=cache,
-                         progress=Progress(), cache_only=args.command == "report", scheduler=args.scheduler)
+            result = run(claims, seeds=args.seeds, quick=args.quick, jobs=getattr(args, "jobs", None),
+                         executor=executor, cache=cache, progress=Progress(), cache_only=args.command == "report",
+                         scheduler=getattr(args, "scheduler", None), family=declared)
         except MissingCacheError as e:
-            raise UsageError(f"{e}; run `python -m repro all` with the same --seeds/--quick first") from None
+            raise UsageError(f"{e}; run `repro all` with the same --cache/--seeds/--quick first") from None
         except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
             print(f"repro: error: {e}", file=sys.stderr)
             return 1
@@ -180,16 +269,19 @@ def execute(args: argparse.Namespace) -> int:
         if broken:  # shown in the report's provenance and results.json: the run is not the full set
             result.provenance["broken_claim_files"] = [str(b) for b in broken]
         try:  # staged, then moved into place as one set (repro.publish)
-            paths = publish(args.out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
-                                                                     figure_cache=cache.root / "figures"))
+            paths = publish(out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
+                                                                figure_cache=cache.root / "figures"))
         except OutputError as e:
             print(f"repro: error: {e}", file=sys.stderr)
             return 1
     print(summary_table(result))
+    print(result.provenance["holm_family"]["note"])
     for cr in result.claims:
         if cr.verdict == "error":
             last = (cr.error or "").strip().splitlines()[-1:] or ["?"]
             print(f"error in {cr.claim.id}: {last[0]} (full traceback in the report)", file=sys.stderr)
+    if out != args.out:
+        print(f"subset of {len(claims)} of {len(declared)} claims: the full report in {args.out} is unchanged")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 1 if broken or any(cr.verdict == "error" for cr in result.claims) else 0
 
@@ -205,10 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = list(sys.argv[1:] if argv is None else argv)
         if argv[:1] == ["bench"]:
             return bench(argv[1:])
-        return execute(build_parser().parse_args(argv))
+        return execute(parse(argv))
+    except SystemExit as e:  # --help and --version print and exit 0
+        return e.code if isinstance(e.code, int) else 0
     except UsageError as e:
         print(f"repro: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `repro list | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("repro: interrupted; finished experiments are cached, rerun to resume", file=sys.stderr)
         return 130

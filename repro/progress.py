@@ -1,20 +1,16 @@
-"""Progress display: bars on a terminal, plain periodic lines in CI logs, a verdict table at the end.
+"""Progress display: a tqdm bar on a terminal, plain periodic lines in CI logs and pipes, a verdict
+table at the end.
 
-The engine has no step callback, so progress counts finished training tasks (seed chunks).
+The engine has no step callback, so progress counts finished training tasks: seed chunks (a
+stacked learning-rate task finishes several chunks at once). Each phase (tuning stage, look) is
+announced by runner.Training.fill through `log`, then counted by begin/advance/end.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
-
-MAX_BARS = 8     # running experiments shown at once on a terminal
-BAR_WIDTH = 24
-
-
-def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    filled = int(width * done / total) if total else width
-    return "#" * filled + "-" * (width - filled)
 
 
 def _clock(seconds: float) -> str:
@@ -22,24 +18,29 @@ def _clock(seconds: float) -> str:
     return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
+def on_terminal(stream: TextIO) -> bool:
+    """Bars only on an interactive terminal, never in CI logs (CI=true) or pipes."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("CI")
+
+
 class Progress:
     """Reports task completion to `stream` (stderr by default).
 
-    tty=None detects a terminal; on one, a bar per running experiment plus an overall bar are
-    redrawn in place. Otherwise a plain line is printed when an experiment finishes and at most
-    every `interval` seconds in between. enabled=False prints nothing.
+    tty=None detects a terminal: there a tqdm bar per phase shows finished/total tasks, rate and
+    ETA. Otherwise a plain line is printed when an experiment finishes and at most every `interval`
+    seconds in between. enabled=False prints nothing.
     """
 
     def __init__(self, stream: TextIO | None = None, *, enabled: bool = True, tty: bool | None = None,
                  interval: float = 10.0):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = (hasattr(self.stream, "isatty") and self.stream.isatty()) if tty is None else tty
+        self.tty = on_terminal(self.stream) if tty is None else tty
         self.interval = interval
         self.totals: dict[str, int] = {}
         self.done: dict[str, int] = {}
         self.failed: set[str] = set()
-        self._drawn = 0
+        self._bar = None
         self._last = 0.0
         self._t0 = time.perf_counter()
 
@@ -49,28 +50,34 @@ class Progress:
             self.stream.flush()
 
     def log(self, message: str) -> None:
-        self._clear()
-        self._write(message + "\n")
-        self._draw()
+        if self._bar is not None:
+            self._bar.write(message, file=self.stream)
+        else:
+            self._write(message + "\n")
 
     def begin(self, experiments: dict[str, int], cached: int = 0, resumed: int = 0) -> None:
         """experiments: label -> number of tasks (seed chunks) of each experiment not in the cache;
         cached: whole experiments found in the cache; resumed: chunks found there (a killed run's)."""
         self.totals = dict(experiments)
         self.done = {label: 0 for label in experiments}
+        self.failed = set()
         self._t0 = self._last = time.perf_counter()
         n = sum(self.totals.values()) - resumed
         again = f", {resumed} task(s) resumed from an interrupted run" if resumed else ""
         self.log(f"[repro] {len(experiments)} experiment(s) to train in {n} task(s); "
                  f"{cached} found in the cache{again}")
+        if self.tty and self.enabled and self.totals:
+            from tqdm import tqdm
+            self._bar = tqdm(total=sum(self.totals.values()), file=self.stream, unit="task", dynamic_ncols=True,
+                             smoothing=0.1, desc="[repro] training", leave=False)
 
     def advance(self, label: str, failed: bool = False) -> None:
         self.done[label] = self.done.get(label, 0) + 1
         if failed:
             self.failed.add(label)
-        if self.tty:
-            self._clear()
-            self._draw()
+        if self._bar is not None:
+            self._bar.set_postfix_str(label[:40], refresh=False)
+            self._bar.update(1)
             return
         finished = self.done[label] == self.totals.get(label, 0)
         now = time.perf_counter()
@@ -80,29 +87,21 @@ class Progress:
             self._write(f"[repro] {self._overall()} | {state}: {label}\n")
 
     def _overall(self) -> str:
+        """done/total tasks, percent, elapsed, and (once a task finished) rate and ETA."""
         total, done = sum(self.totals.values()), sum(self.done.values())
         pct = 100 * done / total if total else 100
-        return f"{done}/{total} tasks ({pct:.0f}%), {_clock(time.perf_counter() - self._t0)} elapsed"
-
-    def _draw(self) -> None:
-        if not (self.tty and self.totals):
-            return
-        running = [lab for lab, n in self.totals.items() if self.done.get(lab, 0) < n][:MAX_BARS]
-        total, done = sum(self.totals.values()), sum(self.done.values())
-        lines = [f"  [{bar(self.done[lab], self.totals[lab])}] {self.done[lab]}/{self.totals[lab]} {lab[:60]}"
-                 for lab in running]
-        lines.append(f"all [{bar(done, total)}] {self._overall()}")
-        self._write("\n".join(lines) + "\n")
-        self._drawn = len(lines)
-
-    def _clear(self) -> None:
-        if self.tty and self._drawn:
-            self._write(f"\x1b[{self._drawn}A\x1b[J")  # cursor up over the bars, erase to the end
-            self._drawn = 0
+        elapsed = time.perf_counter() - self._t0
+        text = f"{done}/{total} tasks ({pct:.0f}%), {_clock(elapsed)} elapsed"
+        if 0 < done < total and elapsed > 0:
+            rate = done / elapsed
+            speed = f"{rate:.1f} tasks/s" if rate >= 1 else f"{rate * 60:.1f} tasks/min"
+            text += f", {speed}, ETA {_clock((total - done) / rate)}"
+        return text
 
     def end(self) -> None:
-        if self.tty:
-            self._clear()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
         if self.totals:
             self._write(f"[repro] training finished: {self._overall()}\n")
 

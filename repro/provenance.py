@@ -5,6 +5,7 @@ import datetime
 import importlib.metadata
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,10 +46,26 @@ def machine() -> dict:
             "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
 
 
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as the user typed it: `repro all --quick` for the console script, `python -m repro
+    all` for the module (sys.argv[0] is then the path of __main__.py), `python -m pytest ...` likewise."""
+    argv = list(sys.argv if argv is None else argv)
+    if not argv:
+        return ""
+    first = Path(argv[0])
+    if first.name == "__main__.py":
+        program = f"python -m {first.parent.name}"
+    elif first.name in ("-c", ""):
+        program = "python -c ..."
+    else:
+        program = first.name
+    return " ".join([program, *(shlex.quote(a) for a in argv[1:])])
+
+
 def collect(*, profile: str, seeds: dict, runtimes: dict, cache_keys: dict, started: datetime.datetime,
             wall_time_s: float, **extra) -> dict:
     """The provenance dict of a RunResult (JSON-ready)."""
-    return {"versions": versions(), "git": git_state(), "machine": machine(), "command": " ".join(sys.argv),
+    return {"versions": versions(), "git": git_state(), "machine": machine(), "command": command_line(),
             "profile": profile, "started": started.isoformat(timespec="seconds"),
             "wall_time_s": round(wall_time_s, 3), "seeds": seeds, "claim_runtime_s": runtimes,
             "cache_keys": cache_keys, **extra}

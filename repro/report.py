@@ -25,18 +25,18 @@ import jinja2
 import matplotlib
 import numpy as np
 
-from . import figures
+from . import figures, stats
 from .cache import atomic_write
-from .claim import ROOT
+from .claim import shipped_dir
 from .claim import Figure as ClaimFigure
-from .protocol import PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
+from .protocol import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from .stats import TestResult
 
 SCHEMA_VERSION = 2       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results)
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
 
-TEMPLATES_DIR = ROOT / "templates"
+TEMPLATES_DIR = shipped_dir("templates")
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
 CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "test_key", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
@@ -343,6 +343,9 @@ def units_legend(run: RunResult) -> list[tuple[str, str]]:
 def detail_notes(t: TestResult) -> list[str]:
     """The scalar entries of TestResult.details (robustness checks, test names, notes) as short texts."""
     notes = []
+    if t.details.get("skewed"):
+        notes.append(f"skewed per-seed values (skewness {num(t.details.get('skewness'))}, beyond "
+                     f"{stats.SKEW_LIMIT:g}): the t test's error rates may be off; read the Wilcoxon p as well")
     for k, v in t.details.items():
         if isinstance(v, bool) or v is None or (k == "n_dropped" and v == 0):
             continue
@@ -350,8 +353,6 @@ def detail_notes(t: TestResult) -> list[str]:
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
         elif isinstance(v, (int, float, np.integer, np.floating)):
             notes.append(f"{k[:-2].replace('_', ' ')} {p_text(v)}" if k.endswith("_p") else f"{k.replace('_', ' ')} = {num(v)}")
-        elif k == "ci_t" and t.ci_method != "t" and len(v) == 2:
-            notes.append(f"t-interval [{num(v[0])}, {num(v[1])}]")
     return notes
 
 
@@ -591,7 +592,7 @@ def condition_view(row: dict) -> dict:
         notes.append(f"mean test accuracy {100 * row['test_accuracy']:.1f}% over {row['n_seeds']} seeds")
     if row["plateau_gain"] is not None:
         ok = row["plateau_gain"] < PLATEAU_GAIN
-        notes.append(f"validation gain over the last quarter {row['plateau_gain']:+.2f} points"
+        notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points"
                      + ("" if ok else f" — not plateaued (criterion < {PLATEAU_GAIN:g})"))
     return {"name": row["name"], "color": figures.color(row["name"]), "describe": spec.describe(),
             "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"]) or (
@@ -625,7 +626,7 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
     out.append({"title": fig.title, "src": figures.png_data_uri(png), "error": err,
                 "caption": f"Mean and 95% band over the confirmatory seeds. Plateau criterion: the validation "
                            f"accuracy of the last three evaluations is less than {PLATEAU_GAIN:g} point above the "
-                           f"three ending at three quarters of the budget."})
+                           f"three ending at {100 * PLATEAU_AT:.0f}% of the budget."})
     return out
 
 

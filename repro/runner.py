@@ -23,6 +23,7 @@ A claim whose experiments or evaluation raise gets verdict "error" with the trac
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import datetime
 import os
 import time
@@ -42,7 +43,7 @@ from .record import Record
 from .results import ClaimResult, RunResult
 from .spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
 
-CHUNK_SEEDS = 10
+CHUNK_SEEDS = 12  # a first look of 12 seeds trains as one batched task
 ALPHA = 0.05
 
 
@@ -127,9 +128,9 @@ def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
     with BLAS pinned to one thread as in train_chunk."""
     from threadpoolctl import threadpool_limits
 
-    from .train import train_rates
+    from .train import train, train_rates
     with threadpool_limits(limits=1):
-        return train_rates(list(specs), seeds)
+        return [train(specs[0], seeds)] if len(specs) == 1 else train_rates(list(specs), seeds)
 
 
 MAX_GROUP_ROWS = 32  # rows (rates x seeds) of one stacked task: past ~16 the engine gains nothing more
@@ -218,30 +219,37 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
     own = None
     if executor is None and pending:  # every pending experiment has a chunk left to train
         own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
+    def collect(future: cf.Future, targets) -> None:
+        try:
+            records = future.result()
+        except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
+            raise
+        except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
+            for key, _ in targets:
+                exp = experiments[key]
+                exp.error = exp.error or _format_error(e)
+                progress.advance(exp.label, failed=True)
+            return
+        for (key, i), record in zip(targets, records):
+            exp = experiments[key]
+            parts, slots = pending[key]
+            slots[i] = record
+            if len(parts) > 1:
+                cache.put(record)
+            progress.advance(exp.label)
+            if exp.error is None and all(s is not None for s in slots):
+                _store_merged(exp, parts, slots, cache)
+
     try:
         futures = {}
         for specs, part, targets in _tasks(experiments, pending):
-            futures[executor.submit(train_group, specs, part)] = targets
+            future = executor.submit(train_group, specs, part)
+            if future.done():  # an inline executor (jobs=1) has run it already: count it now, not at the end
+                collect(future, targets)
+            else:
+                futures[future] = targets
         for future in cf.as_completed(futures):
-            try:
-                records = future.result()
-            except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
-                raise
-            except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
-                for key, _ in futures[future]:
-                    exp = experiments[key]
-                    exp.error = exp.error or _format_error(e)
-                    progress.advance(exp.label, failed=True)
-                continue
-            for (key, i), record in zip(futures[future], records):
-                exp = experiments[key]
-                parts, slots = pending[key]
-                slots[i] = record
-                if len(parts) > 1:
-                    cache.put(record)
-                progress.advance(exp.label)
-                if exp.error is None and all(s is not None for s in slots):
-                    _store_merged(exp, parts, slots, cache)
+            collect(future, futures[future])
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
@@ -280,6 +288,7 @@ class Training:
     cache_only: bool = False
     chunk_seeds: int = CHUNK_SEEDS
     seen: dict[str, Experiment] = field(default_factory=dict)
+    phases: list[dict] = field(default_factory=list)   # where the wall time went, phase by phase
 
     def fill(self, requests, phase: str) -> dict[str, Experiment]:
         """Experiments of (claim id, label, spec, seeds) requests, each with .record or .error."""
@@ -288,9 +297,14 @@ class Training:
         if new:
             if not self.cache_only:
                 self.progress.log(f"[repro] {phase}")
+            t0 = time.perf_counter()
             train_missing(new, self.cache, jobs=self.jobs, executor=self.executor, progress=self.progress,
                           cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
             self.seen.update(new)
+            self.phases.append({"phase": phase, "experiments": len(new), "wall_s": round(time.perf_counter() - t0, 1),
+                                "seed_steps": int(sum(e.spec.steps * len(e.seeds) for e in new.values())),
+                                "training_s": round(sum(e.record.runtime_s for e in new.values()
+                                                        if e.record is not None), 1)})
         return {k: self.seen[k] for k in experiments}
 
 
@@ -411,8 +425,10 @@ def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, see
     return states
 
 
-def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: float = ALPHA) -> list[ClaimResult]:
-    """Verdicts: Holm across the primaries' sequential p-values, Holm within each claim for the rest."""
+def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: float = ALPHA,
+                    others_p: Sequence[float] = ()) -> list[ClaimResult]:
+    """Verdicts: Holm across the primaries' sequential p-values (and `others_p`, the primary p-values of
+    declared claims outside this run, taken from the cache), Holm within each claim for the rest."""
     results: list[ClaimResult] = []
     for s in states:
         cr = ClaimResult(s.claim, "error", cache_keys=s.keys, specs=s.specs,
@@ -431,8 +447,9 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
         results.append(cr)
 
     ok = [cr for cr in results if cr.error is None]
-    primary_adj = stats.holm([cr.tests[0].p_sequential for cr in ok]) if ok else []
-    n_primary = max(1, int(sum(np.isfinite(cr.tests[0].p_sequential) for cr in ok)))
+    family = [cr.tests[0].p_sequential for cr in ok] + [float(p) for p in others_p]
+    primary_adj = stats.holm(family)[:len(ok)] if ok else []
+    n_primary = max(1, int(sum(np.isfinite(family))))
     for cr, p_adj in zip(ok, primary_adj):
         try:
             rest = cr.tests[1:]
@@ -450,9 +467,11 @@ def _p(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool, alpha: float = ALPHA) -> dict:
-    """Before training: can each claim's primary test reach its Holm threshold at all (at its cap)?"""
-    n_tests = max(1, sum(c.primary.kind != "identity" for c in claims))
+def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool, alpha: float = ALPHA,
+                      family: Sequence[Claim] | None = None) -> dict:
+    """Before training: can each claim's primary test reach its Holm threshold at all (at its cap),
+    with Holm over `family` (default: the claims themselves)?"""
+    n_tests = max(1, sum(c.primary.kind != "identity" for c in (claims if family is None else family)))
     notes = {}
     for claim in claims:
         try:
@@ -463,16 +482,80 @@ def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool
     return notes
 
 
+NOT_CACHED, ERRORED = "not in the cache", "errored"
+
+
+def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bool,
+                     alpha: float = ALPHA) -> float | str:
+    """The sequential p-value of a claim's primary test replayed from the cache alone (tuning and
+    looks exactly as a run would take them), or why there is none: NOT_CACHED or ERRORED."""
+    training = Training(cache, _Inline(), Progress(enabled=False), 1, cache_only=True)
+    try:
+        tunings = tune([claim], training, quick=quick)
+        state, = run_looks([claim], tunings, training, seeds=seeds, quick=quick, alpha=alpha)
+        if state.error is not None or state.primary is None:
+            return ERRORED
+        return float(state.design.stamp(state.primary, state.look).p_sequential)
+    except MissingCacheError:
+        return NOT_CACHED
+    except Exception:  # noqa: BLE001 - a claim that fails to evaluate has no result to count
+        return ERRORED
+
+
+@dataclass(frozen=True)
+class HolmFamily:
+    """How the Holm family of the primaries was formed: every declared claim, with the results of
+    claims outside the run taken from the cache."""
+
+    declared: tuple[str, ...]                 # every declared claim id
+    from_cache: dict[str, float]              # claim id outside the run -> its cached primary p
+    missing: tuple[str, ...]                  # claims outside the run with no cached result
+    errored: tuple[str, ...] = ()             # claims that errored, in the run or the cache (no p)
+
+    @property
+    def size(self) -> int:
+        return len(self.declared) - len(self.missing) - len(self.errored)
+
+    def note(self) -> str:
+        parts = []
+        if self.from_cache:
+            parts.append(f"{len(self.from_cache)} from the cache")
+        if self.missing:
+            parts.append(f"{len(self.missing)} not in the cache ({', '.join(self.missing)})")
+        if self.errored:
+            parts.append(f"{len(self.errored)} errored ({', '.join(self.errored)})")
+        return f"Holm over {self.size} of {len(self.declared)} claims" + (f": {'; '.join(parts)}" if parts else "")
+
+    def provenance(self) -> dict:
+        return {"note": self.note(), "size": self.size, "declared": list(self.declared),
+                "from_cache": {k: round(v, 6) for k, v in self.from_cache.items()}, "missing": list(self.missing),
+                "errored": list(self.errored)}
+
+
+def family_from_cache(claims: Sequence[Claim], family: Sequence[Claim], cache: Cache, *, seeds: int | None,
+                      quick: bool, alpha: float = ALPHA) -> HolmFamily:
+    """The primary p-values of the declared claims that are not in `claims`, from the cache."""
+    ids = {c.id for c in claims}
+    others = [c for c in family if c.id not in ids]
+    found = {c.id: cached_primary_p(c, cache, seeds=seeds, quick=quick, alpha=alpha) for c in others}
+    declared = tuple(dict.fromkeys([c.id for c in family] + [c.id for c in claims]))
+    return HolmFamily(declared, {k: p for k, p in found.items() if not isinstance(p, str)},
+                      tuple(k for k, p in found.items() if p == NOT_CACHED),
+                      tuple(k for k, p in found.items() if p == ERRORED))
+
+
 def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = False, jobs: int | None = None,
         executor: cf.Executor | None = None, cache: Cache, progress: Progress | None = None,
         alpha: float = ALPHA, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS,
-        scheduler: str | None = None) -> RunResult:
+        scheduler: str | None = None, family: Sequence[Claim] | None = None) -> RunResult:
     """Run claims end to end and return their results (the report is written by the caller).
 
     seeds: one look of this many seeds per claim instead of each claim's sequential design (capped
     at QUICK_MAX_SEEDS with quick). jobs: local worker processes (default os.cpu_count()), ignored
     when an `executor` (e.g. a Dask client's get_executor()) is given. cache_only: raise
-    MissingCacheError instead of training (for re-rendering a report).
+    MissingCacheError instead of training (for re-rendering a report). family: every declared claim
+    (default: `claims`); the Holm family of the primaries is all of them, the results of those not
+    in `claims` taken from the cache (provenance["holm_family"] says how the family was formed).
     """
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2):
         raise ValueError(f"seeds={seeds!r} must be an integer >= 2 (paired tests need at least 2 seeds), or None")
@@ -484,7 +567,8 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     progress = progress or Progress(enabled=False)
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
-    feasibility = feasibility_notes(claims, seeds=seeds, quick=quick, alpha=alpha)
+    family = list(claims) if family is None else list(family)
+    feasibility = feasibility_notes(claims, seeds=seeds, quick=quick, alpha=alpha, family=family)
     for cid, f in feasibility.items():
         if not f["feasible"]:
             progress.log(f"warning: {cid}: {f['note']}")
@@ -496,7 +580,10 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
-    results = evaluate_claims(states, tunings, alpha=alpha)
+    holm = family_from_cache(claims, family, cache, seeds=seeds, quick=quick, alpha=alpha)
+    results = evaluate_claims(states, tunings, alpha=alpha, others_p=list(holm.from_cache.values()))
+    holm = dataclasses.replace(holm, errored=holm.errored + tuple(cr.claim.id for cr in results
+                                                                  if cr.verdict == "error"))
     profile = "quick" if quick else "default"
     where = f"dask scheduler {scheduler}" if scheduler else ("executor " + type(executor).__name__ if executor
                                                              else f"{jobs} local process(es)")
@@ -506,6 +593,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         runtimes={cr.claim.id: round(cr.runtime_s, 3) for cr in results},
         cache_keys={cr.claim.id: cr.cache_keys for cr in results}, started=started,
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
-        training_kernels=training_kernels(training.seen), n_experiments=len(training.seen),
-        training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1))
+        training_kernels=training_kernels(training.seen), n_experiments=len(training.seen), phases=training.phases,
+        training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1),
+        holm_family=holm.provenance())
     return RunResult(profile=profile, claims=results, provenance=provenance)

@@ -96,7 +96,7 @@ ACC = Metric("final test accuracy", lambda r: 100 * r["test_acc"][:, -1], unit="
 CLAIM = Claim(
     id="kill-{n}", number={n}, title="t", quote="q", speaker="s", hypothesis="h",
     conditions={{"bn": BASE.replace(lr={lr}), "plain": BASE.replace(norm="none", lr={lr})}},
-    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=12,
+    tests=(Superiority("bn better", metric=ACC, a="bn", b="plain", margin=1.0),), seeds=20,
     fixed_rate=("bn", "plain"))
 '''
 
@@ -118,7 +118,7 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (killed / "results.json").exists()
     kept = len(list((killed / "cache").glob("*.json")))
-    assert 1 <= kept < 12  # 6 experiments x 2 chunks: some but not all work was saved
+    assert 1 <= kept < 12  # 6 experiments x 2 chunks of 10 seeds: some but not all work was saved
     leftovers = [p for p in (killed / "cache").iterdir() if p.suffix not in (".json", ".npz") and p.name != ".lock"]
     resumed = subprocess.run([*args, "--out", str(killed)], env=ENV, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
@@ -130,3 +130,92 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
     assert subprocess.run([*args, "--out", str(clean)], env=ENV, capture_output=True, timeout=120).returncode == 0
     assert verdict_numbers(killed) == verdict_numbers(clean)
     assert len(leftovers) <= 1  # at most the one temp file the kill interrupted
+
+
+def full_report(out: Path) -> dict:
+    """The bytes of every file of the full report set in `out`."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def adjusted(out: Path) -> dict:
+    data = json.loads((out / "results.json").read_text())
+    return {c["id"]: c["tests"][0]["p_adjusted"] for c in data["claims"] if c["tests"]}
+
+
+def test_subset_run_leaves_full_report_and_its_adjusted_p_untouched(tmp_path):
+    out = tmp_path / "out"
+    assert cli("all", "--quick", "--jobs", "1", "--out", str(out)).returncode == 1  # fixture-broken errors
+    before, p_full = full_report(out), adjusted(out)
+    assert set(before) == {"report.html", "results.json", "results.csv", "per_seed.csv"}
+    subset = cli("run", "fixture-depth", "--quick", "--jobs", "1", "--out", str(out))
+    assert subset.returncode == 0, subset.stderr
+    assert full_report(out) == before  # not one byte of the full set changed
+    where = out / "subset" / "fixture-depth"
+    assert f"full report in {out} is unchanged" in subset.stdout and str(where / "report.html") in subset.stdout
+    assert "Holm over 2 of 3 claims: 1 from the cache; 1 errored (fixture-broken)" in subset.stdout
+    # the subset's Holm family is every declared claim: its adjusted p is the full report's
+    assert adjusted(where) == {"fixture-depth": p_full["fixture-depth"]}
+    family = json.loads((where / "results.json").read_text())["provenance"]["holm_family"]
+    assert family["from_cache"].keys() == {"fixture-bn-helps"} and family["size"] == 2
+    # `report ID` re-renders the subset from the cache, also beside the full report
+    again = cli("report", "fixture-depth", "--quick", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert full_report(out) == before and adjusted(where) == {"fixture-depth": p_full["fixture-depth"]}
+
+
+def test_subset_says_how_the_family_was_formed_without_a_cache(tmp_path):
+    done = cli("run", "fixture-depth", "--quick", "--jobs", "1", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "Holm over 1 of 3 claims: 1 not in the cache (fixture-bn-helps); 1 errored (fixture-broken)" in done.stdout
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_cache_separate_from_out(tmp_path):
+    cache, first, second = tmp_path / "cache", tmp_path / "first", tmp_path / "second"
+    assert cli("run", "fixture-depth", "fixture-bn-helps", "--quick", "--jobs", "1", "--out", str(first),
+               "--cache", str(cache)).returncode == 0
+    assert any(cache.glob("*.npz")) and not (first / "cache").exists()
+    rendered = cli("report", "fixture-depth", "fixture-bn-helps", "--quick", "--out", str(second),
+                   "--cache", str(cache))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "to train" not in rendered.stderr
+    assert verdict_numbers(second / "subset" / "fixture-depth+fixture-bn-helps") == \
+        verdict_numbers(first / "subset" / "fixture-depth+fixture-bn-helps")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["list", "--seeds", "3"], "`list` does not take --seeds 3 (see repro list --help)"),
+    (["report", "--scheduler", "tcp://x:1"], "`report` does not take --scheduler"),
+    (["list", "--quick"], "`list` does not take --quick"),
+    ([], "required: COMMAND"),
+])
+def test_options_only_where_they_apply(capsys, args, says):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+
+
+def test_each_subcommand_has_its_own_help(capsys):
+    assert main(["list", "--help"]) == 0
+    listing = capsys.readouterr().out
+    assert listing.startswith("usage: repro list") and "--seeds" not in listing
+    assert main(["run", "--help"]) == 0
+    run_help = capsys.readouterr().out
+    assert run_help.startswith("usage: repro run") and "--cache DIR" in run_help and "--jobs" in run_help
+    assert main(["report", "--help"]) == 0
+    assert "--jobs" not in capsys.readouterr().out
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert re.fullmatch(r"repro \S+.*\n", capsys.readouterr().out)
+
+
+def test_recorded_command_is_what_the_user_typed(tmp_path):
+    from repro.provenance import command_line
+    assert command_line(["/x/site-packages/repro/__main__.py", "all", "--quick"]) == "python -m repro all --quick"
+    assert command_line(["/venv/bin/repro", "run", "a b"]) == "repro run 'a b'"
+    out = tmp_path / "out"
+    cli("run", "fixture-depth", "--quick", "--jobs", "1", "--out", str(out))
+    command = json.loads((out / "subset" / "fixture-depth" / "results.json").read_text())["provenance"]["command"]
+    assert command.startswith("python -m repro run fixture-depth --quick")

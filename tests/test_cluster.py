@@ -85,8 +85,9 @@ def test_non_dask_listener_exits_2_with_one_line_within_30s(procs, tmp_path):
 def test_all_workers_dead_fails_pending_tasks_after_the_declared_time(procs):
     address = scheduler(procs)
     w = worker(procs, address)
-    ex = cluster.WatchedExecutor(__import__("distributed").Client(address, timeout=10), address,
-                                 no_worker_timeout_s=3)
+    client = __import__("distributed").Client(address, timeout=10)
+    client.wait_for_workers(1, timeout=120)  # a loaded machine starts workers slowly: not what is tested
+    ex = cluster.WatchedExecutor(client, address, no_worker_timeout_s=3)
     try:
         assert ex.submit(time.sleep, 0.0).result(timeout=60) is None  # the worker is up
         future = ex.submit(time.sleep, 120.0)  # stdlib: the workers can unpickle it

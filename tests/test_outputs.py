@@ -15,8 +15,13 @@ FIXTURE = Path(__file__).parent / "claims_fixture"
 
 
 def run(out: Path, *extra: str) -> int:
+    """A subset run: its report set goes to subset_of(out)."""
     return main(["run", "fixture-depth", "--quick", "--jobs", "1", "--out", str(out), "--claims-dir", str(FIXTURE),
                  *extra])
+
+
+def subset_of(out: Path) -> Path:
+    return out / "subset" / "fixture-depth"
 
 
 def outputs(out: Path) -> dict[str, bytes]:
@@ -33,6 +38,7 @@ def test_absurd_seed_count_is_refused_up_front(tmp_path, capsys, seeds):
 def test_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_set(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert run(out, "--no-pdf") == 0
+    out = subset_of(out)
     before = outputs(out)
     assert set(before) == {"report.html", "results.json", "results.csv", "per_seed.csv"}
     real = repro.cache.write_file
@@ -45,7 +51,7 @@ def test_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_set(tm
 
     monkeypatch.setattr(repro.cache, "write_file", full_disk)
     capsys.readouterr()
-    code = run(out, "--no-pdf", "--seeds", "3")  # another run: other numbers
+    code = run(out.parent.parent, "--no-pdf", "--seeds", "3")  # another run: other numbers
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     line = [l for l in err.splitlines() if l.startswith("repro: error")]
@@ -55,10 +61,10 @@ def test_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_set(tm
 
 
 def test_a_new_set_replaces_the_old_one_whole(tmp_path, capsys):
-    out = tmp_path / "out"
-    (out).mkdir()
+    out = subset_of(tmp_path / "out")
+    out.mkdir(parents=True)
     (out / "report.pdf").write_bytes(b"%PDF from an older run")
-    assert run(out, "--no-pdf") == 0
+    assert run(tmp_path / "out", "--no-pdf") == 0
     assert not (out / "report.pdf").exists()  # no PDF of another run beside the new HTML
     assert {p.name for p in out.iterdir() if p.is_file()} <= set(OUTPUT_FILES)
     assert json.loads((out / "results.json").read_text())["claims"][0]["id"] == "fixture-depth"

@@ -6,7 +6,7 @@ import pytest
 
 from repro import stats
 from repro.cache import Cache
-from repro.claim import Claim, Threshold, load_claims
+from repro.claim import Claim, Superiority, Threshold, load_claims
 from repro.runner import MissingCacheError, chunks, claim_looks, merge, plan, profiled, run, train_chunk
 from repro.spec import QUICK_MAX_SEEDS, quick
 
@@ -29,8 +29,9 @@ def numbers(result) -> list:
 
 
 def test_chunks_are_balanced_and_cover_the_seeds():
-    assert chunks(tuple(range(12))) == [tuple(range(6)), tuple(range(6, 12))]
-    assert chunks(tuple(range(10))) == [tuple(range(10))]
+    assert chunks(tuple(range(12))) == [tuple(range(12))]
+    assert chunks(tuple(range(24))) == [tuple(range(12)), tuple(range(12, 24))]
+    assert chunks(tuple(range(12)), 10) == [tuple(range(6)), tuple(range(6, 12))]
     parts = chunks(tuple(range(25)), 10)
     assert [len(p) for p in parts] == [9, 8, 8] and sum(parts, ()) == tuple(range(25))
 
@@ -113,9 +114,9 @@ def test_jobs_1_and_2_agree_and_cache_only_rerenders(serial, tmp_path):
 def test_resumes_from_chunk_entries(serial, tmp_path):
     cache = Cache(tmp_path)
     spec = serial.claims[0].specs["bn"]  # at its selected rate
-    part = chunks(tuple(range(12)))[0]
+    part = chunks(tuple(range(12)), 10)[0]
     cache.put(train_chunk(spec, part))  # as if a killed run had finished this chunk only
-    result = run(GOOD, jobs=1, cache=cache)
+    result = run(GOOD, jobs=1, cache=cache, chunk_seeds=10)
     assert numbers(result) == numbers(serial)[:len(numbers(result))]
     assert not (tmp_path / f"{spec.key(part)}.json").exists()
 
@@ -160,3 +161,44 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
             runs.append(train_chunk(spec, seeds))
     for name, v in runs[0].values.items():
         np.testing.assert_array_equal(v, runs[1].values[name], err_msg=name)
+
+
+def test_geometry_experiments_train_through_the_task_path():
+    """A geometry run is its own task (never stacked); train_group must not send it to train_rates,
+    which refuses geometry (claims 8 and 9 errored with 'train_rates cannot measure geometry')."""
+    from repro.runner import train_group
+    from repro.spec import ExperimentSpec
+    from repro.train import train
+    from repro.spec import GEOMETRY
+    spec = ExperimentSpec(data="teacher", depth=1, width=8, steps=20, eval_every=10, batch_size=32, optimizer="sgd",
+                          lr=0.1, geometry=(sorted(GEOMETRY)[0],), geometry_steps=(10,))
+    record, = train_group([spec], (0, 1))
+    alone = train(spec, (0, 1))
+    assert record.values.keys() == alone.values.keys()
+    assert all((record.values[k] == alone.values[k]).all() for k in alone.values)
+
+
+def test_sequential_looks_train_only_new_seeds_and_stop_when_decisive(tmp_path):
+    """An undecided primary test goes on to the next look, which trains only the new seeds of the
+    primary's conditions; a decisive one stops; the result names the look it stopped at."""
+    from repro.claim import Equivalence
+    acc = GOOD[0].tests[0].metric
+    undecided = Claim(id="seq-undecided", title="t", quote="q", speaker="s", hypothesis="h",
+                      conditions={"a": TINY, "b": TINY.replace(width=7), "extra": TINY.replace(width=5)},
+                      tests=(Superiority("a beats b", metric=acc, a="a", b="b", margin=0.0),
+                             Equivalence("extra vs a", metric=acc, a="extra", b="a", margin=50.0)),
+                      looks=(3, 5, 8), fixed_rate=("a", "b", "extra"))
+    decided = Claim(id="seq-decided", title="t", quote="q", speaker="s", hypothesis="h",
+                    conditions={"a": TINY}, fixed_rate=("a",), looks=(3, 5, 8),
+                    tests=(Threshold("above chance by far", metric=acc, a="a", tau=-1000.0, direction="above"),))
+    result = run([undecided, decided], jobs=1, cache=Cache(tmp_path))
+    u, d = result.claims
+    assert u.tests[0].looks == (3, 5, 8) and u.tests[0].stopped_at == 8 and u.verdict == "inconclusive"
+    assert [len(keys) for keys in (u.cache_keys["a"], u.cache_keys["b"])] == [3, 3]  # one entry per look
+    assert len(u.cache_keys["extra"]) == 1 and u.records["extra"].n_seeds == 3  # secondary: first look only
+    assert u.records["a"].seeds == tuple(range(8)) and u.tests[1].n_seeds == 3
+    assert d.tests[0].stopped_at == 3 and d.records["a"].n_seeds == 3 and d.verdict == "supported"
+    assert np.isfinite(u.tests[0].p_sequential) and u.tests[0].p_sequential >= 0.05
+    # the seeds of a later look are the same experiments: look entries equal a one-shot run's rows
+    whole = train_chunk(u.specs["a"], tuple(range(8)))
+    np.testing.assert_array_equal(whole["test_acc"], u.records["a"]["test_acc"])

@@ -1,0 +1,53 @@
+"""Progress: real task counts with rate and ETA, a tqdm bar on a terminal, plain lines elsewhere."""
+import io
+import re
+
+from repro.progress import Progress, on_terminal
+
+
+def run_phase(progress: Progress) -> None:
+    progress.log("[repro] tuning stage 1: 3 runs")
+    progress.begin({"a: bn": 2, "a: plain": 1, "b: x": 2})
+    for label in ("a: bn", "a: plain", "b: x", "a: bn", "b: x"):
+        progress.advance(label)
+    progress.end()
+
+
+def test_plain_lines_count_tasks_with_rate_and_eta():
+    stream = io.StringIO()
+    run_phase(Progress(stream, tty=False, interval=0.0))
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text  # nothing a log viewer garbles
+    assert "[repro] tuning stage 1: 3 runs" in text and "3 experiment(s) to train in 5 task(s)" in text
+    assert re.search(r"2/5 tasks \(40%\), \d+s elapsed, [\d.]+ tasks/(s|min), ETA \d+s \| done: a: plain", text)
+    assert "training finished: 5/5 tasks (100%)" in text
+
+
+def test_terminal_bar_is_tqdm_with_counts_rate_and_eta():
+    stream = io.StringIO()
+    progress = Progress(stream, tty=True)
+    progress.begin({"a: bn": 2, "b: x": 2})
+    progress.advance("a: bn")
+    progress.log("[repro] look 1")  # printed above the bar, not into it
+    progress._bar.refresh()
+    text = stream.getvalue()
+    assert re.search(r"1/4 \[.*<.*task/s", text), text  # finished/total, elapsed<ETA, rate
+    assert "[repro] look 1\n" in text
+    progress.end()
+    assert progress._bar is None and "training finished: 1/4 tasks" in stream.getvalue()
+
+
+def test_no_bars_in_ci_or_pipes(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.delenv("CI", raising=False)
+    assert on_terminal(Tty()) and not on_terminal(io.StringIO())
+    monkeypatch.setenv("CI", "true")
+    assert not on_terminal(Tty())
+
+
+def test_disabled_prints_nothing():
+    stream = io.StringIO()
+    run_phase(Progress(stream, enabled=False, tty=True))
+    assert stream.getvalue() == ""
