@@ -509,7 +509,7 @@ def _finite(v) -> bool:
 
 VERDICT_ORDER = ("supported", "refuted", "inconclusive", "error")
 FOREST_LABEL_CHARS = 44   # a claim title wraps at this width; it is never cut
-FOREST_SLOT_IN = 0.42     # inches per row: three lines of a wrapped title fit in one slot
+FOREST_SLOT_IN = 0.38     # inches per row: three lines of a wrapped title fit in one slot
 
 
 def forest_layout(rows: Sequence[dict]) -> list[tuple[str, object]]:
