@@ -180,13 +180,15 @@ class Trend(Test):
 @dataclass(frozen=True)
 class Identity(Test):
     """Quantity of A equals that of B (or zero when b is None) to within a rounding tolerance,
-    per seed. `quantity` returns an array with a leading seed axis."""
+    per seed. `quantity` returns an array with a leading seed axis; `unit` is the quantity's unit
+    (e.g. "nats" for a loss), printed beside its differences."""
 
     quantity: Callable[[Record], np.ndarray] = None
     quantity_name: str = ""
     a: str = ""
     b: str | None = None
     tol: float = 1e-10
+    unit: str = ""
 
     def conditions(self):
         return (self.a,) if self.b is None else (self.a, self.b)
@@ -197,7 +199,7 @@ class Identity(Test):
         diff = np.abs(qa - qb).reshape(len(qa), -1)
         scale = np.maximum(np.abs(qa), np.abs(qb)).reshape(len(qa), -1).max(axis=1)
         return stats.identity(diff.max(axis=1), tol=self.tol, scale=scale, name=self.name,
-                              metric=self.quantity_name, n_diverged=_n_diverged(records, self.conditions()))
+                              metric=self.quantity_name, unit=self.unit, n_diverged=_n_diverged(records, self.conditions()))
 
 
 @dataclass(frozen=True)

@@ -117,11 +117,27 @@ def _conditions(fig: Figure, records: Mapping[str, Record]) -> list[str]:
     return names
 
 
-def _band(ax, x, values, name: str, label: str | None = None) -> None:
+#: Line styles by a condition's position in its figure: lines that coincide (e.g. several arms
+#: stuck at chance) stay distinguishable, the dashes of a later line letting the earlier show through.
+LINESTYLES = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
+
+def linestyle(position: int):
+    """The line style of the condition at `position` in a figure."""
+    return LINESTYLES[position % len(LINESTYLES)]
+
+
+def _band(ax, x, values, name: str, label: str | None = None, position: int = 0) -> None:
     m, lo, hi = mean_ci(values)
     c = color(name)
-    ax.plot(x, m, color=c, label=label or name)
+    ax.plot(x, m, color=c, label=label or name, linestyle=linestyle(position))
     ax.fill_between(x, lo, hi, color=c, alpha=0.18, linewidth=0)
+
+
+def legend_outside(ax, **kw) -> None:
+    """The legend to the right of the axes, where it can never cover data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
 
 
 def _reduce(v: np.ndarray, ndim: int, how) -> np.ndarray:
@@ -146,8 +162,10 @@ def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> N
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    if legend:
-        ax.legend(loc=fig.options.get("legend", "best"))
+    if legend and "legend" in fig.options:  # a claim may still pin it inside
+        ax.legend(loc=fig.options["legend"])
+    elif legend:
+        legend_outside(ax)
 
 
 def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
@@ -156,12 +174,12 @@ def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     percent = value.endswith("_acc")  # accuracies in %, like the accuracy metrics of the tests
     out, axes = _new()
     ax = axes[0, 0]
-    for name in _conditions(fig, records):
+    for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
         v = np.asarray(r[value], dtype=float) * (100.0 if percent else 1.0)
         steps = np.asarray(r.axes.get("eval_step", ()))
         x = steps if v.shape[1] == len(steps) else np.arange(1, v.shape[1] + 1)  # e.g. batch_loss: every step
-        _band(ax, x, v, name)
+        _band(ax, x, v, name, position=i)
     ylabel = fig.options.get("ylabel", value)
     _finish(ax, fig, "training step", f"{ylabel} (%)" if percent else ylabel)
     return out
@@ -174,10 +192,10 @@ def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     out, axes = _new()
     ax = axes[0, 0]
     steps = set()
-    for name in _conditions(fig, records):
+    for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
         v = _reduce(np.asarray(r[value])[:, step], 2, fig.options.get("reduce", "mean"))  # (K, L)
-        _band(ax, np.arange(1, v.shape[1] + 1), v, name)
+        _band(ax, np.arange(1, v.shape[1] + 1), v, name, position=i)
         if "probe_step" in r.axes:
             steps.add(int(np.asarray(r.axes["probe_step"])[step]))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -241,7 +259,7 @@ def unit_percentiles(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         ax.set_xlabel("training step")
         if j == 0:
             ax.set_ylabel(f"input to the activation\n({where}, unit {unit})")
-        ax.legend()
+    legend_outside(axes[0, -1])
     return out
 
 
@@ -276,14 +294,15 @@ def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     all_x: set = set()
     out, axes = _new()
     ax = axes[0, 0]
-    for label, levels in groups.items():
+    for i, (label, levels) in enumerate(groups.items()):
         xs = sorted(levels)
         stats = [mean_ci(metric(records[levels[x]])) for x in xs]
         m = np.array([s[0] for s in stats])
         lo = np.array([s[1] for s in stats])
         hi = np.array([s[2] for s in stats])
         c = color(levels[xs[0]])  # a group wears its first condition's colour: no new name to colour
-        ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", color=c, label=label, capsize=3, markersize=4)
+        ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o", linestyle=linestyle(i), color=c, label=label, capsize=3,
+                    markersize=4)
         all_x.update(xs)
     _finish(ax, fig, fig.options.get("xlabel", "x"), _metric_label(metric))
     ax.set_xticks(sorted(all_x))  # after _finish: setting a log scale resets the ticks
@@ -325,13 +344,13 @@ def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     value = fig.options["value"]
     out, axes = _new()
     ax = axes[0, 0]
-    for name in _conditions(fig, records):
+    for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
         v = np.asarray(r[value], dtype=float)
         if fig.options.get("absolute"):
             v = np.abs(v)
         v = _reduce(v, 2, fig.options.get("layer", "mean"))  # (K, G)
-        _band(ax, r.axes["geometry_step"], v, name)
+        _band(ax, r.axes["geometry_step"], v, name, position=i)
     _finish(ax, fig, "training step", fig.options.get("ylabel", VALUE_LABELS.get(value, value)))
     return out
 
@@ -348,6 +367,45 @@ def scatter(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     return out
 
 
+def difference(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """|A - B| of a value at every step between two conditions (paired seeds), on a log axis:
+    each seed thin, the largest over seeds bold. Exact zeros cannot sit on a log axis: they are
+    drawn at the axis floor and counted in the legend. options: value, ylabel, tol (a dashed line)."""
+    value = fig.options.get("value", "batch_loss")
+    a, b = _two_conditions(fig, records)
+    diff = np.abs(np.asarray(records[a][value], dtype=float) - np.asarray(records[b][value], dtype=float))
+    diff = diff.reshape(len(diff), diff.shape[1], -1).max(axis=2)  # (K, steps): largest over trailing axes
+    steps = np.asarray(records[a].axes.get("eval_step", ()))
+    x = steps if diff.shape[1] == len(steps) else np.arange(1, diff.shape[1] + 1)
+    positive = diff[np.isfinite(diff) & (diff > 0)]
+    floor = positive.min() / 4 if positive.size else np.finfo(float).eps
+    shown = np.where(diff > 0, diff, floor)
+    out, axes = _new()
+    ax = axes[0, 0]
+    c = color(a)
+    lines = ax.plot(x, shown.T, color=c, alpha=0.25, linewidth=0.6)
+    lines[0].set_label("each seed")
+    ax.plot(x, np.nanmax(shown, axis=0), color=c, linewidth=1.6, label=f"largest of {len(diff)} seeds")
+    zeros = int(np.sum(diff == 0))
+    if zeros:
+        ax.plot([], [], " ", label=f"{zeros} exact zeros\ndrawn at the floor")
+    bottom = floor / 2
+    if "tol" in fig.options:
+        ax.axhline(fig.options["tol"], color="#444444", linestyle="--", linewidth=1.0, label=f"tolerance {fig.options['tol']:g}")
+        bottom = min(bottom, fig.options["tol"] / 3)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=bottom)
+    _finish(ax, fig, "training step", fig.options.get("ylabel", f"|{value}: {a} − {b}|"))
+    return out
+
+
+def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, str]:
+    names = _conditions(fig, records)
+    if len(names) != 2:
+        raise ValueError(f"a difference figure takes exactly two conditions, got {names}")
+    return names[0], names[1]
+
+
 FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
     "curves": curves,
     "layer_profile": layer_profile,
@@ -358,6 +416,7 @@ FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
     "distribution": distribution,
     "geometry": geometry,
     "scatter": scatter,
+    "difference": difference,
 }
 
 
@@ -422,7 +481,7 @@ def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
         ax.set_xlabel("learning rate (dashed: quarter-length runs; solid: full runs; ring: selected; "
                       "grey: grid edge)", fontsize=7)
         ax.set_ylabel("validation accuracy (%)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6.5)
+        legend_outside(ax, fontsize=6.5)
         return out
 
 
@@ -448,39 +507,105 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v)
 
 
+VERDICT_ORDER = ("supported", "refuted", "inconclusive", "error")
+FOREST_LABEL_CHARS = 44   # a claim title wraps at this width; it is never cut
+FOREST_SLOT_IN = 0.38     # inches per row: three lines of a wrapped title fit in one slot
+
+
+def forest_layout(rows: Sequence[dict]) -> list[tuple[str, object]]:
+    """Top-to-bottom slots of the forest plot: ("group", verdict) headings, then ("row", row) for
+    each claim of that verdict, in the order given. Verdicts follow VERDICT_ORDER."""
+    slots: list[tuple[str, object]] = []
+    for verdict in VERDICT_ORDER + tuple(sorted({r["verdict"] for r in rows} - set(VERDICT_ORDER))):
+        group = [r for r in rows if r["verdict"] == verdict]
+        if group:
+            slots.append(("group", verdict))
+            slots += [("row", r) for r in group]
+    return slots
+
+
+def forest_height(n_slots: int) -> float:
+    """Figure height in inches for `n_slots` rows and headings (plus the axis and its label)."""
+    return 1.25 + FOREST_SLOT_IN * n_slots
+
+
+def _symlog_limit(placed: Sequence[dict]) -> float:
+    """Half-width of the symmetric-log axis: every interval end and margin, with room for the marker."""
+    ends = [abs(v) for s in placed for v in (s["lo"], s["hi"], s["x"], s["margin"] or 0.0)]
+    return max(3.0, 1.6 * max(ends, default=1.0))
+
+
+def _symlog_ticks(lim: float) -> list[float]:
+    """0, +-1, +-3, +-10, +-30, ... up to `lim` (only powers of ten on a wide axis): readable symlog ticks."""
+    steps = [m * 10 ** e for e in range(0, 7) for m in ((1, 3) if lim < 100 else (1,))]
+    pos = [v for v in steps if v <= lim]
+    return sorted([-v for v in pos] + [0.0] + pos)
+
+
 def forest(rows: Sequence[dict]) -> MplFigure:
-    """Forest plot. rows: {"label", "verdict", "result": TestResult, "primary": bool}, top to bottom."""
-    placed = [(r, standardize(r["result"])) for r in rows]
-    placed = [(r, s) for r, s in placed if s is not None]
+    """The overview: one row per claim (its primary test), grouped and coloured by verdict, on a
+    symmetric-log d_z axis so that no point leaves the plot. rows: {"label", "verdict", "result":
+    TestResult | None, "note": text shown when the result cannot be standardized}."""
+    slots = forest_layout(rows)
     with plt.rc_context(STYLE):
-        if not placed:
-            return placeholder("forest plot", "no test has an estimate with a CI and an effect size or margin")
-        height = 0.9 + 0.24 * len(placed)
-        fig = plt.figure(figsize=(WIDTH_IN, height))
+        if not slots:
+            return placeholder("forest plot", "no claim to show")
+        fig = plt.figure(figsize=(WIDTH_IN, forest_height(len(slots))))
         ax = fig.subplots()
-        ys = np.arange(len(placed))[::-1]
-        lim = 0.0
-        for y, (r, s) in zip(ys, placed):
-            c = VERDICT_COLORS.get(r["result"].verdict, "#6e7781")
-            ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2 if r["primary"] else 1.3, solid_capstyle="butt")
-            ax.plot(s["x"], y, "D" if r["primary"] else "o", color=c, markersize=5.5 if r["primary"] else 4,
-                    markerfacecolor=c if s["scale"] == "d" else "white")
-            if s["margin"]:
-                for m in (-s["margin"], s["margin"]):
-                    ax.plot([m, m], [y - 0.33, y + 0.33], color="#444444", linewidth=1.1)
-            lim = max(lim, abs(s["lo"]), abs(s["hi"]), s["margin"] or 0)
-        ax.axvline(0, color="#333333", linewidth=0.8)
-        lim = min(max(lim * 1.08, 1.0), 12.0)
+        placed = {id(r): standardize(r["result"]) if r["result"] is not None else None
+                  for kind, r in slots if kind == "row"}
+        lim = _symlog_limit([s for s in placed.values() if s is not None])
+        ax.set_xscale("symlog", linthresh=1.0, linscale=0.8)
         ax.set_xlim(-lim, lim)
-        for y, (r, s) in zip(ys, placed):  # arrows for intervals off the scale
-            if s["hi"] > lim:
-                ax.annotate("", (lim, y), (lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
-            if s["lo"] < -lim:
-                ax.annotate("", (-lim, y), (-lim * 0.93, y), arrowprops={"arrowstyle": "->", "color": "#555"})
-        ax.set_yticks(ys, [("\u25b6 " if r["primary"] else "   ") + r["label"] for r, _ in placed], fontsize=7)
-        ax.set_ylim(-0.7, len(placed) - 0.3)
+        ys = np.arange(len(slots))[::-1].astype(float)
+        labels = []
+        for y, (kind, item) in zip(ys, slots):
+            if kind == "group":
+                labels.append(_forest_heading(ax, y, item, sum(1 for k, r in slots if k == "row" and r["verdict"] == item)))
+            else:
+                labels.append("\n".join(textwrap.wrap(item["label"], FOREST_LABEL_CHARS)))
+                _forest_row(ax, y, item, placed[id(item)], lim)
+        ax.set_yticks(ys, labels, fontsize=7.3)
+        for tick, (kind, item) in zip(ax.get_yticklabels(), slots):
+            if kind == "group":
+                tick.set_fontweight("bold")
+                tick.set_color(VERDICT_COLORS.get(item, "#6e7781"))
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, len(slots) - 0.4)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("standardized effect $d_z$ = estimate / per-seed SD\n(positive = the claim's direction; "
-                      "hollow marker: in units of the margin;\nshort bars: each test's margin)",
-                      fontsize=7.5)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_xticks(_symlog_ticks(lim))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212")))
+        ax.set_xlabel("standardized effect $d_z$ of the primary test (estimate / per-seed SD; symmetric-log axis:\n"
+                      "linear within \u00b11), positive = the claim's direction; bars: the test's interval; "
+                      "ticks: its margin", fontsize=7.3)
         return fig
+
+
+def _forest_heading(ax, y: float, verdict: str, n: int) -> str:
+    """A verdict group's heading row: a faint band of the verdict's colour; returns the tick label."""
+    ax.axhspan(y - 0.45, y + 0.45, color=VERDICT_COLORS.get(verdict, "#6e7781"), alpha=0.07, linewidth=0)
+    return f"{verdict.upper()} ({n})"
+
+
+def _forest_row(ax, y: float, row: dict, s: dict | None, lim: float) -> None:
+    """One claim's interval, estimate and margin ticks, or a note where it has no place on the scale."""
+    c = VERDICT_COLORS.get(row["verdict"], "#6e7781")
+    if s is None:
+        ax.text(0, y, row.get("note") or "no estimate on this scale", ha="center", va="center", fontsize=6.8,
+                color=c, style="italic", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        return
+    ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2, solid_capstyle="butt")
+    ax.plot(s["x"], y, "D", color=c, markersize=5.5, markerfacecolor=c if s["scale"] == "d" else "white")
+    if s["margin"]:
+        for m in (-s["margin"], s["margin"]):
+            ax.plot([m, m], [y - 0.3, y + 0.3], color="#444444", linewidth=1.1)
+    ax.annotate(_dz_text(s), (s["x"], y), xytext=(0, 4.5), textcoords="offset points", ha="center",
+                va="bottom", fontsize=6.3, color="#444444")
+
+
+def _dz_text(s: dict) -> str:
+    """The point's value as printed beside its interval (d_z, or units of the margin)."""
+    v = f"{s['x']:.2g}" if abs(s["x"]) < 100 else f"{s['x']:.0f}"
+    return (f"{v}" if s["scale"] == "d" else f"{v} margins").replace("-", "\u2212")

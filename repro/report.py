@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,17 +38,9 @@ FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reas
 
 TEMPLATES_DIR = shipped_dir("templates")
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
-CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "primary"] + \
+CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "test_key", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
-MEANING = {
-    "supported": "The pre-declared primary test backs the claim at the declared standard "
-                 "(Holm-adjusted across the report).",
-    "refuted": "The data contradict the claim: the effect lies on the wrong side, or is shown to be "
-               "smaller than the declared margin.",
-    "inconclusive": "This experiment cannot decide the claim: the interval is compatible with both "
-                    "an effect that matters and none.",
-    "error": "The experiment failed to run; no verdict. The traceback is below.",
-}
+NO_VERDICT = "The experiment failed to run; no verdict. The traceback is below."
 
 
 class PdfWarning(UserWarning):
@@ -87,16 +80,57 @@ def test_dict(t: TestResult, with_details: bool = True) -> dict:
 
 
 def results_json(run: RunResult) -> dict:
-    """The results.json contract of DESIGN.md (plus every TestResult field)."""
+    """The results.json contract of DESIGN.md (plus every TestResult field, each test's stable
+    `key`, and `about`: the software versions, root seed and sources of the run)."""
     return jsonable({
         "schema_version": SCHEMA_VERSION, "protocol_version": PROTOCOL_VERSION, "profile": run.profile,
+        "about": about(),
         "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
                     "hypothesis": cr.claim.hypothesis, "verdict": cr.verdict, "recorded": cr.claim.recorded,
                     "matches_recorded": cr.matches_recorded, "conditions": cr.condition_rows(),
-                    "tests": [test_dict(t) for t in cr.tests], "runtime_s": cr.runtime_s,
+                    "tests": [{"key": test_key(cr.claim.id, i, t.name), **test_dict(t)} for i, t in enumerate(cr.tests)],
+                    "runtime_s": cr.runtime_s,
                     "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
         "provenance": run.provenance,
     })
+
+
+THREAD_FILE = Path(__file__).parent / "hn-thread.txt"
+
+
+def about() -> dict:
+    """What results.json readers need to place a run: the repro and mnist1d versions, the root
+    seed every per-seed stream derives from, and the sources, as named in repro/hn-thread.txt
+    (no URL is made up: the thread's URL is null unless that file gives one)."""
+    from . import __version__
+    from .init import ROOT_SEED
+    return {"repro_version": __version__, "mnist1d_version": package_version("mnist1d"), "root_seed": ROOT_SEED,
+            "sources": sources(THREAD_FILE.read_text() if THREAD_FILE.exists() else "")}
+
+
+def package_version(name: str) -> str | None:
+    """An installed package's version, None when it is not installed."""
+    import importlib.metadata
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def sources(thread_text: str) -> dict:
+    """The post and the thread as the thread file's header names them: the post's title, author,
+    date and code repository, the thread's site and item number, and any URL the text gives."""
+    head = thread_text[:1000]
+    post = re.search(r'"([^"]+)" \(([^,]+), (\d{4}-\d{2}-\d{2}); code: ([\w./-]+)\)', head)
+    item = re.search(r"Hacker News discussion \(item (\d+)", head)
+    url = re.search(r"https?://news\.ycombinator\.com/item\?id=\d+", head)
+    return {
+        "post": {"title": post.group(1), "author": post.group(2), "date": post.group(3),
+                 "code": "https://" + post.group(4)} if post else None,
+        "thread": {"site": "Hacker News", "item": item.group(1) if item else None,
+                   "url": url.group(0) if url else None,
+                   "text": "repro/hn-thread.txt"},
+    }
 
 
 def results_csv(run: RunResult) -> str:
@@ -112,25 +146,72 @@ def results_csv(run: RunResult) -> str:
         for i, t in enumerate(cr.tests):
             d = test_dict(t, with_details=False)
             lo, hi = d.pop("ci") or (None, None)
-            w.writerow({**head, "test_index": i, "primary": i == 0, **d, "ci_lo": lo, "ci_hi": hi})
+            w.writerow({**head, "test_index": i, "test_key": test_key(cr.claim.id, i, t.name), "primary": i == 0, **d,
+                        "ci_lo": lo, "ci_hi": hi})
     return buf.getvalue()
 
 
 
 def per_seed_csv(run: RunResult) -> str:
     """Per-seed values from TestResult.details: every 1-D numeric series with one value per seed
-    of the claim's records (any length if it has no records), one row per value."""
+    of the claim's records (any length if it has no records), one row per value; each row names
+    its test by a stable key and its series by the condition(s) it was measured on."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["claim_id", "test", "series", "seed_position", "seed", "value"])
+    w.writerow(["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"])
     for cr in run.claims:
         seeds = cr.seeds
-        for t in cr.tests:
-            for key, series in _series(t.details, kind=t.kind, n=len(seeds) or None):
-                for i, v in enumerate(series):
-                    seed = seeds[i] if seeds else ""
-                    w.writerow([cr.claim.id, t.name, key, i, seed, "" if not math.isfinite(v) else repr(float(v))])
+        for i, t in enumerate(cr.tests):
+            key = test_key(cr.claim.id, i, t.name)
+            names = series_conditions(cr.claim.tests[i] if i < len(cr.claim.tests) else None)
+            for series, values in _series(t.details, kind=t.kind, n=len(seeds) or None):
+                for j, v in enumerate(values):
+                    seed = seeds[j] if seeds else ""
+                    w.writerow([cr.claim.id, key, t.name, series, names.get(series, ""), j, seed,
+                                "" if not math.isfinite(v) else repr(float(v))])
     return buf.getvalue()
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """Lower-case words joined by '-', for keys: 'BN drifts less (He init)' -> 'bn-drifts-less-he-init'."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    out = "-".join(words)
+    return out[:limit].rstrip("-") or "test"
+
+
+def condition_list(conditions) -> str:
+    """Condition names exactly as declared (for machine-readable files); a pooled arm, whose per-seed
+    value is the mean over its conditions, as 'mean of (A + B)'."""
+    if isinstance(conditions, str) or len(conditions) == 1:
+        return conditions if isinstance(conditions, str) else conditions[0]
+    return "mean of (" + " + ".join(conditions) + ")"
+
+
+def test_key(claim_id: str, index: int, name: str) -> str:
+    """A test's stable key: claim id, position in the claim (0 = primary) and a slug of its name."""
+    return f"{claim_id}/{index}-{slug(name)}"
+
+
+def series_conditions(declared) -> dict[str, str]:
+    """Series code of TestResult.details -> the condition names it was measured on, from the
+    declared test (a, b: the arms; d: their paired difference; x: the thresholded arm; slopes:
+    per-seed slopes across the trend's conditions; identity: per-seed largest |a - b|)."""
+    if declared is None:
+        return {}
+    a = condition_list(getattr(declared, "a", ()) or ())
+    b_raw = getattr(declared, "b", None)
+    b = condition_list(b_raw) if b_raw else ""
+    levels = getattr(declared, "levels", None)
+    if levels:
+        return {"slopes": "slope over " + ", ".join(f"{x:g}: {c}" for x, c in levels.items())}
+    if getattr(declared, "quantity", None) is not None:  # identity
+        pair = f"|{a} − {b}|" if b else f"|{a}|"
+        return {"max_abs_diff": pair, "scale": f"max(|{a}|, |{b}|)" if b else f"|{a}|",
+                "allowed": f"tolerance × max(1, scale)", "within": pair, "beyond": pair}
+    out = {"a": a, "x": a}
+    if b:
+        out.update(b=b, d=f"{a} − {b}")
+    return out
 
 
 NOT_PER_SEED = {("trend", "x"), ("trend", "mean_y")}  # per-level, not per-seed
@@ -189,6 +270,76 @@ def with_unit(x, unit: str) -> str:
     return f"{s}\u00a0{unit.replace(' ', chr(160))}" if unit and s != "—" else s
 
 
+def test_view(t: TestResult) -> dict:
+    """A TestResult formatted for the statistics table (five columns; secondary numbers stacked)."""
+    lo, hi = t.ci
+    ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))  # no p: no Holm p either
+    return {
+        "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
+        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
+        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
+        "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
+        "p": "tolerance rule" if t.kind == "identity" else pval(t.p),
+        "p_adjusted": "" if ruled or t.p_adjusted is None else pval(t.p_adjusted),
+        "effects": effect_lines(t),
+        "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
+        "design": design_lines(t),
+        "feasible": t.feasible, "feasibility_note": "" if t.feasible else t.feasibility_note,
+        "extra": [n for n in detail_notes(t) if not (ruled and n.startswith("identity is decided"))],
+    }
+
+
+def effect_lines(t: TestResult) -> list[str]:
+    """Effect size, P(A>B) and r, one short line each (only those the test has)."""
+    lines = []
+    if t.effect_size is not None and math.isfinite(t.effect_size) and t.kind != "identity":
+        lines.append(f"{t.effect_size_name} {num(t.effect_size, 2)}")
+    if t.prob_superiority is not None:
+        lines.append(f"P(A>B) {num(t.prob_superiority, 2)}")
+    if t.correlation is not None:
+        lines.append(f"r {num(t.correlation, 2)}")
+    return lines
+
+
+def design_lines(t: TestResult) -> list[str]:
+    """What the test was designed to detect: margin or tau (or tolerance), power and MDE."""
+    lines = []
+    if t.kind == "identity":
+        lines.append(f"tolerance {num(t.margin)}")
+    elif t.margin:
+        lines.append(f"margin ±{with_unit(t.margin, t.unit)}")
+    if t.tau is not None:
+        lines.append(f"τ {num(t.tau)}")
+    if t.power is not None:
+        lines.append(f"power {100 * t.power:.0f}%")
+    if t.mde is not None and math.isfinite(t.mde):
+        lines.append(f"MDE {with_unit(t.mde, t.unit)}")
+    return lines
+
+
+UNIT_MEANINGS = {
+    "% points": "difference of two accuracies in percentage points (70% vs 60% is +10 points)",
+    "doublings": "log2 of a ratio: +1 doubling = twice as large, −1 = half",
+    "decades": "log10 of a ratio: +1 decade = ten times as large",
+    "fraction of units": "share of hidden units, between 0 and 1",
+    "nats": "units of the cross-entropy loss (natural log); a difference near 1e−16 is float64 rounding",
+}
+
+
+def units_legend(run: RunResult) -> list[tuple[str, str]]:
+    """The units and interval words of the report, each explained once (those that appear, then
+    the words every report uses)."""
+    units = {t.unit for cr in run.claims for t in cr.tests}
+    rows = [(u, m) for u, m in UNIT_MEANINGS.items() if u in units]
+    rows += [("+26%, −25%", "relative change: the estimate as a share of the comparison arm's mean"),
+             ("d_z", "standardized effect: mean paired difference / standard deviation of the paired differences"),
+             ("90% CI", "two-sided 90% t-interval, dual to the one-sided 5% test: its lower end is the test's bound"),
+             ("repeated CI", "a primary test that stopped at a sequential look shows that look's repeated "
+                             "confidence interval, at a higher level (wider)"),
+             ("min–max over seeds", "an identity test's range of per-seed largest differences (no p-value)")]
+    return rows
+
+
 def detail_notes(t: TestResult) -> list[str]:
     """The scalar entries of TestResult.details (robustness checks, test names, notes) as short texts."""
     notes = []
@@ -201,50 +352,154 @@ def detail_notes(t: TestResult) -> list[str]:
         if isinstance(v, str):
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
         elif isinstance(v, (int, float, np.integer, np.floating)):
-            notes.append(f"{k.replace('_', ' ')} = {pval(v) if k.endswith('_p') else num(v)}")
+            notes.append(f"{k[:-2].replace('_', ' ')} {p_text(v)}" if k.endswith("_p") else f"{k.replace('_', ' ')} = {num(v)}")
     return notes
 
 
-def test_view(t: TestResult) -> dict:
-    """A TestResult formatted for the statistics table."""
-    lo, hi = t.ci
-    extra = detail_notes(t)
-    return {
-        "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
-        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
-        "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
-        "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
-        "p": pval(t.p), "p_adjusted": pval(t.p_adjusted),
-        "effect": f"{num(t.effect_size, 2)}" if t.effect_size is not None else "—", "effect_name": t.effect_size_name,
-        "prob_superiority": num(t.prob_superiority, 2), "correlation": num(t.correlation, 2),
-        "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
-        "power": "—" if t.power is None else f"{100 * t.power:.0f}%", "mde": with_unit(t.mde, t.unit),
-        "margin": with_unit(t.margin, t.unit) if t.margin is not None else "—",
-        "tau": num(t.tau) if t.tau is not None else "—",
-        "feasible": t.feasible, "feasibility_note": t.feasibility_note, "extra": extra,
-    }
+def level_text(level: float) -> str:
+    """A confidence level as a percentage with as many decimals as it needs: 0.9 -> '90%',
+    0.9998 -> '99.98%' (never '100%' for a level below 1: rounded within 5% of what it leaves out)."""
+    value = 100 * float(level)
+    if value >= 100:
+        return "100%"
+    for decimals in range(0, 7):
+        shown = round(value, decimals)
+        if shown < 100 and abs(shown - value) <= 0.05 * (100 - value):
+            return f"{shown:.{decimals}f}%"
+    return f"{value:.6f}%"
+
+
+def is_repeated_ci(t: TestResult) -> bool:
+    """A primary test of a group-sequential design shows the repeated confidence interval of its look."""
+    return len(t.looks) > 1 and t.stopped_at is not None
 
 
 def ci_label(t: TestResult) -> str:
-    """'90% two-sided t' or 'min-max over seeds': what the interval is."""
-    if t.kind == "identity":
+    """What the interval is: '90% CI', '99.98% repeated CI' (a sequential look) or 'min–max over seeds'."""
+    if t.kind == "identity" or t.ci_method == "range":
         return "min–max over seeds"
-    return f"{100 * t.ci_level:.3g}% {'two' if t.ci_sides == 2 else 'one'}-sided {t.ci_method}"
+    kind = "repeated CI" if is_repeated_ci(t) else "CI"
+    method = "" if t.ci_method == "t" else f" ({t.ci_method})"
+    return f"{level_text(t.ci_level)} {kind}{method}"
+
+
+def p_text(p) -> str:
+    """'p = 0.031' or 'p < 0.0001' (never 'p = < 0.0001'); '' when there is no p."""
+    text = pval(p)
+    if text == "—":
+        return ""
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def interval_text(t: TestResult) -> str:
+    """'90% CI 12.1 to 17.9' in the metric's unit: the interval as a phrase."""
+    lo, hi = t.ci
+    if t.kind == "identity":
+        return f"{num(lo)} to {num(hi)} over seeds"
+    return f"{ci_label(t)} {num(lo)} to {with_unit(hi, t.unit)}"
+
+
+# ---------------------------------------------------------------- the finding, in one sentence
+
+VERDICT_GLOSS = {
+    "supported": "the claim holds at the declared standard",
+    "refuted": "the data contradict the claim",
+    "inconclusive": "too uncertain to decide either way",
+}
+
+
+def arm_names(conditions) -> str:
+    """A declared arm as text: one condition by name; several pooled ones by their shared prefix
+    and what differs ('after (depth 2 / depth 6 / depth 10)')."""
+    names = (conditions,) if isinstance(conditions, str) else tuple(conditions)
+    if len(names) == 1:
+        return names[0]
+    heads = {n.split(", ", 1)[0] for n in names}
+    if len(heads) == 1 and all(", " in n for n in names):
+        return f"{heads.pop()} ({' / '.join(n.split(', ', 1)[1] for n in names)})"
+    return " / ".join(names) + " (pooled)"
+
+
+def finding(cr: ClaimResult) -> str:
+    """What was found, in one plain sentence from the primary result: direction, size in the
+    metric's unit, the interval, and what the verdict means."""
+    if cr.verdict == "error" or not cr.tests:
+        return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
+    t, declared = cr.tests[0], cr.claim.tests[0]
+    what = FINDERS.get(t.kind, _found_generic)(t, declared)
+    if t.kind != "identity":
+        what += f" ({interval_text(t)})"
+    return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
+
+
+def _size(t: TestResult, x: float | None = None) -> str:
+    return with_unit(abs(t.estimate if x is None else x), t.unit)
+
+
+def _found_superiority(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    side = "ahead of" if t.estimate >= 0 else "behind"
+    margin = f", against a margin of {with_unit(t.margin, t.unit)} that matters" if t.margin else ""
+    return f"{a} is {side} {b} by {_size(t)} on {t.metric}{margin}"
+
+
+def _found_noninferiority(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    side = "ahead of" if t.estimate >= 0 else "behind"
+    return (f"{a} is {side} {b} by {_size(t)} on {t.metric}; the claim allows it to be at most "
+            f"{with_unit(t.margin, t.unit)} behind")
+
+
+def _found_equivalence(t: TestResult, d) -> str:
+    a, b = arm_names(d.a), arm_names(d.b)
+    return (f"{a} and {b} differ by {_size(t)} on {t.metric}, to be compared with the equivalence margin "
+            f"±{with_unit(t.margin, t.unit)}")
+
+
+def _found_threshold(t: TestResult, d) -> str:
+    side = "beyond" if t.estimate >= 0 else "short of"
+    where = f"{'below' if getattr(d, 'direction', 'below') == 'below' else 'above'} {num(t.tau)}"
+    return f"{t.metric} of {arm_names(d.a)} lies {_size(t)} {side} the threshold (claimed: {where})"
+
+
+def _found_trend(t: TestResult, d) -> str:
+    per = "per doubling of the swept value" if getattr(d, "log2_x", False) else "per unit of the swept value"
+    side = "in the claimed direction" if t.estimate >= 0 else "against the claimed direction"
+    return f"{t.metric} changes by {_size(t)} {per}, {side}"
+
+
+def _found_identity(t: TestResult, d) -> str:
+    other = f"{d.a} and {d.b}" if getattr(d, "b", None) else f"{d.a} and zero"
+    lo, hi = t.ci
+    return (f"{other} differ in {t.metric} by at most {with_unit(t.estimate, t.unit)} in absolute value "
+            f"(per-seed largest differences {num(lo)} to {num(hi)}, tolerance {num(t.margin)})")
+
+
+def _found_generic(t: TestResult, d) -> str:
+    return f"{t.name}: estimate {with_unit(t.estimate, t.unit)} on {t.metric}"
+
+
+FINDERS = {"superiority": _found_superiority, "noninferiority": _found_noninferiority,
+           "equivalence": _found_equivalence, "threshold": _found_threshold, "trend": _found_trend,
+           "identity": _found_identity}
 
 
 def sentence(cr: ClaimResult) -> str:
-    """The verdict in one plain sentence, with the primary test's numbers."""
+    """The verdict box: what was found, then the primary test's numbers (p, sequential and Holm p,
+    margin), the sequential look it stopped at, and for an inconclusive claim the power it had."""
     if cr.verdict == "error" or not cr.tests:
-        return MEANING["error"]
+        return NO_VERDICT
     t = cr.tests[0]
-    lo, hi = t.ci
-    looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds); its interval "
-             f"is the repeated confidence interval of that look." if len(t.looks) > 1 else "")
-    numbers = (f"Primary test \u201c{t.name}\u201d ({t.kind} on {t.metric}): estimate {with_unit(t.estimate, t.unit)}, "
-               f"{ci_label(t)} interval [{num(lo)}, {num(hi)}], p = {pval(t.p)}, sequential p = "
-               f"{pval(t.p_sequential)}, Holm p = {pval(t.p_adjusted)}"
-               f"{f', margin ±{num(t.margin)}' if t.margin else ''}{f', tau = {num(t.tau)}' if t.tau is not None else ''}.")
-    text = f"{MEANING.get(cr.verdict, '')} {numbers}{looks}"
+    numbers = [f"Primary test \u201c{t.name}\u201d ({t.kind})"]
+    if t.kind == "identity":
+        numbers.append("decided by the tolerance rule, not a p-value")
+    else:
+        ps = [p_text(t.p), f"sequential {p_text(t.p_sequential)}" if p_text(t.p_sequential) else "",
+              f"Holm-adjusted {p_text(t.p_adjusted)}" if p_text(t.p_adjusted) else ""]
+        numbers.append(", ".join(x for x in ps if x) or "no p-value")
+    looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds), so its interval "
+             f"is the repeated confidence interval of that look." if is_repeated_ci(t) else "")
+    text = f"{finding(cr)} {': '.join(numbers)}.{looks}"
     if cr.verdict == "inconclusive" and t.power is not None:
         text += f" Achieved power at the margin was {100 * t.power:.0f}%"
         text += f" (minimum detectable effect {with_unit(t.mde, t.unit)})." if t.mde is not None else "."
@@ -304,13 +559,12 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
     figs += protocol_figures(cr, figure_cache)
     return {
         "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
-        "quote_short": c.quote if len(c.quote) <= 110 else c.quote[:107].rsplit(" ", 1)[0] + "…",
         "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
         "settle": c.settle, "verdict": cr.verdict, "recorded": recorded_view(cr),
         "seeds": len(cr.seeds) or c.max_seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
-        "conditions": [dict(condition_view(row), key=" ".join(cr.cache_keys.get(row["name"], [])))
-                       for row in cr.condition_rows()],
-        "figures": figs, "tests": tests, "sentence": sentence(cr), "primary": tests[0] if tests else None,
+        "conditions": [condition_view(row) for row in cr.condition_rows()],
+        "figures": figs, "tests": tests, "sentence": sentence(cr), "finding": finding(cr),
+        "primary": tests[0] if tests else None,
     }
 
 
@@ -376,6 +630,49 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
     return out
 
 
+LISTED_ELSEWHERE = ("cache_keys", "claim_runtime_s")  # the experiments and claims tables show them once
+
+
+def provenance_rows(provenance: Any) -> Any:
+    """The provenance for the key-value table, without what the experiments and claims tables list;
+    per-claim seed counts on one line, and feasibility only for the claims that are not feasible."""
+    if not isinstance(provenance, dict):
+        return provenance_view(provenance)
+    shown = {k: v for k, v in provenance.items() if k not in LISTED_ELSEWHERE}
+    seeds = shown.get("seeds")
+    if isinstance(seeds, dict) and all(not isinstance(v, (dict, list)) for v in seeds.values()):
+        shown["seeds"] = "; ".join(f"{claim} {n}" for claim, n in seeds.items())
+    feasibility = shown.get("feasibility")
+    if isinstance(feasibility, dict):
+        infeasible = {c: f.get("note", "") for c, f in feasibility.items() if isinstance(f, dict) and not f.get("feasible", True)}
+        shown["feasibility"] = infeasible or "every claim's primary test can decide with its seeds"
+    return provenance_view(shown)
+
+
+def about_rows() -> list[tuple[str, str]]:
+    """Versions, root seed and sources for the provenance section (URLs as text: the HTML makes no requests)."""
+    info = about()
+    post, thread = info["sources"]["post"], info["sources"]["thread"]
+    rows = [("repro", str(info["repro_version"])), ("mnist1d", str(info["mnist1d_version"] or "not installed")),
+            ("root seed", str(info["root_seed"]))]
+    if post:
+        rows.append(("blog post", f"{post['title']} ({post['author']}, {post['date']}); code: {post['code']}"))
+    if thread["item"]:
+        rows.append(("thread", f"{thread['site']} item {thread['item']}"
+                               + (f": {thread['url']}" if thread["url"] else "") + f"; text in {thread['text']}"))
+    return rows
+
+
+def experiments_view(run: RunResult) -> list[dict]:
+    """Each cache key once, with the claim conditions that used it (in report order)."""
+    uses: dict[str, list[str]] = {}
+    for cr in run.claims:
+        for condition, keys in cr.cache_keys.items():
+            for key in ([keys] if isinstance(keys, str) else keys):
+                uses.setdefault(key, []).append(f"{cr.claim.id}: {condition}")
+    return [{"key": k, "uses": v} for k, v in uses.items()]
+
+
 def provenance_view(value: Any) -> Any:
     """Nested provenance as (key, value) rows; scalars formatted, lists joined."""
     if isinstance(value, dict):
@@ -391,23 +688,42 @@ def provenance_view(value: Any) -> Any:
     return "—" if value is None else str(value)
 
 
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 @functools.lru_cache(maxsize=1)
 def _drawing_code() -> str:
     """The source of the modules a figure's pixels depend on (read once per process)."""
     return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
 
 
+def forest_rows(run: RunResult) -> list[dict]:
+    """One forest row per claim: its primary test under its numbered title; claims whose primary
+    cannot be standardized (identity, error) carry a note in native units instead of a point."""
+    rows = []
+    for cr in run.claims:
+        t = cr.tests[0] if cr.tests and cr.tests[0].kind != "identity" else None  # a rounding gap has no d_z
+        label = f"{cr.claim.number}. {cr.claim.title}" if cr.claim.number else cr.claim.title
+        rows.append({"label": label, "verdict": cr.verdict, "result": t, "note": forest_note(cr)})
+    return rows
+
+
+def forest_note(cr: ClaimResult) -> str:
+    """What the forest plot says in place of a point that has no d_z."""
+    if not cr.tests:
+        return "no result: the experiment failed"
+    t = cr.tests[0]
+    if t.kind == "identity":
+        lead = "identical to rounding" if cr.verdict == "supported" else "exact identity test"
+        return f"{lead}: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+    return f"{t.kind}: estimate {with_unit(t.estimate, t.unit)}, no effect size"
+
+
 def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
-    """The forest plot of every test, reused from `figure_cache` when the same tests were drawn."""
-    rows = [{"label": _short(f"{t.name} ({cr.claim.id})", 60), "result": t, "primary": i == 0}
-            for cr in run.claims for i, t in enumerate(cr.tests) if t.kind != "identity"]
+    """The forest plot of every claim's primary test, reused from `figure_cache` when the same
+    rows were drawn."""
+    rows = forest_rows(run)
     path = None
     if figure_cache is not None:
-        drawn = [[r["label"], r["primary"], jsonable(dataclasses.replace(r["result"], details={}))] for r in rows]
+        drawn = [[r["label"], r["verdict"], r["note"],
+                  jsonable(dataclasses.replace(r["result"], details={})) if r["result"] else None] for r in rows]
         path = figure_cache / f"forest-{_content_key(drawn, sort_keys=True)}.png"
     png, _ = _cached_png(path, lambda: (figures.to_png(figures.forest(rows)), None))
     return figures.png_data_uri(png)
@@ -429,8 +745,9 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
-        profile=run.profile, claims=claims, counts=counts, css=css,
-        forest=forest_figure(run, figure_cache), provenance=provenance_view(run.provenance),
+        profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
+        forest=forest_figure(run, figure_cache), provenance=provenance_rows(run.provenance),
+        about=about_rows(), experiments=experiments_view(run),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),
         n_recorded=sum(cr.claim.recorded is not None for cr in run.claims))

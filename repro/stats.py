@@ -526,7 +526,7 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
         mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
 
 
-def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0) -> TestResult:
+def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0, unit="") -> TestResult:
     """Exact identity per seed, decided by a tolerance rule, not a p-value (p is NaN).
 
     Seed i is within rounding if diff_i <= tol * max(1, scale_i) (absolute for small quantities,
@@ -559,7 +559,7 @@ def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0) -> TestRes
                "test": "per-seed max |difference| vs tol * max(1, scale)",
                "p_note": "identity is decided by the tolerance rule; p is NaN and excluded from Holm"}
     return TestResult(
-        name=name, kind="identity", metric=metric, unit="", estimate=float(d.max()) if n else nan,
+        name=name, kind="identity", metric=metric, unit=unit, estimate=float(d.max()) if n else nan,
         estimate_rel=None, ci=(float(d.min()), float(d.max())) if n else (nan, nan), ci_level=1.0,
         ci_method="range", ci_sides=2, p=nan, effect_size=float(rel.max()) if n else None, effect_size_name="max_rel_gap",
         n_seeds=n, n_diverged=int(n_diverged), margin=tol, feasible=n > 0,

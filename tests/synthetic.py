@@ -110,6 +110,8 @@ def make_run() -> RunResult:
                  Figure("curves", "Minibatch loss", options={"value": "batch_loss", "logy": True}),
                  Figure("unit_percentiles", "Unit percentiles", options={"layer": 2}),
                  Figure("paired_seeds", "Per-seed accuracy", options={"metric": ACC}),
+                 Figure("difference", "Minibatch loss difference", conditions=("bn", "no_bn"),
+                        options={"value": "batch_loss", "ylabel": "|minibatch loss difference| (nats)", "tol": 1e-9}),
                  Figure("curves", "A broken figure", options={"value": "no_such_value"})),
     )
     c2 = Claim(

@@ -12,6 +12,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+import markupsafe
 import numpy as np
 import pytest
 
@@ -84,11 +85,12 @@ def test_html_is_self_contained(html):
 
 def test_stats_table_shows_every_field(html):
     section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
-    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% t", "0.0080", "d_z", "0.12", "99%", "±1\u00a0%",
-                 "τ 1<", "one-sided t on log10 scale"):
+    for text in ("14.8", "+26%", "[12.1, 17.9]", "95% CI", "0.0080", "d_z 4.1", "r 0.12", "power 99%",
+                 "margin ±1\u00a0%", "τ 1<", "Holm 0.0080"):
         assert text in section, text
+    assert "one-sided t on log10 scale" not in section  # a feasible test's feasibility sentence is not repeated
     incon = html.split('id="bn-after-activation-better"', 1)[1].split("</section>", 1)[0]
-    assert "90% t" in incon and "1 diverged" in incon
+    assert "90% CI" in incon and "1 diverged" in incon
     assert "What would settle it" in incon and "About 40 paired seeds" in incon
 
 
@@ -143,6 +145,51 @@ def test_per_seed_csv(written):
     mine = [r for r in rows if r["claim_id"] == cr.claim.id and r["test"] == "accuracy" and r["series"] == "a"]
     np.testing.assert_allclose([float(r["value"]) for r in mine], cr.tests[0].details["a"])
     assert [int(r["seed"]) for r in mine] == list(cr.records["bn"].seeds)
+    assert {r["test_key"] for r in mine} == {"bn-keeps-deep-nets-healthy/0-accuracy"}
+    named = {r["series"]: r["condition"] for r in rows if r["test_key"] == "bn-keeps-deep-nets-healthy/0-accuracy"}
+    assert named == {"a": "bn", "b": "no_bn"}
+
+
+def test_series_codes_name_their_conditions():
+    from repro.claim import Identity, Superiority, Threshold, Trend
+    from synthetic import ACC
+    assert report.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
+        "a": "mean of (x1 + x2)", "x": "mean of (x1 + x2)", "b": "y", "d": "mean of (x1 + x2) − y"}
+    assert report.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
+    assert report.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
+        "slopes": "slope over 0: relu, 0.1: leaky"}
+    ident = report.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
+    assert ident["max_abs_diff"] == "|bias − nobias|"
+
+
+def test_test_keys_are_stable_slugs(written):
+    run, out, _ = written
+    data = json.loads((out / "results.json").read_text())
+    keys = [t["key"] for c in data["claims"] for t in c["tests"]]
+    assert "bn-after-activation-better/0-accuracy-pooled" in keys and len(set(keys)) == len(keys)
+    rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
+    assert {r["test_key"] for r in rows if r["test_key"]} == set(keys)
+    assert report.slug("BN drifts less (He init)") == "bn-drifts-less-he-init"
+
+
+def test_results_json_says_versions_seed_and_sources(written):
+    from repro import __version__
+    from repro.init import ROOT_SEED
+    about = json.loads((written[1] / "results.json").read_text())["about"]
+    assert about["repro_version"] == __version__ and about["root_seed"] == ROOT_SEED and "mnist1d_version" in about
+    assert about["sources"]["post"]["code"] == "https://github.com/rohan-varma/nn-init-demo"
+    thread = about["sources"]["thread"]
+    assert thread["item"] == "16440103" and thread["url"] is None  # the thread file names no URL: none is made up
+    given = report.sources('Source: a Hacker News discussion (item 7, x) https://news.ycombinator.com/item?id=7')
+    assert given["thread"]["url"] == "https://news.ycombinator.com/item?id=7" and given["post"] is None
+
+
+def test_provenance_lists_each_cache_key_once(html):
+    section = html.split('id="provenance"', 1)[1]
+    for key in ("a1b2c3", "d4e5f6", "abcdef0123", "0f0f0f"):
+        assert section.count(key) == 1, key
+    row = section.split('<td class="mono">0f0f0f</td>', 1)[1].split("</tr>", 1)[0]
+    assert "bn-after-activation-better: no_bn" in row and "bn-keeps-deep-nets-healthy: no_bn" in row
 
 
 def test_pdf_contains_claim_titles(written):
@@ -270,7 +317,7 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     assert report.figure_key(cr, 0) is None
 
 
-def test_forest_plot_is_cached_by_the_tests_it_shows(tmp_path):
+def test_forest_plot_is_cached_by_the_rows_it_shows(tmp_path):
     run = make_run()
     first = report.forest_figure(run, tmp_path)
     assert [p.name[:7] for p in tmp_path.iterdir()] == ["forest-"]
@@ -279,3 +326,125 @@ def test_forest_plot_is_cached_by_the_tests_it_shows(tmp_path):
     cr.tests[0] = dataclasses.replace(cr.tests[0], estimate=cr.tests[0].estimate + 1.0)
     report.forest_figure(run, tmp_path)
     assert len(list(tmp_path.iterdir())) == 2  # another estimate, another picture
+
+
+def _png_size_in(uri: str) -> tuple[float, float]:
+    """Width and height in inches of a data-URI PNG drawn at figures.STYLE's savefig dpi."""
+    import base64
+    import struct
+    png = base64.b64decode(uri.split(",", 1)[1])
+    w, h = struct.unpack(">II", png[16:24])
+    dpi = figures.STYLE["savefig.dpi"]
+    return w / dpi, h / dpi
+
+
+def eleven_claims():
+    """A run of 11 claims (the real report's count) built from the synthetic ones, ids made unique."""
+    run = make_run()
+    base = run.claims
+    claims = []
+    for i in range(11):
+        cr = dataclasses.replace(base[i % len(base)])
+        cr.claim = dataclasses.replace(cr.claim, id=f"{cr.claim.id}-{i}", number=i + 1,
+                                       title=f"{cr.claim.title} with a long title that has to wrap over lines {i}")
+        claims.append(cr)
+    run.claims = claims
+    return run
+
+
+def test_forest_has_one_row_per_claim_grouped_by_verdict():
+    run = eleven_claims()
+    rows = report.forest_rows(run)
+    assert [r["label"].split(".")[0] for r in rows] == [str(i) for i in range(1, 12)]
+    assert all(r["label"].endswith(cr.claim.title) for r, cr in zip(rows, run.claims))  # the whole title
+    slots = figures.forest_layout(rows)
+    groups = [v for kind, v in slots if kind == "group"]
+    assert groups == ["supported", "inconclusive", "error"]
+    seen = [r["verdict"] for kind, r in slots if kind == "row"]
+    assert seen == sorted(seen, key=figures.VERDICT_ORDER.index) and len(seen) == 11
+    error = next(r for r in rows if r["verdict"] == "error")
+    assert error["result"] is None and "failed" in error["note"]
+
+
+def test_forest_fits_one_a4_page_with_its_caption():
+    width, height = _png_size_in(report.forest_figure(eleven_claims()))
+    assert width == pytest.approx(figures.WIDTH_IN, abs=0.05)
+    assert height <= 8.0  # A4 text block is ~10.2 in tall: room for the caption below
+
+
+def test_forest_keeps_huge_effects_on_the_axis():
+    t = make_run().claims[2].tests[0]
+    huge = dataclasses.replace(t, estimate=221.0, ci=(200.0, 240.0), effect_size=221.0)
+    s = figures.standardize(huge)
+    lim = figures._symlog_limit([s])
+    assert lim > s["hi"] and figures._symlog_ticks(lim)[-1] <= lim
+
+
+def test_forest_names_identity_with_its_unit_instead_of_a_point():
+    run = make_run()
+    cr = next(c for c in run.claims if c.verdict != "error")
+    cr.tests[0] = dataclasses.replace(cr.tests[0], kind="identity", estimate=8.88e-16, unit="nats", margin=1e-9)
+    row = next(r for r in report.forest_rows(run) if r["label"].endswith(cr.claim.title))
+    assert row["result"] is None and "8.88e−16\u00a0nats" in row["note"]
+
+
+def test_stats_table_has_five_columns_with_stacked_details(html):
+    section = html.split('id="bn-keeps-deep-nets-healthy"', 1)[1].split("</section>", 1)[0]
+    table = section.split('<table class="stats">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<col ") == 5 and table.split("</thead>")[0].count("<th ") + table.split("</thead>")[0].count("<th>") == 5
+    first_row = table.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert first_row.count("<td") == 5 and 'class="badge supported"' in first_row  # the verdict sits under the name
+
+
+def test_summary_rows_are_titles_with_one_finding_each(written, html):
+    run = written[0]
+    summary = html.split('id="summary"', 1)[1].split("</table>", 1)[0]
+    findings = re.findall(r'<div class="finding">(.*?)</div>', summary, re.S)
+    assert len(findings) == len(run.claims) and len(set(findings)) == len(findings)
+    for cr in run.claims:
+        assert f'class="claim-title">{markupsafe.escape(cr.claim.title)}</a>' in summary
+    healthy = next(f for f in findings if "bn is ahead of no_bn" in f)
+    assert "14" in healthy and "95% CI 12.1 to 17.9" in healthy and "the claim holds" in healthy
+    assert "p = &lt;" not in html and "p = <" not in html and "100% CI" not in html
+
+
+def test_units_are_explained_once(html):
+    legend = html.split('<dl class="units">', 1)[1].split("</dl>", 1)[0]
+    for term in ("d_z", "90% CI", "repeated CI", "min–max over seeds", "+26%, −25%"):
+        assert f"<dt>{term}</dt>" in legend, term
+    assert html.count('<dl class="units">') == 1
+
+
+def test_interval_wording():
+    assert [report.level_text(x) for x in (0.9, 0.95, 0.9998, 0.999847, 1.0)] == ["90%", "95%", "99.98%", "99.985%", "100%"]
+    t = make_run().claims[2].tests[0]
+    assert report.ci_label(dataclasses.replace(t, ci_level=0.9)) == "90% CI"
+    seq = dataclasses.replace(t, ci_level=0.9998, looks=(12, 24, 48), stopped_at=24)
+    assert report.ci_label(seq) == "99.98% repeated CI" and "repeated confidence interval" in report.sentence(
+        dataclasses.replace(make_run().claims[2], tests=[seq]))
+    ident = dataclasses.replace(t, kind="identity", ci_level=1.0, ci_method="range", p=float("nan"), p_adjusted=None,
+                                estimate=8.88e-16, ci=(4.44e-16, 8.88e-16), unit="nats", margin=1e-9)
+    assert report.ci_label(ident) == "min–max over seeds"
+    view = report.test_view(ident)
+    assert view["p"] == "tolerance rule" and view["p_adjusted"] == "" and view["estimate"] == "8.88e−16\u00a0nats"
+    assert report.p_text(0.00001) == "p <\u00a00.0001" and report.p_text(0.031) == "p = 0.031"
+
+
+def test_pooled_arms_read_as_one_name():
+    assert report.arm_names(("after, depth 2", "after, depth 6")) == "after (depth 2 / depth 6)"
+    assert report.arm_names("bn") == "bn" and report.arm_names(("a", "b")) == "a / b (pooled)"
+
+
+def test_provenance_is_compact():
+    rows = dict(report.provenance_rows({"seeds": {"c1": 12, "c2": 24}, "cache_keys": {"c1": {"x": ["k"]}},
+                                        "feasibility": {"c1": {"feasible": True, "note": "t test: fine"},
+                                                        "c2": {"feasible": False, "note": "needs 40 seeds"}}}))
+    assert rows["seeds"] == "c1 12; c2 24" and "cache keys" not in rows
+    assert rows["feasibility"] == [("c2", "needs 40 seeds")]
+
+
+def test_identity_carries_its_unit_to_the_report():
+    from repro import stats
+    t = stats.identity(np.array([4.44e-16, 8.88e-16]), tol=1e-9, scale=np.ones(2), name="trajectory identical",
+                       metric="minibatch loss at every step", unit="nats")
+    assert t.unit == "nats" and report.test_view(t)["estimate"] == "8.88e−16\u00a0nats"
