@@ -39,7 +39,7 @@ CLAIM = Claim(
         Superiority("affine BN beats BN without affine", metric=acc, a="BN, gamma and beta learned",
                     b="BN, no affine", margin=0.5),
     ),
-    recorded=Recorded("supported", estimate=0.659028, ci=(0.225149, 1.09291), n_seeds=48, protocol=2, date="2026-11-26"),
+    recorded=Recorded("inconclusive", estimate=0.659028, ci=(0.225149, 1.09291), n_seeds=48, protocol=2, date="2026-11-26"),
     method=("Paired seeds; the arms differ only in which BN parameters train. The accuracy margin is 0.5 "
             "points. For the parameter sizes, 0.05 (a shift of 5% of a unit's standard deviation) is the "
             "threshold below which a parameter would be 'staying at its init'; tested on log scale."),
@@ -56,6 +56,10 @@ CLAIM = Claim(
                 "parameters carry real capacity. Ioffe & Szegedy (2015) add them so BN can represent the "
                 "identity transform."),
     caveats=("With ReLU after BN, beta sets the fraction of active units, so freezing it at 0 fixes every "
-             "unit at about half active; the effect may differ for other activations."),
+             "unit at about half active; the effect may differ for other activations. Protocol v1 (one rate, "
+             "600 steps) found no difference (inconclusive at 12 seeds). At each arm's best rate and to a "
+             "plateau, learned beta is ahead by about 0.66 points after 48 seeds, but its interval still "
+             "reaches below the 0.5-point margin, so the test cannot say the cost matters: inconclusive at "
+             "the cap, with the minimum detectable effect in the statistics table."),
     settle="More seeds, or a harder task where capacity is the bottleneck.",
 )
