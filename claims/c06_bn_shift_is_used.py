@@ -60,6 +60,11 @@ CLAIM = Claim(
              "600 steps) found no difference (inconclusive at 12 seeds). At each arm's best rate and to a "
              "plateau, learned beta is ahead by about 0.66 points after 48 seeds, but its interval still "
              "reaches below the 0.5-point margin, so the test cannot say the cost matters: inconclusive at "
-             "the cap, with the minimum detectable effect in the statistics table."),
+             "the cap, with the minimum detectable effect in the statistics table. Not robust to rounding: "
+             "with OpenBLAS's AVX-512 kernels (OPENBLAS_CORETYPE=SkylakeX) the same design found 0.10 "
+             "points, 90.5% interval [-0.26, 0.46]: refuted (measured 2026-11-26). Float32 training turns "
+             "the kernels' rounding into different per-seed outcomes, so that run is a second replication: "
+             "at 48 seeds the effect is within noise of the margin, and the design is underpowered for it "
+             "(minimum detectable effect about 1.1 points against a 0.5-point margin)."),
     settle="More seeds, or a harder task where capacity is the bottleneck.",
 )
