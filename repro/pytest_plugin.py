@@ -119,14 +119,14 @@ class ClaimMismatch(AssertionError):
 
 def primary_line(cr) -> str:
     """The primary test's statistics in one line, numbers formatted as in the report."""
-    from repro.report import num, test_view
+    from repro.report import design_lines, num, test_view
     if not cr.tests:
         return "no statistics (the claim errored)"
     t = cr.tests[0]
     v = test_view(t)
-    return (f"{v['name']} [{v['kind']}]: estimate {v['estimate']}, {v['ci_label']} CI {v['ci']}, "
-            f"p {v['p']}, Holm p {v['p_adjusted']}, margin {v['margin']}, stopped at {num(t.n_seeds)} seeds, "
-            f"diverged {num(t.n_diverged)}, power {v['power']}")
+    return (f"{v['name']} [{v['kind']}]: estimate {v['estimate']}, {v['ci_label']} {v['ci']}, "
+            f"p {v['p']}, Holm p {v['p_adjusted'] or 'n/a'}, {', '.join(design_lines(t))}, "
+            f"stopped at {num(t.n_seeds)} seeds, diverged {num(t.n_diverged)}")
 
 
 def recorded_line(rec) -> str:

@@ -307,7 +307,8 @@ def design_lines(t: TestResult) -> list[str]:
     if t.kind == "identity":
         lines.append(f"tolerance {num(t.margin)}")
     elif t.margin:
-        lines.append(f"margin ±{with_unit(t.margin, t.unit)}")
+        sign = "±" if t.kind == "equivalence" else ("−" if t.kind == "noninferiority" else "")
+        lines.append(f"margin {sign}{with_unit(t.margin, t.unit)}")
     if t.tau is not None:
         lines.append(f"τ {num(t.tau)}")
     if t.power is not None:

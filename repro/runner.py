@@ -334,16 +334,16 @@ def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tu
     first = stage(1, {b: grid for b in bases})
     errors = {b: e.error for (b, _), e in first.items() if e.error}
     scores1 = {b: {lr: protocol.validation_score(first[(b, lr)].record) for lr in grid} for b in bases if b not in errors}
-    second = stage(2, {b: protocol.kept_rates(scores1[b], plan_) for b in scores1})
+    kept = {b: protocol.kept_rates(scores1[b], plan_) for b in scores1}
+    second = stage(2, kept)
     errors.update({b: e.error for (b, _), e in second.items() if e.error and b not in errors})
     out: dict = {}
     for base, users in bases.items():
         if base in errors:
             result = f"tuning failed:\n{errors[base]}"
         else:
-            kept = protocol.kept_rates(scores1[base], plan_)
             result = protocol.select(grid, scores1[base], {lr: protocol.validation_score(second[(base, lr)].record)
-                                                           for lr in kept})
+                                                           for lr in kept[base]})
         out.update({user: result for user in users})
     return out
 
