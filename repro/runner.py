@@ -109,26 +109,22 @@ def merge(parts: Sequence[Record]) -> Record:
 
 
 def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
-    """The unit of work sent to a worker (module level, so it pickles by reference).
+    """One spec trained on one thread (module level, so it pickles by reference; the bench uses it).
 
     Every BLAS library runs one thread for the task, wherever it runs: a matmul's rounding
     depends on how BLAS splits it over threads, so the numbers would otherwise depend on --jobs
     and the executor; and concurrent tasks with unpinned OpenBLAS threads oversubscribe the cores
     (10-30x slower on a 2-core machine). The engine's small batched matmuls gain little from threads.
     """
-    from threadpoolctl import threadpool_limits
-
-    from .train import train  # imported first: BLAS libraries it loads get capped too
-    with threadpool_limits(limits=1):
-        return train(spec, seeds)
+    return train_group([spec], seeds)[0]
 
 
 def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Record]:
-    """Several specs that differ only in lr, trained as one batched computation (train_rates),
-    with BLAS pinned to one thread as in train_chunk."""
+    """The unit of work sent to a worker: specs that differ only in lr, trained as one batched
+    computation (train_rates), with BLAS pinned to one thread (see train_chunk)."""
     from threadpoolctl import threadpool_limits
 
-    from .train import train, train_rates
+    from .train import train, train_rates  # imported first: BLAS libraries it loads get capped too
     with threadpool_limits(limits=1):
         return [train(specs[0], seeds)] if len(specs) == 1 else train_rates(list(specs), seeds)
 
@@ -189,7 +185,7 @@ def _format_error(e: BaseException) -> str:
     return "".join(traceback.format_exception(type(e), e, e.__traceback__))
 
 
-def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int, executor: cf.Executor | None,
+def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor: cf.Executor,
                   progress: Progress, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS) -> None:
     """Fill every experiment's record from the cache or by training; failures go to .error."""
     pending: dict[str, list] = {}   # key -> per-chunk slot: Record, or None while training
@@ -216,9 +212,7 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
     for key, (parts, slots) in pending.items():
         for _ in (s for s in slots if s is not None):
             progress.advance(experiments[key].label)
-    own = None
-    if executor is None and pending:  # every pending experiment has a chunk left to train
-        own = executor = _Inline() if jobs == 1 else cf.ProcessPoolExecutor(max_workers=jobs)
+
     def collect(future: cf.Future, targets) -> None:
         try:
             records = future.result()
@@ -251,8 +245,6 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, jobs: int
         for future in cf.as_completed(futures):
             collect(future, futures[future])
     finally:
-        if own is not None:
-            own.shutdown(wait=True, cancel_futures=True)
         progress.end()
 
 
@@ -284,7 +276,6 @@ class Training:
     cache: Cache
     executor: cf.Executor
     progress: Progress
-    jobs: int
     cache_only: bool = False
     chunk_seeds: int = CHUNK_SEEDS
     seen: dict[str, Experiment] = field(default_factory=dict)
@@ -298,7 +289,7 @@ class Training:
             if not self.cache_only:
                 self.progress.log(f"[repro] {phase}")
             t0 = time.perf_counter()
-            train_missing(new, self.cache, jobs=self.jobs, executor=self.executor, progress=self.progress,
+            train_missing(new, self.cache, executor=self.executor, progress=self.progress,
                           cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
             self.seen.update(new)
             self.phases.append({"phase": phase, "experiments": len(new), "wall_s": round(time.perf_counter() - t0, 1),
@@ -489,7 +480,7 @@ def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bo
                      alpha: float = ALPHA) -> float | str:
     """The sequential p-value of a claim's primary test replayed from the cache alone (tuning and
     looks exactly as a run would take them), or why there is none: NOT_CACHED or ERRORED."""
-    training = Training(cache, _Inline(), Progress(enabled=False), 1, cache_only=True)
+    training = Training(cache, _Inline(), Progress(enabled=False), cache_only=True)
     try:
         tunings = tune([claim], training, quick=quick)
         state, = run_looks([claim], tunings, training, seeds=seeds, quick=quick, alpha=alpha)
@@ -573,7 +564,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         if not f["feasible"]:
             progress.log(f"warning: {cid}: {f['note']}")
     own = _LazyPool(jobs) if executor is None else None
-    training = Training(cache, executor or own, progress, jobs, cache_only=cache_only, chunk_seeds=chunk_seeds)
+    training = Training(cache, executor or own, progress, cache_only=cache_only, chunk_seeds=chunk_seeds)
     try:
         tunings = tune(claims, training, quick=quick)
         states = run_looks(claims, tunings, training, seeds=seeds, quick=quick, alpha=alpha)
