@@ -138,6 +138,52 @@ class NonInferiority(_PairedTest):
 
 
 @dataclass(frozen=True)
+class Interaction(Test):
+    """The interaction of a 2x2 factorial: is a factor's effect the same at two levels of another?
+
+    `a` and `b` are (with the factor, without it) at the two levels of the other factor; per seed
+    the tested quantity is (a[0] - a[1]) - (b[0] - b[1]). `test="equivalence"` asks whether the two
+    effects add up (the interaction lies within +-margin); `test="superiority"` whether the factor
+    does more at level a than at level b by more than the margin.
+    """
+
+    metric: Metric = None
+    a: tuple[str, str] = ()
+    b: tuple[str, str] = ()
+    margin: float = 0.0
+    test: str = "equivalence"
+
+    def __post_init__(self) -> None:
+        if self.test not in ("equivalence", "superiority"):
+            raise ClaimError(f"Interaction {self.name!r}: test={self.test!r} must be 'equivalence' or 'superiority'")
+        for side in ("a", "b"):
+            pair = getattr(self, side)
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(c, str) for c in pair)):
+                raise ClaimError(f"Interaction {self.name!r}: {side}={pair!r} must be a (with, without) pair of "
+                                 f"condition names")
+
+    @property
+    def kind(self) -> str:
+        return self.test
+
+    def conditions(self):
+        return self.a + self.b
+
+    def effects(self, records: Mapping[str, Record]) -> tuple[np.ndarray, np.ndarray]:
+        """Per seed, the factor's effect at each level (oriented so positive = better)."""
+        sign = 1.0 if self.metric.higher_is_better or self.test == "equivalence" else -1.0
+        def effect(pair):
+            return sign * (self.metric(records[pair[0]]) - self.metric(records[pair[1]]))
+        return effect(self.a), effect(self.b)
+
+    def evaluate(self, records, alpha):
+        decide = getattr(stats, self.test)
+        return decide(*self.effects(records), margin=self.margin, alpha=alpha, name=self.name,
+                      metric=f"interaction on {self.metric.name}", unit=self.metric.unit,
+                      n_diverged=_n_diverged(records, self.a, self.b))
+
+
+@dataclass(frozen=True)
 class Threshold(Test):
     """The metric of condition(s) `a` lies below (or above) tau; `log` tests log10 of it."""
 

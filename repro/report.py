@@ -208,6 +208,9 @@ def series_conditions(declared) -> dict[str, str]:
         pair = f"|{a} − {b}|" if b else f"|{a}|"
         return {"max_abs_diff": pair, "scale": f"max(|{a}|, |{b}|)" if b else f"|{a}|",
                 "allowed": f"tolerance × max(1, scale)", "within": pair, "beyond": pair}
+    if getattr(declared, "kind", "") in ("equivalence", "superiority") and type(declared).__name__ == "Interaction":
+        ea, eb = f"{declared.a[0]} − {declared.a[1]}", f"{declared.b[0]} − {declared.b[1]}"
+        return {"a": ea, "b": eb, "d": f"({ea}) − ({eb})"}
     out = {"a": a, "x": a}
     if b:
         out.update(b=b, d=f"{a} − {b}")
@@ -427,7 +430,8 @@ def finding(cr: ClaimResult) -> str:
     if cr.verdict == "error" or not cr.tests:
         return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
     t, declared = cr.tests[0], cr.claim.tests[0]
-    what = FINDERS.get(t.kind, _found_generic)(t, declared)
+    finder = _found_interaction if type(declared).__name__ == "Interaction" else FINDERS.get(t.kind, _found_generic)
+    what = finder(t, declared)
     if t.kind != "identity":
         what += f" ({interval_text(t)})"
     return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
@@ -467,6 +471,15 @@ def _found_trend(t: TestResult, d) -> str:
     per = "per doubling of the swept value" if getattr(d, "log2_x", False) else "per unit of the swept value"
     side = "in the claimed direction" if t.estimate >= 0 else "against the claimed direction"
     return f"{t.metric} changes by {_size(t)} {per}, {side}"
+
+
+def _found_interaction(t: TestResult, d) -> str:
+    first, second = f"{d.a[0]} over {d.a[1]}", f"{d.b[0]} over {d.b[1]}"
+    side = "larger" if t.estimate >= 0 else "smaller"
+    bound = (f"the effects add up if it lies within ±{with_unit(t.margin, t.unit)}" if t.kind == "equivalence"
+             else f"the claim needs more than {with_unit(t.margin, t.unit)}")
+    return (f"on {d.metric.name}, the gain of {first} is {side} than the gain of {second} by {_size(t)} "
+            f"(the interaction; {bound})")
 
 
 def _found_identity(t: TestResult, d) -> str:

@@ -48,3 +48,11 @@ GEOMETRY_CONDITIONS = {
     "BN, ReLU": GEOMETRY_MLP, "no BN, ReLU": GEOMETRY_MLP.replace(norm="none"),
     "BN, deep linear": GEOMETRY_LINEAR, "no BN, deep linear": GEOMETRY_LINEAR.replace(norm="none"),
 }
+
+#: Deep plain networks (claims 12-14): the standard model at the blog's depth of 20 hidden layers,
+#: with and without BN, under three inits. The same specs serve all three claims (trained once).
+DEEP_DEPTH = 20
+DEEP_BN = MNIST_MLP.replace(depth=DEEP_DEPTH)
+DEEP_NO_BN = DEEP_BN.replace(norm="none")
+POST_INIT = dict(init="normal", init_scale=0.01)      # the blog post's 0.01 * N(0, 1)
+UNIFORM_INIT = dict(init="uniform", init_scale=0.1)   # the pre-Xavier heuristic U(-1/sqrt(n), 1/sqrt(n)), n = 100
