@@ -1,23 +1,27 @@
-"""The claim files: the eleven ids of SCIENCE.md, exact quotes, sound declarations."""
+"""The claim files: the fourteen ids of SCIENCE.md, exact quotes, sound declarations."""
 from pathlib import Path
 
 import pytest
 
-from repro.claim import ROOT, Claim, ClaimError, Equivalence, Recorded, load_claims
+import numpy as np
+
+from repro.claim import ROOT, Claim, ClaimError, Equivalence, Interaction, Metric, Recorded, load_claims
 from repro.metrics import final_accuracy
+from repro.stats import decide
 from repro.spec import ExperimentSpec
 
 THREAD = (ROOT / "repro" / "hn-thread.txt").read_text()
 IDS = ["xavier-unnecessary-with-bn", "bn-maintains-variance", "bn-after-activation-better",
        "leaky-relu-eases-vanishing-gradients", "bias-redundant-before-bn", "bn-shift-is-used",
        "post-bn-activations-trivially-normalized", "bn-reduces-internal-covariate-shift",
-       "bn-reduces-layer-interactions", "relu-needs-centered-inputs", "bn-keeps-deep-nets-healthy"]
+       "bn-reduces-layer-interactions", "relu-needs-centered-inputs", "bn-keeps-deep-nets-healthy",
+       "he-init-best-for-relu", "init-and-bn-fix-different-problems", "bn-trains-very-deep-networks"]
 CLAIMS = load_claims()
 
 
-def test_all_eleven_claims_in_order():
+def test_all_fourteen_claims_in_order():
     assert [c.id for c in CLAIMS] == IDS
-    assert [c.number for c in CLAIMS] == list(range(1, 12))
+    assert [c.number for c in CLAIMS] == list(range(1, 15))
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
@@ -62,3 +66,29 @@ def test_malformed_claims_are_rejected_with_the_field_named():
         Claim(**{**good, "tests": (Equivalence("eq", metric=final_accuracy(), a="a", b="c", margin=1.0),)})
     with pytest.raises(ClaimError, match="id"):
         Claim(**{**good, "id": "Bad Id"})
+
+
+class _Values(dict):
+    """A stand-in record: per-seed values under "v", nothing diverged."""
+    n_seeds = property(lambda self: len(self["v"]))
+
+
+def test_interaction_tests_the_difference_of_differences():
+    rng = np.random.default_rng(0)
+    base = rng.normal(50, 1, 40)
+    records = {"bad, BN": _Values(v=base + 30, diverged=np.zeros(40, bool)),
+               "bad, none": _Values(v=base - 30, diverged=np.zeros(40, bool)),
+               "good, BN": _Values(v=base + 2 + rng.normal(0, 0.5, 40), diverged=np.zeros(40, bool)),
+               "good, none": _Values(v=base, diverged=np.zeros(40, bool))}
+    metric = Metric("accuracy", lambda r: r["v"])
+    pairs = dict(a=("bad, BN", "bad, none"), b=("good, BN", "good, none"))
+    additive = decide(Interaction("adds up", metric=metric, margin=2.0, **pairs).evaluate(records, 0.05), None)
+    assert additive.kind == "equivalence" and additive.verdict == "refuted"
+    assert abs(additive.estimate - 58) < 0.5          # BN gains 60 with the bad init, 2 with the good one
+    overlap = decide(Interaction("overlaps", metric=metric, margin=2.0, test="superiority", **pairs)
+                     .evaluate(records, 0.05), None)
+    assert overlap.verdict == "supported"
+    with pytest.raises(ClaimError, match="test="):
+        Interaction("x", metric=metric, test="trend", **pairs)
+    with pytest.raises(ClaimError, match="pair"):
+        Interaction("x", metric=metric, a=("bad, BN",), b=pairs["b"])
