@@ -5,9 +5,12 @@ from repro.standard import GEOMETRY_CONDITIONS
 
 conditions = GEOMETRY_CONDITIONS  # the same runs as claim 9: one training, both measures
 
+ics_rel = geometry_mean("geometry/ics_rel", name="relative ICS ||G - G'|| / ||G|| (mean over layers and steps)")
 ics = geometry_mean("geometry/ics_dist", name="ICS ||G - G'|| (mean over layers and steps)", unit="gradient norm")
 ics_cos = geometry_mean("geometry/ics_cos", name="cos(G, G') (mean over layers and steps)", higher_is_better=True)
 smooth = geometry_mean("geometry/beta_smooth", name="effective beta-smoothness along -g (mean over steps)")
+loss_range = geometry_mean("geometry/loss_range", name="loss range along -g, 0.5 to 4 steps (mean over steps)",
+                           unit="nats")
 
 CLAIM = Claim(
     id="bn-reduces-internal-covariate-shift",
@@ -20,25 +23,38 @@ CLAIM = Claim(
                 "(smaller ||G - G'||, Santurkar et al.'s ICS), in a ReLU MLP and in a deep linear net."),
     conditions=conditions,
     tests=(
-        Superiority("BN has smaller ICS (ReLU MLP)", metric=ics, a="BN, ReLU", b="no BN, ReLU", margin=0.0),
-        Superiority("BN has smaller ICS (deep linear net)", metric=ics, a="BN, deep linear", b="no BN, deep linear",
+        Superiority("BN has smaller relative ICS (ReLU MLP)", metric=ics_rel, a="BN, ReLU", b="no BN, ReLU",
                     margin=0.0),
+        Superiority("BN has smaller relative ICS (deep linear net)", metric=ics_rel, a="BN, deep linear",
+                    b="no BN, deep linear", margin=0.0),
+        Superiority("BN has smaller ICS in absolute units (ReLU MLP)", metric=ics, a="BN, ReLU", b="no BN, ReLU",
+                    margin=0.0),
+        Superiority("BN has smaller ICS in absolute units (deep linear net)", metric=ics, a="BN, deep linear",
+                    b="no BN, deep linear", margin=0.0),
         Superiority("BN keeps G and G' more aligned (ReLU MLP)", metric=ics_cos, a="BN, ReLU", b="no BN, ReLU",
                     margin=0.0),
         Superiority("BN makes the loss smoother along the gradient (ReLU MLP)", metric=smooth, a="BN, ReLU",
+                    b="no BN, ReLU", margin=0.0),
+        Superiority("BN narrows the loss range along the gradient (ReLU MLP)", metric=loss_range, a="BN, ReLU",
                     b="no BN, ReLU", margin=0.0),
     ),
     recorded=Recorded("supported", estimate=0.26527, ci=(0.171776, 0.358764), n_seeds=24, protocol=2, date="2026-11-26"),
     method=("Santurkar et al.'s definition: at each of 6 points of training, G is layer i's weight gradient "
             "on a minibatch, G' the same gradient on the same batch after every earlier layer took its SGD "
-            "step; ICS = ||G - G'||_2, averaged over layers and measurement points. Smoothness: the largest "
-            "||grad(theta - eta g) - g|| / ||eta g|| for eta from 0.5 to 4 learning rates. Paired seeds; "
+            "step; ICS = ||G - G'||_2, and the primary, scale-free ||G - G'|| / ||G||, averaged over layers and "
+            "measurement points. Smoothness: the largest "
+            "||grad(theta - eta g) - g|| / ||eta g|| for eta from 0.5 to 4 learning rates, and the range of the loss over those points (Santurkar et al.'s "
+            "loss landscape, fig. 4). Paired seeds; "
             "margin 0 (any consistent direction counts; the question is the sign)."),
     figures=(
+        Figure("geometry", "Relative ICS ||G - G'|| / ||G|| over training",
+               options={"value": "geometry/ics_rel", "logy": True}),
         Figure("geometry", "ICS ||G - G'|| over training", options={"value": "geometry/ics_dist", "logy": True}),
         Figure("geometry", "cos(G, G') over training", options={"value": "geometry/ics_cos"}),
         Figure("geometry", "Effective beta-smoothness over training",
                options={"value": "geometry/beta_smooth", "logy": True}),
+        Figure("geometry", "Loss range along the gradient over training",
+               options={"value": "geometry/loss_range", "logy": True}),
         Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
         Figure("unit_percentiles", "Ioffe & Szegedy's figure 1: the 15th, 50th and 85th percentiles of one unit's "
                "input to the ReLU over training", conditions=("BN, ReLU", "no BN, ReLU"),

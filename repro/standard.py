@@ -39,11 +39,11 @@ BLOG = ExperimentSpec(
 
 #: Claims 8 and 9 measure the optimization geometry on the same runs (one training, both claims):
 #: the standard model, with a unit's input percentiles every 50 steps for Ioffe & Szegedy's fig. 1,
-#: and a 10-layer deep linear net (Santurkar et al. also test one).
+#: and a 25-layer deep linear net (Santurkar et al.'s, sec. 2.2).
 GEOMETRY_MEASURES = dict(geometry=("ics", "smoothness", "interaction"), geometry_steps=GEOMETRY_STEPS)
 GEOMETRY_MLP = MNIST_MLP.replace(probes=MNIST_MLP.probes + ("unit_percentiles",),
                                  probe_steps=tuple(range(0, STEPS + 1, 100)), **GEOMETRY_MEASURES)
-GEOMETRY_LINEAR = MNIST_MLP.replace(depth=10, activation="identity", init="xavier", **GEOMETRY_MEASURES)
+GEOMETRY_LINEAR = MNIST_MLP.replace(depth=25, activation="identity", init="xavier", **GEOMETRY_MEASURES)
 GEOMETRY_CONDITIONS = {
     "BN, ReLU": GEOMETRY_MLP, "no BN, ReLU": GEOMETRY_MLP.replace(norm="none"),
     "BN, deep linear": GEOMETRY_LINEAR, "no BN, deep linear": GEOMETRY_LINEAR.replace(norm="none"),
