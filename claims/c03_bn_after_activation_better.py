@@ -44,8 +44,9 @@ CLAIM = Claim(
                options={"metric": acc}),
     ),
     literature=("Ioffe & Szegedy (2015) place BN before the nonlinearity. Mishkin's caffenet-benchmark (one "
-                "run each): CaffeNet before 0.474 / after 0.499 / no BN 0.471, but GoogLeNet reverses "
-                "(before 0.603 / after 0.596). Expect a small, setting-dependent effect."),
+                "run each): CaffeNet before 0.474 / after 0.499 / no BN 0.471, where the 'before' row had no "
+                "gamma/beta (0.478 with them), but GoogLeNet reverses (before 0.603 / after 0.596). Expect a "
+                "small, setting-dependent effect."),
     caveats=("MLPs on MNIST-1D, each arm at its own best learning rate; convolutional networks and other optimisers may "
              "differ. BN after ReLU also changes what the next Linear sees (centred inputs), which may "
              "interact with the learning rate."),

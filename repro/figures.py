@@ -22,6 +22,7 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
 from .claim import Figure, Metric  # noqa: E402
+from .metrics import layer_drift  # noqa: E402
 from .record import Record  # noqa: E402
 
 WIDTH_IN = 6.8  # fits the A4 text width of the print CSS at 100%
@@ -355,6 +356,19 @@ def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     return out
 
 
+def drift(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """How far a per-layer probe value has moved from its value at init, at each probe step: mean over
+    layers of |log2(value_t / value_0)|, mean + CI band per condition (options: value)."""
+    value = fig.options["value"]
+    out, axes = _new()
+    ax = axes[0, 0]
+    for i, name in enumerate(_conditions(fig, records)):
+        r = records[name]
+        _band(ax, r.axes["probe_step"], layer_drift(r, value), name, position=i)
+    _finish(ax, fig, "training step", fig.options.get("ylabel", f"|log2 drift| of {VALUE_LABELS.get(value, value)}"))
+    return out
+
+
 def scatter(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Per-seed scatter of two metrics, one colour per condition."""
     mx: Metric = fig.options["x"]
@@ -417,6 +431,7 @@ FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
     "geometry": geometry,
     "scatter": scatter,
     "difference": difference,
+    "drift": drift,
 }
 
 

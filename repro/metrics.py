@@ -50,13 +50,21 @@ def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1
                   unit="decades", higher_is_better=higher_is_better)
 
 
-def log_drift(value: str, name: str = "", higher_is_better: bool = False) -> Metric:
+def layer_drift(r: Record, value: str) -> np.ndarray:
+    """(K, P) mean over layers of |log2(value at each probe step / value at the first)|."""
+    v = np.asarray(r[value], dtype=float)
+    v = v.reshape(v.shape[0], v.shape[1], v.shape[2], -1).mean(axis=3)  # (K, P, L)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(np.log2(v / v[:, :1])).mean(axis=2)
+
+
+def log_drift(value: str, name: str = "", higher_is_better: bool = False, along_run: bool = False) -> Metric:
     """Mean over layers of |log2(value at the last probe step / value at the first)|: how far a
-    per-layer statistic wanders from its initial value during training."""
+    per-layer statistic wanders from its initial value during training. `along_run` averages that
+    drift over every later probe step instead of taking the last one."""
     def fn(r: Record) -> np.ndarray:
-        start, end = _layer_values(r, value, 0), _layer_values(r, value, -1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.abs(np.log2(end / start)).mean(axis=1)
+        drift = layer_drift(r, value)
+        return drift[:, 1:].mean(axis=1) if along_run else drift[:, -1]
     return Metric(name or f"mean |log2 drift| of {value}", fn, unit="doublings",
                   higher_is_better=higher_is_better)
 

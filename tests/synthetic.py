@@ -112,6 +112,7 @@ def make_run() -> RunResult:
                  Figure("paired_seeds", "Per-seed accuracy", options={"metric": ACC}),
                  Figure("difference", "Minibatch loss difference", conditions=("bn", "no_bn"),
                         options={"value": "batch_loss", "ylabel": "|minibatch loss difference| (nats)", "tol": 1e-9}),
+                 Figure("drift", "Drift of the activation spread", options={"value": "probe/act_std"}),
                  Figure("curves", "A broken figure", options={"value": "no_such_value"})),
     )
     c2 = Claim(

@@ -92,3 +92,12 @@ def test_interaction_tests_the_difference_of_differences():
         Interaction("x", metric=metric, test="trend", **pairs)
     with pytest.raises(ClaimError, match="pair"):
         Interaction("x", metric=metric, a=("bad, BN",), b=pairs["b"])
+
+
+def test_log_drift_reads_the_end_or_the_whole_run():
+    from repro.metrics import log_drift
+    std = np.ones((2, 3, 4))                   # (seeds, probe steps, layers)
+    std[:, 1], std[:, 2] = 4.0, 2.0            # two doublings at the middle step, one at the end
+    record = _Values(v=np.zeros(2), std=std)
+    assert np.allclose(log_drift("std")(record), 1.0)
+    assert np.allclose(log_drift("std", along_run=True)(record), 1.5)
