@@ -388,7 +388,8 @@ def test_argument_validation_names_the_parameter():
 
 SEQ_TRIALS = 20000
 SEQ_SLACK = 4 * math.sqrt(ALPHA * (1 - ALPHA) / SEQ_TRIALS)    # ~0.006
-DESIGNS = [S.SequentialDesign(), S.SequentialDesign(spending="pocock"), S.SequentialDesign(looks=(24,))]
+DESIGNS = [S.SequentialDesign(), S.SequentialDesign(spending="pocock"), S.SequentialDesign(looks=(24,)),
+           S.SequentialDesign(looks=(12, 24, 48, 96))]   # the last: claim 6's design
 
 
 def sim_sequential(design, kind, d, margin, null=0.0):
