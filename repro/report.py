@@ -199,6 +199,8 @@ def series_conditions(declared) -> dict[str, str]:
     if declared is None:
         return {}
     a = condition_list(getattr(declared, "a", ()) or ())
+    if getattr(declared, "pool", "mean") == "worst" and a.startswith("mean of ("):
+        a = "worst of (" + a[len("mean of ("):]
     b_raw = getattr(declared, "b", None)
     b = condition_list(b_raw) if b_raw else ""
     levels = getattr(declared, "levels", None)
@@ -387,6 +389,8 @@ def detail_notes(t: TestResult) -> list[str]:
         if isinstance(v, str):
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
         elif isinstance(v, (int, float, np.integer, np.floating)):
+            if k == "mean" and t.details.get("scale") == "log10":
+                k = "mean_of_log10"  # a threshold on log10: the tested scale, not the metric's
             notes.append(f"{k[:-2].replace('_', ' ')} {p_text(v)}" if k.endswith("_p") else f"{k.replace('_', ' ')} = {num(v)}")
     return notes
 
@@ -493,12 +497,15 @@ def _found_equivalence(t: TestResult, d) -> str:
 
 def _found_threshold(t: TestResult, d) -> str:
     where = f"{'below' if getattr(d, 'direction', 'below') == 'below' else 'above'} {num(t.tau)}"
+    arms = arm_names(d.a)
+    if getattr(d, "pool", "mean") == "worst" and not isinstance(d.a, str) and len(d.a) > 1:
+        arms = f"the worst of {arm_names(d.a).removesuffix(' (pooled)')}"
     value = measured(t)
     if value is None:
         side = "beyond" if t.estimate >= 0 else "short of"
-        return f"{t.metric} of {arm_names(d.a)} lies {_size(t)} {side} the threshold (claimed: {where})"
+        return f"{t.metric} of {arms} lies {_size(t)} {side} the threshold (claimed: {where})"
     v, (lo, hi) = value
-    return (f"{t.metric} of {arm_names(d.a)} is {with_unit(v, t.unit)} ({measured_name(t)}; {ci_label(t)} "
+    return (f"{t.metric} of {arms} is {with_unit(v, t.unit)} ({measured_name(t)}; {ci_label(t)} "
             f"{num(lo)} to {with_unit(hi, t.unit)}), claimed {where}; {threshold_distance(t)}")
 
 

@@ -62,3 +62,27 @@ def test_malformed_claims_are_rejected_with_the_field_named():
         Claim(**{**good, "tests": (Equivalence("eq", metric=final_accuracy(), a="a", b="c", margin=1.0),)})
     with pytest.raises(ClaimError, match="id"):
         Claim(**{**good, "id": "Bad Id"})
+
+
+def test_threshold_pool_worst_tests_every_arm():
+    import numpy as np
+    from repro.claim import Metric, Threshold
+
+    class Rec:  # the little a Metric needs of a record
+        n_seeds = 4
+
+        def __init__(self, v):
+            self.v = np.asarray(v, dtype=float)
+
+        def __getitem__(self, key):
+            return self.v
+
+    m = Metric("m", lambda r: r["v"])
+    recs = {"a": Rec([0.01, 0.02, 0.01, 0.02]), "b": Rec([0.10, 0.12, 0.11, 0.13])}
+    mean = Threshold("mean", metric=m, a=("a", "b"), tau=0.07)
+    worst = Threshold("worst", metric=m, a=("a", "b"), tau=0.07, pool="worst")
+    assert mean.evaluate(recs, 0.05).estimate > 0 > worst.evaluate(recs, 0.05).estimate  # b's failure can't hide
+    above = Threshold("above", metric=m, a=("a", "b"), tau=0.05, direction="above", pool="worst")
+    np.testing.assert_allclose(above.per_seed(recs), recs["a"].v)
+    with pytest.raises(ClaimError, match="pool"):
+        Threshold("x", metric=m, a="a", pool="median")

@@ -156,6 +156,8 @@ def test_series_codes_name_their_conditions():
     assert report.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
         "a": "mean of (x1 + x2)", "x": "mean of (x1 + x2)", "b": "y", "d": "mean of (x1 + x2) − y"}
     assert report.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
+    assert report.series_conditions(Threshold("t", metric=ACC, a=("x1", "x2"), tau=1.0, pool="worst"))["x"] == \
+        "worst of (x1 + x2)"
     assert report.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
         "slopes": "slope over 0: relu, 0.1: leaky"}
     ident = report.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
