@@ -40,14 +40,25 @@ def probe_mean(value: str, step: int = -1, name: str = "", unit: str = "",
 
 
 def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1, name: str = "",
-                    higher_is_better: bool = True) -> Metric:
-    """log10(value[layer numerator] / value[layer denominator]) at one probe step."""
+                    higher_is_better: bool = True, absolute: bool = False) -> Metric:
+    """log10(value[layer numerator] / value[layer denominator]) at one probe step; with `absolute`,
+    its absolute value (how many decades apart the two layers are, in either direction)."""
     def fn(r: Record) -> np.ndarray:
         v = _layer_values(r, value, step)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(v[:, numerator] / v[:, denominator])
-    return Metric(name or f"log10 {value}[layer {numerator}] / [layer {denominator}]", fn,
-                  unit="decades", higher_is_better=higher_is_better)
+            ratio = np.log10(v[:, numerator] / v[:, denominator])
+        return np.abs(ratio) if absolute else ratio
+    default = f"log10 {value}[layer {numerator}] / [layer {denominator}]"
+    return Metric(name or (f"|{default}|" if absolute else default), fn, unit="decades",
+                  higher_is_better=higher_is_better)
+
+
+def layer_log(value: str, layer: int, step: int = -1, name: str = "", higher_is_better: bool = True) -> Metric:
+    """log10 of one layer's probe value at one probe step (e.g. the size of its weight gradient)."""
+    def fn(r: Record) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log10(_layer_values(r, value, step)[:, layer])
+    return Metric(name or f"log10 {value}[layer {layer}]", fn, unit="decades", higher_is_better=higher_is_better)
 
 
 def log_drift(value: str, name: str = "", higher_is_better: bool = False) -> Metric:
