@@ -6,7 +6,9 @@ from typing import Callable
 import numpy as np
 
 from .claim import Metric
+from .init import init_std
 from .record import Record
+from .spec import ExperimentSpec
 
 
 def final_accuracy(split: str = "test", last: int = 3) -> Metric:
@@ -80,3 +82,27 @@ def geometry_mean(value: str, name: str = "", unit: str = "", higher_is_better: 
         v = np.abs(v) if absolute else v
         return v.reshape(v.shape[0], -1).mean(axis=1)
     return Metric(name or f"{value} (mean over steps)", fn, unit=unit, higher_is_better=higher_is_better)
+
+
+def backward_factor(step: int = 0, name: str = "",
+                    predicted: Callable[[ExperimentSpec], float] | None = None) -> Metric:
+    """log10 of the factor by which the activation gradient's variance changes per layer going down
+    the net (decades per layer): 2 log10(|dL/dh| first block / last block) / (depth - 1), from
+    probe/grad_act_norm at one probe step. With `predicted` (spec -> the analytic log10 factor), the
+    metric is |measured - predicted| instead: how far the net is from the theory."""
+    def fn(r: Record) -> np.ndarray:
+        v = _layer_values(r, "probe/grad_act_norm", step)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            measured = 2.0 * np.log10(v[:, 0] / v[:, -1]) / (v.shape[1] - 1)
+        return measured if predicted is None else np.abs(measured - predicted(r.spec))
+    default = "per-layer log10 variance factor of dL/dh going down" + (", |measured - predicted|" if predicted else "")
+    return Metric(name or default, fn, unit="decades", higher_is_better=predicted is None)
+
+
+def relu_backward_prediction(spec: ExperimentSpec) -> float:
+    """The mean-field per-layer variance factor of the activation gradient through a square hidden
+    layer of (leaky) ReLU units, log10: n Var[w] (1 + a^2) / 2 (He et al. 2015, eq. 13, with the
+    leaky slope a; 0 for ReLU)."""
+    a = spec.leaky_slope if spec.activation == "leaky_relu" else 0.0
+    std = init_std(spec.init, spec.width, spec.width, scale=spec.init_scale, leaky_slope=a)
+    return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
