@@ -7,6 +7,7 @@ import numpy as np
 
 from .claim import Metric
 from .init import init_std
+from .probes import PROBE_BATCH, sample_positions
 from .record import Record
 from .spec import ExperimentSpec
 
@@ -106,3 +107,28 @@ def relu_backward_prediction(spec: ExperimentSpec) -> float:
     a = spec.leaky_slope if spec.activation == "leaky_relu" else 0.0
     std = init_std(spec.init, spec.width, spec.width, scale=spec.init_scale, leaky_slope=a)
     return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
+
+
+def within_unit_share(site: str = "act", step: int = 0, layer: int = -1, name: str = "") -> Metric:
+    """Page's (2019) measure from the probe's fixed samples: the share of a layer's activation
+    variance that is within units (across examples) rather than between units (unit means), at one
+    probe step. 1: every unit varies with the input; 0: each unit is a constant (the net computes a
+    near-constant function). Within-unit variance is pooled over the units that hold 2 or more of the
+    N_SAMPLES (example, unit) samples (about 150 degrees of freedom); the total is the layer's
+    exact variance over the probe batch."""
+    def fn(r: Record) -> np.ndarray:
+        samples = r[f"probe/{site}_sample"][:, step, layer].astype(np.float64)  # (K, N_SAMPLES)
+        positions = sample_positions(PROBE_BATCH, r.spec.width)
+        if positions.size != samples.shape[-1]:
+            raise ValueError(f"{site}_sample holds {samples.shape[-1]} samples, expected {positions.size}")
+        units = positions % r.spec.width
+        within, df = np.zeros(samples.shape[0]), 0
+        for u in np.unique(units):
+            s = samples[:, units == u]
+            if s.shape[1] >= 2:
+                within += ((s - s.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+                df += s.shape[1] - 1
+        total = r[f"probe/{site}_std"][:, step, layer] ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (within / df) / total
+    return Metric(name or f"within-unit share of {site} variance, layer {layer}", fn, unit="fraction of variance")
