@@ -86,3 +86,14 @@ def test_threshold_pool_worst_tests_every_arm():
     np.testing.assert_allclose(above.per_seed(recs), recs["a"].v)
     with pytest.raises(ClaimError, match="pool"):
         Threshold("x", metric=m, a="a", pool="median")
+
+
+def test_relu_backward_prediction_is_n_var_w_times_half_one_plus_a_squared():
+    import math
+    from repro.metrics import relu_backward_prediction
+    from repro.standard import MNIST_MLP_NO_BN as m
+    assert relu_backward_prediction(m.replace(init="xavier")) == pytest.approx(math.log10(0.5))
+    leaky = m.replace(init="xavier", activation="leaky_relu", leaky_slope=0.3)
+    assert relu_backward_prediction(leaky) == pytest.approx(math.log10(1.09 / 2))
+    assert relu_backward_prediction(m.replace(activation="leaky_relu", leaky_slope=0.3)) == pytest.approx(0.0)  # He gain
+    assert relu_backward_prediction(m.replace(init="normal", init_scale=0.01)) == pytest.approx(math.log10(0.005))
