@@ -4,8 +4,9 @@ import numpy as np
 from repro import Claim, Figure, Metric, Recorded, Threshold
 from repro.standard import BLOG
 
+# The blog's spec carries init_scale=0.01 (its 0.01*N(0,1)): He must reset it, or it is 0.01 x He.
 INITS = {"0.01*N(0,1)": dict(init="normal", init_scale=0.01), "N(0,1)": dict(init="normal", init_scale=1.0),
-         "He": dict(init="he")}
+         "He": dict(init="he", init_scale=1.0)}
 batch_axis = {f"blog setup, {name}": BLOG.replace(**kw) for name, kw in INITS.items()}
 blog_axis = {f"blog's unit norm, {name}": BLOG.replace(norm="units", **kw) for name, kw in INITS.items()}
 conditions = {**batch_axis, **blog_axis}
@@ -18,6 +19,8 @@ def _worst_log2_std(site: str):
 post_bn = Metric("max over layers of |log2 std| after BN, at init", _worst_log2_std("norm"),
                  unit="doublings", higher_is_better=False)
 post_act = Metric("max over layers of |log2 std| after ReLU, at init", _worst_log2_std("act"), unit="doublings")
+per_arm = tuple(Threshold(f"after BN, {name} init: every layer's std is 1 (within 5%)", metric=post_bn, a=arm,
+                          tau=0.07, direction="below") for name, arm in zip(INITS, batch_axis))
 
 CLAIM = Claim(
     id="post-bn-activations-trivially-normalized",
@@ -30,22 +33,26 @@ CLAIM = Claim(
                 "layer whatever the init scale, while values measured after the ReLU do not."),
     conditions=conditions,
     tests=(
-        Threshold("after BN: every layer's std is 1 (within 5%), all inits pooled", metric=post_bn,
-                  a=tuple(batch_axis), tau=0.07, direction="below"),
+        Threshold("after BN: every layer's std is 1 (within 5%), in the worst of the three inits", metric=post_bn,
+                  a=tuple(batch_axis), tau=0.07, direction="below", pool="worst"),
+        *per_arm,
         Threshold("after ReLU, 0.01*N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
                   a="blog setup, 0.01*N(0,1)", tau=1.0, direction="above"),
         Threshold("after ReLU, N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
                   a="blog setup, N(0,1)", tau=1.0, direction="above"),
-        Threshold("the blog's axis (each example over its units): every layer's std is 1 too, all inits pooled",
-                  metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below"),
+        Threshold("the blog's axis (each example over its units): every layer's std is 1 too, worst init",
+                  metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below", pool="worst"),
     ),
     recorded=Recorded("supported", estimate=0.0278559, ci=(0.0266125, 0.0290992), n_seeds=12, protocol=2, date="2026-11-26"),
     method=("The blog's setting (20 layers of 100 ReLU units, BN after the ReLU, Gaussian input), measured "
-            "at init on a probe batch of 512 examples, for three init scales, with BN over the batch and "
-            "with the blog's own normalization over each example's units. For each seed the metric is "
-            "the worst layer's |log2 std|: 0 means unit variance, 1 means off by a factor of 2. After BN the "
-            "threshold is 0.07 doublings (5%: what batch-size noise alone allows); after the ReLU we ask "
-            "whether some layer is off by more than 2x."),
+            "at init on a probe batch of 512 examples, for three inits (0.01*N(0,1), N(0,1), He), with BN over "
+            "the batch and with the blog's own normalization over each example's units. For each seed the "
+            "metric is the worst layer's |log2 std|: 0 means unit variance, 1 means off by a factor of 2. After "
+            "BN the threshold is 0.07 doublings (5%: what batch-size noise alone allows), tested per init and, "
+            "as the primary, on the worst of the three inits per seed (pooling by the mean would let one "
+            "failing init hide behind the others); the blog's axis is tested the same way, on its worst init. "
+            "After the ReLU we ask whether some layer is off by more than 2x. The report shows the measured "
+            "worst-layer |log2 std| and its interval; the distance below 0.07 is labelled as such."),
     figures=(
         Figure("layer_profile", "Std per layer measured after BN (the blog's view)",
                options={"value": "probe/norm_std", "step": 0, "logy": True}),
@@ -57,10 +64,15 @@ CLAIM = Claim(
                conditions=("blog's unit norm, 0.01*N(0,1)",),
                options={"sites": ("norm", "act"), "layers": (0, 4, 9, 14, 19)}),
     ),
-    literature=("By construction BN outputs gamma * (x - mean)/std + beta, so at init (gamma=1, beta=0) "
-                "each unit has mean 0 and variance 1 over the batch whatever came before; the blog's "
-                "histograms after BN therefore cannot show a depth effect. Its code normalizes across "
-                "units instead of the batch (see claim 11), which is equally trivially normalizing."),
-    caveats="A measurement-method claim: it is true by construction, and the experiment checks the code path.",
+    literature=("By construction BN outputs gamma * (x - mean)/sqrt(var + eps) + beta, so at init (gamma=1, "
+                "beta=0) each unit has mean 0 and variance var/(var + eps) over the batch whatever came before: "
+                "1 unless the input's variance is comparable to eps (1e-5). The blog's histograms after BN "
+                "therefore cannot show a depth effect. Its code normalizes across units instead of the batch "
+                "(see claim 11), which is equally trivially normalizing."),
+    caveats=("A measurement-method claim: it is true by construction, and the experiment checks the code path. "
+             "Until v2 the 'He' arm inherited the blog's init_scale 0.01 and was 0.01 x He: its post-ReLU "
+             "variance (about 7e-5) is within an order of magnitude of BN's eps, which shrinks the std after "
+             "BN by about 7%, and on its own it failed the 5% test (worst layer 0.124 doublings) while the "
+             "mean over the three inits passed. The trivial normalization holds only while var >> eps."),
     settle="",
 )

@@ -185,19 +185,35 @@ class Interaction(Test):
 
 @dataclass(frozen=True)
 class Threshold(Test):
-    """The metric of condition(s) `a` lies below (or above) tau; `log` tests log10 of it."""
+    """The metric of condition(s) `a` lies below (or above) tau; `log` tests log10 of it.
+
+    Several conditions are pooled per seed by their mean (`pool="mean"`), or by the worst of them
+    (`pool="worst"`: the largest value when the claim is 'below', the smallest when 'above'), which
+    tests that every condition is beyond tau: one arm's failure cannot hide in the others' mean."""
 
     metric: Metric = None
     a: Conditions = ()
     tau: float = 0.0
     direction: str = "below"
     log: bool = False
+    pool: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.pool not in ("mean", "worst"):
+            raise ClaimError(f"test {self.name!r}: pool={self.pool!r} must be 'mean' or 'worst'")
 
     def conditions(self):
         return _as_tuple(self.a)
 
+    def per_seed(self, records: Mapping[str, Record]) -> np.ndarray:
+        """The per-seed values tested: one condition's metric, or the conditions pooled by `pool`."""
+        if self.pool == "mean":
+            return _pooled(self.metric, records, self.a)
+        values = np.stack([self.metric(records[c]) for c in _as_tuple(self.a)])
+        return values.max(axis=0) if self.direction == "below" else values.min(axis=0)
+
     def evaluate(self, records, alpha):
-        return stats.threshold(_pooled(self.metric, records, self.a), tau=self.tau, direction=self.direction,
+        return stats.threshold(self.per_seed(records), tau=self.tau, direction=self.direction,
                                log=self.log, alpha=alpha, name=self.name, metric=self.metric.name,
                                unit=self.metric.unit, n_diverged=_n_diverged(records, self.a))
 

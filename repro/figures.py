@@ -503,7 +503,9 @@ def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
 def standardize(result) -> dict | None:
     """A TestResult on the forest plot's common scale: d_z-like units (estimate / per-seed SD,
     the SD recovered as estimate / effect_size). Falls back to units of the margin (or tau) when
-    no effect size is available. Returns None when the result cannot be placed."""
+    no effect size is available. Returns None when the result cannot be placed. A threshold test's
+    estimate is the mean's distance beyond tau, so its point is that distance standardized
+    ("beyond_tau"), and its label says so."""
     est, (lo, hi) = result.estimate, result.ci
     es = result.effect_size
     bound = result.margin if result.margin else None
@@ -515,7 +517,8 @@ def standardize(result) -> dict | None:
         scale = "margin"
     else:
         return None
-    return {"x": est / s, "lo": lo / s, "hi": hi / s, "margin": (abs(bound) / s) if bound else None, "scale": scale}
+    return {"x": est / s, "lo": lo / s, "hi": hi / s, "margin": (abs(bound) / s) if bound else None, "scale": scale,
+            "beyond_tau": getattr(result, "kind", "") == "threshold"}
 
 
 def _finite(v) -> bool:
@@ -623,4 +626,7 @@ def _forest_row(ax, y: float, row: dict, s: dict | None, lim: float) -> None:
 def _dz_text(s: dict) -> str:
     """The point's value as printed beside its interval (d_z, or units of the margin)."""
     v = f"{s['x']:.2g}" if abs(s["x"]) < 100 else f"{s['x']:.0f}"
-    return (f"{v}" if s["scale"] == "d" else f"{v} margins").replace("-", "\u2212")
+    text = f"{v}" if s["scale"] == "d" else f"{v} margins"
+    if s.get("beyond_tau"):  # a threshold test's estimate is the mean's distance beyond tau, not the value
+        text += " (distance beyond \u03c4)"
+    return text.replace("-", "\u2212")

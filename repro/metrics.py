@@ -6,7 +6,10 @@ from typing import Callable
 import numpy as np
 
 from .claim import Metric
+from .init import init_std
+from .probes import PROBE_BATCH, sample_positions
 from .record import Record
+from .spec import ExperimentSpec
 
 
 def final_accuracy(split: str = "test", last: int = 3) -> Metric:
@@ -40,14 +43,25 @@ def probe_mean(value: str, step: int = -1, name: str = "", unit: str = "",
 
 
 def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1, name: str = "",
-                    higher_is_better: bool = True) -> Metric:
-    """log10(value[layer numerator] / value[layer denominator]) at one probe step."""
+                    higher_is_better: bool = True, absolute: bool = False) -> Metric:
+    """log10(value[layer numerator] / value[layer denominator]) at one probe step; with `absolute`,
+    its absolute value (how many decades apart the two layers are, in either direction)."""
     def fn(r: Record) -> np.ndarray:
         v = _layer_values(r, value, step)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(v[:, numerator] / v[:, denominator])
-    return Metric(name or f"log10 {value}[layer {numerator}] / [layer {denominator}]", fn,
-                  unit="decades", higher_is_better=higher_is_better)
+            ratio = np.log10(v[:, numerator] / v[:, denominator])
+        return np.abs(ratio) if absolute else ratio
+    default = f"log10 {value}[layer {numerator}] / [layer {denominator}]"
+    return Metric(name or (f"|{default}|" if absolute else default), fn, unit="decades",
+                  higher_is_better=higher_is_better)
+
+
+def layer_log(value: str, layer: int, step: int = -1, name: str = "", higher_is_better: bool = True) -> Metric:
+    """log10 of one layer's probe value at one probe step (e.g. the size of its weight gradient)."""
+    def fn(r: Record) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log10(_layer_values(r, value, step)[:, layer])
+    return Metric(name or f"log10 {value}[layer {layer}]", fn, unit="decades", higher_is_better=higher_is_better)
 
 
 def layer_drift(r: Record, value: str) -> np.ndarray:
@@ -77,3 +91,52 @@ def geometry_mean(value: str, name: str = "", unit: str = "", higher_is_better: 
         v = np.abs(v) if absolute else v
         return v.reshape(v.shape[0], -1).mean(axis=1)
     return Metric(name or f"{value} (mean over steps)", fn, unit=unit, higher_is_better=higher_is_better)
+
+
+def backward_factor(step: int = 0, name: str = "",
+                    predicted: Callable[[ExperimentSpec], float] | None = None) -> Metric:
+    """log10 of the factor by which the activation gradient's variance changes per layer going down
+    the net (decades per layer): 2 log10(|dL/dh| first block / last block) / (depth - 1), from
+    probe/grad_act_norm at one probe step. With `predicted` (spec -> the analytic log10 factor), the
+    metric is |measured - predicted| instead: how far the net is from the theory."""
+    def fn(r: Record) -> np.ndarray:
+        v = _layer_values(r, "probe/grad_act_norm", step)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            measured = 2.0 * np.log10(v[:, 0] / v[:, -1]) / (v.shape[1] - 1)
+        return measured if predicted is None else np.abs(measured - predicted(r.spec))
+    default = "per-layer log10 variance factor of dL/dh going down" + (", |measured - predicted|" if predicted else "")
+    return Metric(name or default, fn, unit="decades", higher_is_better=predicted is None)
+
+
+def relu_backward_prediction(spec: ExperimentSpec) -> float:
+    """The mean-field per-layer variance factor of the activation gradient through a square hidden
+    layer of (leaky) ReLU units, log10: n Var[w] (1 + a^2) / 2 (He et al. 2015, eq. 13, with the
+    leaky slope a; 0 for ReLU)."""
+    a = spec.leaky_slope if spec.activation == "leaky_relu" else 0.0
+    std = init_std(spec.init, spec.width, spec.width, scale=spec.init_scale, leaky_slope=a)
+    return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
+
+
+def within_unit_share(site: str = "act", step: int = 0, layer: int = -1, name: str = "") -> Metric:
+    """Page's (2019) measure from the probe's fixed samples: the share of a layer's activation
+    variance that is within units (across examples) rather than between units (unit means), at one
+    probe step. 1: every unit varies with the input; 0: each unit is a constant (the net computes a
+    near-constant function). Within-unit variance is pooled over the units that hold 2 or more of the
+    N_SAMPLES (example, unit) samples (about 150 degrees of freedom); the total is the layer's
+    exact variance over the probe batch."""
+    def fn(r: Record) -> np.ndarray:
+        samples = r[f"probe/{site}_sample"][:, step, layer].astype(np.float64)  # (K, N_SAMPLES)
+        positions = sample_positions(PROBE_BATCH, r.spec.width)
+        if positions.size != samples.shape[-1]:
+            raise ValueError(f"{site}_sample holds {samples.shape[-1]} samples, expected {positions.size}")
+        units = positions % r.spec.width
+        within, df = np.zeros(samples.shape[0]), 0
+        for u in np.unique(units):
+            s = samples[:, units == u]
+            if s.shape[1] >= 2:
+                within += ((s - s.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+                df += s.shape[1] - 1
+        total = r[f"probe/{site}_std"][:, step, layer] ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (within / df) / total
+    return Metric(name or f"within-unit share of {site} variance, layer {layer}", fn, unit="fraction of variance")

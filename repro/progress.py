@@ -113,6 +113,8 @@ def summary_table(run) -> str:
         if cr.tests:
             t = cr.tests[0]
             est = f"{t.estimate:.3g} [{t.ci[0]:.3g}, {t.ci[1]:.3g}]"
+            if t.kind == "threshold":  # its estimate is the mean's distance beyond tau, not the measured value
+                est += " beyond tau"
             p = "-" if t.p_adjusted is None or t.p_adjusted != t.p_adjusted else f"{t.p_adjusted:.3g}"
             n = str(t.n_seeds)
         else:

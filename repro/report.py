@@ -199,6 +199,8 @@ def series_conditions(declared) -> dict[str, str]:
     if declared is None:
         return {}
     a = condition_list(getattr(declared, "a", ()) or ())
+    if getattr(declared, "pool", "mean") == "worst" and a.startswith("mean of ("):
+        a = "worst of (" + a[len("mean of ("):]
     b_raw = getattr(declared, "b", None)
     b = condition_list(b_raw) if b_raw else ""
     levels = getattr(declared, "levels", None)
@@ -273,18 +275,51 @@ def with_unit(x, unit: str) -> str:
     return f"{s}\u00a0{unit.replace(' ', chr(160))}" if unit and s != "—" else s
 
 
+def measured(t: TestResult) -> tuple[float, tuple[float, float]] | None:
+    """A threshold test's measured value and its interval on the metric's own scale (details["mean"]
+    and ["ci_mean"], taken back from log10 when the test ran on log10: a geometric mean); None for
+    other tests, or when the details do not hold them."""
+    m, ci = t.details.get("mean"), t.details.get("ci_mean")
+    if t.kind != "threshold" or m is None or ci is None or None in tuple(ci):
+        return None
+    lo, hi = ci
+    if t.details.get("scale") == "log10":
+        return 10.0 ** m, (10.0 ** lo, 10.0 ** hi)
+    return float(m), (float(lo), float(hi))
+
+
+def measured_name(t: TestResult) -> str:
+    """What a threshold test's measured value is: the mean over seeds, geometric on a log10 test."""
+    return "geometric mean over seeds" if t.details.get("scale") == "log10" else "mean over seeds"
+
+
+def threshold_distance(t: TestResult) -> str:
+    """A threshold test's estimate, labelled as what it is: the distance of the mean beyond tau on
+    the tested scale (decades when the test ran on log10), or short of it."""
+    log = t.details.get("scale") == "log10"
+    size = with_unit(abs(t.estimate), "decades" if log else t.unit)
+    claimed = t.details.get("direction", "below")
+    side = claimed if t.estimate >= 0 else ("above" if claimed == "below" else "below")
+    return f"distance {side} τ = {num(t.tau)}: {size}"
+
+
 def test_view(t: TestResult) -> dict:
     """A TestResult formatted for the statistics table (five columns; secondary numbers stacked)."""
     lo, hi = t.ci
     ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))  # no p: no Holm p either
+    estimate, estimate_rel, effects = with_unit(t.estimate, t.unit), pct(t.estimate_rel), effect_lines(t)
+    value = measured(t)
+    if value is not None:  # a threshold: the measured value and its interval; the distance to tau labelled as such
+        estimate, (lo, hi) = with_unit(value[0], t.unit), value[1]
+        estimate_rel, effects = measured_name(t), [threshold_distance(t)] + effects
     return {
         "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
-        "estimate": with_unit(t.estimate, t.unit), "estimate_rel": pct(t.estimate_rel),
+        "estimate": estimate, "estimate_rel": estimate_rel,
         "ci": f"[{num(lo)}, {num(hi)}]", "ci_label": ci_label(t),
         "looks": "/".join(map(str, t.looks)) if len(t.looks) > 1 else "",
         "p": "tolerance rule" if t.kind == "identity" else pval(t.p),
         "p_adjusted": "" if ruled or t.p_adjusted is None else pval(t.p_adjusted),
-        "effects": effect_lines(t),
+        "effects": effects,
         "n_seeds": t.n_seeds, "n_diverged": t.n_diverged,
         "design": design_lines(t),
         "feasible": t.feasible, "feasibility_note": "" if t.feasible else t.feasibility_note,
@@ -298,7 +333,8 @@ def effect_lines(t: TestResult) -> list[str]:
     if t.effect_size is not None and math.isfinite(t.effect_size) and t.kind != "identity":
         lines.append(f"{t.effect_size_name} {num(t.effect_size, 2)}")
     if t.prob_superiority is not None:
-        lines.append(f"P(A>B) {num(t.prob_superiority, 2)}")
+        lines.append(f"beyond τ in {100 * t.prob_superiority:.0f}% of seeds" if t.kind == "threshold"
+                     else f"P(A>B) {num(t.prob_superiority, 2)}")
     if t.correlation is not None:
         lines.append(f"r {num(t.correlation, 2)}")
     return lines
@@ -356,6 +392,8 @@ def detail_notes(t: TestResult) -> list[str]:
         if isinstance(v, str):
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
         elif isinstance(v, (int, float, np.integer, np.floating)):
+            if k == "mean" and t.details.get("scale") == "log10":
+                k = "mean_of_log10"  # a threshold on log10: the tested scale, not the metric's
             notes.append(f"{k[:-2].replace('_', ' ')} {p_text(v)}" if k.endswith("_p") else f"{k.replace('_', ' ')} = {num(v)}")
     return notes
 
@@ -432,7 +470,7 @@ def finding(cr: ClaimResult) -> str:
     t, declared = cr.tests[0], cr.claim.tests[0]
     finder = _found_interaction if type(declared).__name__ == "Interaction" else FINDERS.get(t.kind, _found_generic)
     what = finder(t, declared)
-    if t.kind != "identity":
+    if t.kind != "identity" and measured(t) is None:  # a threshold names its measured value's interval itself
         what += f" ({interval_text(t)})"
     return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
 
@@ -462,9 +500,17 @@ def _found_equivalence(t: TestResult, d) -> str:
 
 
 def _found_threshold(t: TestResult, d) -> str:
-    side = "beyond" if t.estimate >= 0 else "short of"
     where = f"{'below' if getattr(d, 'direction', 'below') == 'below' else 'above'} {num(t.tau)}"
-    return f"{t.metric} of {arm_names(d.a)} lies {_size(t)} {side} the threshold (claimed: {where})"
+    arms = arm_names(d.a)
+    if getattr(d, "pool", "mean") == "worst" and not isinstance(d.a, str) and len(d.a) > 1:
+        arms = f"the worst of {arm_names(d.a).removesuffix(' (pooled)')}"
+    value = measured(t)
+    if value is None:
+        side = "beyond" if t.estimate >= 0 else "short of"
+        return f"{t.metric} of {arms} lies {_size(t)} {side} the threshold (claimed: {where})"
+    v, (lo, hi) = value
+    return (f"{t.metric} of {arms} is {with_unit(v, t.unit)} ({measured_name(t)}; {ci_label(t)} "
+            f"{num(lo)} to {with_unit(hi, t.unit)}), claimed {where}; {threshold_distance(t)}")
 
 
 def _found_trend(t: TestResult, d) -> str:
@@ -587,7 +633,8 @@ def recorded_view(cr: ClaimResult) -> dict | None:
     rec = cr.claim.recorded
     if rec is None:
         return None
-    return {"verdict": rec.verdict, "text": f"{rec.verdict}, estimate {num(rec.estimate)}, interval "
+    what = "distance beyond τ" if cr.claim.primary.kind == "threshold" else "estimate"
+    return {"verdict": rec.verdict, "text": f"{rec.verdict}, {what} {num(rec.estimate)}, interval "
             f"[{num(rec.ci[0])}, {num(rec.ci[1])}] at {rec.n_seeds} seeds (protocol {rec.protocol}, {rec.date})",
             "matches": cr.matches_recorded}
 
@@ -727,6 +774,10 @@ def forest_note(cr: ClaimResult) -> str:
     if t.kind == "identity":
         lead = "identical to rounding" if cr.verdict == "supported" else "exact identity test"
         return f"{lead}: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+    value = measured(t)
+    if value is not None:
+        return (f"threshold: {measured_name(t)} {with_unit(value[0], t.unit)} "
+                f"[{num(value[1][0])}, {num(value[1][1])}], τ {num(t.tau)}; no effect size")
     return f"{t.kind}: estimate {with_unit(t.estimate, t.unit)}, no effect size"
 
 

@@ -101,3 +101,38 @@ def test_log_drift_reads_the_end_or_the_whole_run():
     record = _Values(v=np.zeros(2), std=std)
     assert np.allclose(log_drift("std")(record), 1.0)
     assert np.allclose(log_drift("std", along_run=True)(record), 1.5)
+
+
+def test_threshold_pool_worst_tests_every_arm():
+    import numpy as np
+    from repro.claim import Metric, Threshold
+
+    class Rec:  # the little a Metric needs of a record
+        n_seeds = 4
+
+        def __init__(self, v):
+            self.v = np.asarray(v, dtype=float)
+
+        def __getitem__(self, key):
+            return self.v
+
+    m = Metric("m", lambda r: r["v"])
+    recs = {"a": Rec([0.01, 0.02, 0.01, 0.02]), "b": Rec([0.10, 0.12, 0.11, 0.13])}
+    mean = Threshold("mean", metric=m, a=("a", "b"), tau=0.07)
+    worst = Threshold("worst", metric=m, a=("a", "b"), tau=0.07, pool="worst")
+    assert mean.evaluate(recs, 0.05).estimate > 0 > worst.evaluate(recs, 0.05).estimate  # b's failure can't hide
+    above = Threshold("above", metric=m, a=("a", "b"), tau=0.05, direction="above", pool="worst")
+    np.testing.assert_allclose(above.per_seed(recs), recs["a"].v)
+    with pytest.raises(ClaimError, match="pool"):
+        Threshold("x", metric=m, a="a", pool="median")
+
+
+def test_relu_backward_prediction_is_n_var_w_times_half_one_plus_a_squared():
+    import math
+    from repro.metrics import relu_backward_prediction
+    from repro.standard import MNIST_MLP_NO_BN as m
+    assert relu_backward_prediction(m.replace(init="xavier")) == pytest.approx(math.log10(0.5))
+    leaky = m.replace(init="xavier", activation="leaky_relu", leaky_slope=0.3)
+    assert relu_backward_prediction(leaky) == pytest.approx(math.log10(1.09 / 2))
+    assert relu_backward_prediction(m.replace(activation="leaky_relu", leaky_slope=0.3)) == pytest.approx(0.0)  # He gain
+    assert relu_backward_prediction(m.replace(init="normal", init_scale=0.01)) == pytest.approx(math.log10(0.005))

@@ -156,6 +156,8 @@ def test_series_codes_name_their_conditions():
     assert report.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
         "a": "mean of (x1 + x2)", "x": "mean of (x1 + x2)", "b": "y", "d": "mean of (x1 + x2) − y"}
     assert report.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
+    assert report.series_conditions(Threshold("t", metric=ACC, a=("x1", "x2"), tau=1.0, pool="worst"))["x"] == \
+        "worst of (x1 + x2)"
     assert report.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
         "slopes": "slope over 0: relu, 0.1: leaky"}
     ident = report.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
@@ -448,3 +450,47 @@ def test_identity_carries_its_unit_to_the_report():
     t = stats.identity(np.array([4.44e-16, 8.88e-16]), tol=1e-9, scale=np.ones(2), name="trajectory identical",
                        metric="minibatch loss at every step", unit="nats")
     assert t.unit == "nats" and report.test_view(t)["estimate"] == "8.88e−16\u00a0nats"
+
+
+def _threshold(log: bool):
+    from repro import stats
+    from repro.claim import Threshold
+    from synthetic import RATIO
+    x = np.array([0.040, 0.042, 0.044, 0.041, 0.043, 0.042])
+    t = stats.threshold(x, tau=0.07, direction="below", log=log, alpha=0.05, name="after BN",
+                        metric="worst |log2 std|", unit="doublings")
+    return t, Threshold("after BN", metric=RATIO, a="bn", tau=0.07), x
+
+
+def test_threshold_shows_the_measured_value_not_the_distance():
+    t, declared, x = _threshold(log=False)
+    assert t.estimate == pytest.approx(0.07 - x.mean())  # the test's estimate is the distance below tau
+    view = report.test_view(t)
+    assert view["estimate"] == "0.0420\u00a0doublings" and view["estimate_rel"] == "mean over seeds"
+    lo, hi = t.details["ci_mean"]
+    assert view["ci"] == f"[{report.num(lo)}, {report.num(hi)}]" and lo < x.mean() < hi
+    assert view["effects"][0] == "distance below τ = 0.0700: 0.0280\u00a0doublings"
+    cr = dataclasses.replace(make_run().claims[2], tests=[t])
+    cr.claim = dataclasses.replace(cr.claim, tests=(declared,))
+    text = report.finding(cr)
+    assert "is 0.0420\u00a0doublings (mean over seeds; 90% CI" in text and "claimed below 0.0700" in text
+    assert "distance below τ = 0.0700: 0.0280" in text and text.count("CI") == 1  # one interval: the value's
+    assert "0.0420" in report.forest_note(cr)
+
+
+def test_threshold_on_log_scale_is_shown_back_on_the_metric_scale():
+    t, _, x = _threshold(log=True)
+    geo = 10 ** np.log10(x).mean()
+    view = report.test_view(t)
+    assert view["estimate"] == f"{report.num(geo)}\u00a0doublings" and view["estimate_rel"] == "geometric mean over seeds"
+    lo, hi = (float(v) for v in view["ci"].strip("[]").split(", "))
+    assert lo < geo < hi
+    assert view["effects"][0].startswith("distance below τ = 0.0700: ") and "decades" in view["effects"][0]
+    assert "(distance beyond τ)" in figures._dz_text(figures.standardize(t))
+
+
+def test_threshold_short_of_tau_says_so():
+    from repro import stats
+    t = stats.threshold(np.array([0.09, 0.1, 0.11]), tau=0.07, direction="below", log=False, alpha=0.05,
+                        name="n", metric="m", unit="doublings")
+    assert report.test_view(t)["effects"][0].startswith("distance above τ = 0.0700: 0.0300")
