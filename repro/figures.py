@@ -501,12 +501,14 @@ def post_gradients(study: Mapping) -> MplFigure:
             panels = {f: study["panels"][f][layer].ravel() for f in heads}
             lim = max(np.abs(v).max() for v in panels.values())
             bins = np.linspace(-lim, lim, 51)
+            top = max(np.histogram(v, bins=bins, density=True)[0].max() for v in panels.values())
             share = None
             for col, (f, values) in enumerate(panels.items()):
                 ax = out.add_subplot(grid[row, col], sharey=share)
                 share = ax
                 ax.set_axisbelow(True)
                 ax.hist(values, bins=bins, density=True, color=POST_COLORS[f], alpha=0.75)
+                ax.set_ylim(0, 1.4 * top)  # room for the note above the bars
                 ax.set_title(f"{heads[f]}\nlayer {layer} (post: “layer {post_title(layer)}”)" if row == 0
                              else f"layer {layer} (post: “layer {post_title(layer)}”)", fontsize=7.5)
                 note = f"var {np.var(values):.1f}"
