@@ -25,7 +25,7 @@ import jinja2
 import matplotlib
 import numpy as np
 
-from . import figures, stats
+from . import blogpost, figures, stats
 from .cache import atomic_write
 from .claim import shipped_dir
 from .claim import Figure as ClaimFigure
@@ -794,6 +794,27 @@ def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
     return figures.png_data_uri(png)
 
 
+@functools.lru_cache(maxsize=1)
+def post_figure() -> dict:
+    """The opening figure: the post's batch-norm gradient histograms with its own backward ("as
+    published") and the correct one, computed at report time from repro.blogpost (fixed seeds, a
+    few seconds; no training, no cache), with the numbers its caption quotes."""
+    try:
+        st = blogpost.study()
+        png, err = figures.to_png(figures.post_gradients(st)), None
+    except Exception as e:  # a broken figure must not kill the report
+        plt_fig = figures.placeholder("the post's gradients, as published and corrected", e)
+        return {"src": figures.png_data_uri(figures.to_png(plt_fig)), "error": f"{type(e).__name__}: {e}"}
+    i = st["layers"].index(18)
+    span = {f: f"{v[:, i].min():.1f}–{v[:, i].max():.1f}" for f, v in st["var"].items()}
+    growth = {f: f"{g.mean():.2f}" for f, g in st["growth"].items()}
+    at_input = np.exp(np.mean(np.log(st["growth"]["published"] / st["growth"]["correct"]) * (len(st["layers"]))))
+    return {"src": figures.png_data_uri(png), "error": err, "n_seeds": len(st["seeds"]),
+            "post_layer3": f"{blogpost.POST_PANELS[18]:.2f}", "span": span, "growth": growth,
+            "at_input": f"{at_input:,.0f}",
+            "fd_published": f"{100 * st['fd_error']['published']:.0f}%", "fd_correct": f"{st['fd_error']['correct']:.0e}"}
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
                              autoescape=True,  # every template: claim text is data, never markup
@@ -811,7 +832,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
     css = (TEMPLATES_DIR / "report.css").read_text()
     return env.get_template("report.html.j2").render(
         profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
-        forest=forest_figure(run, figure_cache), provenance=provenance_rows(run.provenance),
+        forest=forest_figure(run, figure_cache), post=post_figure(), provenance=provenance_rows(run.provenance),
         about=about_rows(), experiments=experiments_view(run),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),

@@ -494,3 +494,25 @@ def test_threshold_short_of_tau_says_so():
     t = stats.threshold(np.array([0.09, 0.1, 0.11]), tau=0.07, direction="below", log=False, alpha=0.05,
                         name="n", metric="m", unit="doublings")
     assert report.test_view(t)["effects"][0].startswith("distance above τ = 0.0700: 0.0300")
+
+
+def test_opening_figure_shows_the_posts_gradients_as_published_and_corrected(html):
+    """The post's gradient histograms (repro.blogpost), between the opening and the summary, with
+    a caption that says which the post showed and why it is wrong."""
+    figure = html[html.index('id="post-gradients"'):]
+    figure = figure[:figure.index("</figure>")]
+    assert html.index("</header>") < html.index('id="post-gradients"') < html.index('id="summary"')
+    assert 'src="data:image/png;base64,' in figure and "broken" not in figure
+    text = " ".join(re.sub(r"<[^>]+>", " ", figure).split())
+    assert "The post showed the as-published gradients, and they are wrong." in text
+    for phrase in ("27.35", "layer 19", "layers 19 and 18", "never summed", "(−2)(x − μ)/N", "never back-propagated"):
+        assert phrase in text, phrase
+    assert re.search(r"grows 1\.8\d× per layer instead of 1\.2\d×", text)
+
+
+def test_post_figure_pdf_page(written):
+    from pypdf import PdfReader
+    _, out, _ = written
+    first = "".join(PdfReader(out / "report.pdf").pages[0].extract_text().split()) + \
+        "".join(PdfReader(out / "report.pdf").pages[1].extract_text().split())
+    assert "Thepostshowedtheas-publishedgradients" in first
