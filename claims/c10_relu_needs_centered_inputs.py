@@ -34,6 +34,9 @@ CLAIM = Claim(
     hypothesis=("Without BN, more ReLU units are dead (never active) or always active (linear) on a probe "
                 "batch than with BN, after training and at init."),
     conditions=conditions,
+    # The cap is doubled for a primary test left inconclusive at 48 seeds on either kernel set (AVX2,
+    # AVX-512): see the caveats.
+    looks=(12, 24, 48, 96),
     tests=(
         Superiority("BN keeps more units nonlinear after training (depths pooled)", metric=trained,
                     a=("BN, depth 6", "BN, depth 12"), b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),

@@ -1,5 +1,5 @@
 """Claim 13: a good init and batch norm fix (slightly) different problems: a 2x2 factorial."""
-from repro import Claim, Figure, Superiority
+from repro import Claim, Figure, Recorded, Superiority
 from repro.claim import Interaction
 from repro.metrics import final_accuracy
 from repro.standard import DEEP_BN, DEEP_DEPTH, DEEP_NO_BN, POST_INIT
@@ -44,6 +44,10 @@ CLAIM = Claim(
     ),
     literature=("Ioffe & Szegedy (2015) present BN as making training less sensitive to the init; He et al. "
                 "(2015) and Glorot & Bengio (2010) fix the init alone. Claim 1 tests the first half at depth 6."),
-    caveats="One bad init (the post's) and one depth; 'slightly different' has no sharper test than this.",
+    caveats=("One bad init (the post's) and one depth. Measured: BN gains about 46 points with the bad init "
+             "(which does not train at all without BN) and loses about 3 with He init, so the interaction is "
+             "about 49 points: the two fixes overlap, they do not add up. With BN the bad init is even 7 points "
+             "better than He (at its best rate, 0.001: the effective-rate effect of claim 1). At this depth BN "
+             "does the init's job and adds nothing beyond it; 'slightly different' is not visible here."),
     settle="",
 )
