@@ -42,7 +42,7 @@ CLAIM = Claim(
         Superiority("affine BN beats BN without affine", metric=acc, a="BN, gamma and beta learned",
                     b="BN, no affine", margin=0.5),
     ),
-    recorded=Recorded("inconclusive", estimate=0.659028, ci=(0.225149, 1.09291), n_seeds=48, protocol=2, date="2026-11-26"),
+    recorded=Recorded("inconclusive", estimate=0.231597, ci=(-0.0672218, 0.530416), n_seeds=96, protocol=2, date="2026-11-26"),
     method=("Paired seeds; the arms differ only in which BN parameters train. The accuracy margin is 0.5 "
             "points. For the parameter sizes, 0.05 (a shift of 5% of a unit's standard deviation) is the "
             "threshold below which a parameter would be 'staying at its init'; tested on log scale."),
@@ -63,8 +63,9 @@ CLAIM = Claim(
              "600 steps) found no difference (inconclusive at 12 seeds). Protocol 2 (looks 12/24/48) stopped "
              "at 48 seeds with kernel-dependent verdicts: AVX2 0.66 points [0.23, 1.09], inconclusive; AVX-512 "
              "0.10 [-0.26, 0.46], refuted. Its minimum detectable effect at 48 (1.1 points) was twice the "
-             "margin, so the cap was raised to 96 by power (a design change made after those runs, disclosed "
-             "here). At 96 seeds both kernel sets agree: about 0.24 points, interval from about 0 to just "
+             "margin, so the cap was raised to 96 (a rule made after those runs, disclosed here, and applied "
+             "the same way to claims 10 and 12: a primary test left inconclusive at 48 seeds on either kernel "
+             "set continues to 96). At 96 seeds both kernel sets agree: about 0.24 points, interval from about 0 to just "
              "above the 0.5-point margin, inconclusive. Freezing beta costs at most about half a point here, "
              "and the design cannot tell whether that is more or less than the margin (minimum detectable "
              "effect 0.9 points at 96 seeds). The secondary gamma and no-affine "

@@ -33,6 +33,7 @@ CLAIM = Claim(
         Superiority("at init, He keeps the signal that Xavier loses with depth", metric=signal, a="He",
                     b="Xavier", margin=1.0),
     ),
+    recorded=Recorded("supported", estimate=5.02674, ci=(2.76757, 7.2859), n_seeds=96, protocol=2, date="2026-11-26"),
     method=(f"{DEEP_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; each init "
             "trains at the rate its validation accuracy selects from the grid (tuning seeds disjoint from "
             "the confirmatory ones), to the plateau budget. Paired seeds. Margin 1 point of test accuracy. "
@@ -49,11 +50,13 @@ CLAIM = Claim(
     literature=("He et al. (2015), Fig. 3: a 30-layer ReLU network with Xavier init does not learn, with their "
                 "init it does; at 22 layers both converge, theirs sooner. Glorot & Bengio (2010) showed the "
                 "uniform heuristic's activations and gradients shrink with depth."),
-    caveats=(f"Depth {DEEP_DEPTH}, not He et al.'s 30 (run-time budget). Measured: He and Xavier usually train "
-             "alike (median per-seed difference about 0), but Xavier stalls near chance in 3 of 48 seeds and He "
-             "in none; the mean difference, 3 points, is made of those three seeds (skewed differences, "
-             "flagged), so the t test is inconclusive at the 48-seed cap. The uniform heuristic does not train "
-             "at any rate of the grid (9%, its selected rate on the grid's edge). So: uniform is a problem, "
-             "and at this depth He's advantage over Xavier is reliability, not accuracy."),
+    caveats=(f"Depth {DEEP_DEPTH}, not He et al.'s 30 (run-time budget). He and Xavier usually train alike "
+             "(median per-seed difference 0.5 points, 0.6 without the stalls), but Xavier stalls near chance in "
+             "10 of 96 seeds (14 with the AVX-512 kernels) and He in none: the mean difference, 5 points, is made "
+             "of those seeds (skewed differences, flagged). Inconclusive at 48 seeds on both kernel sets, so the "
+             "cap was doubled (the rule of claim 6, declared before the 96-seed run); at 96 both read supported, "
+             "with a Holm p (0.040; 0.034) near the floor that a last look allows. The uniform heuristic does "
+             "not train at any rate of the grid (9%; its selected rate is on the grid's edge). So uniform is a "
+             "problem, and at this depth He's advantage over Xavier is reliability, not accuracy."),
     settle="Depth 30 (He et al.'s), where Xavier should stall in most seeds; or a test of the stall rate.",
 )
