@@ -2,13 +2,10 @@
 from repro import Claim, Figure, Recorded, Superiority
 from repro.claim import Interaction
 from repro.metrics import final_accuracy
-from repro.standard import DEEP_BN, DEEP_DEPTH, DEEP_NO_BN, POST_INIT
+from repro.standard import DEEP_DEPTH, DEEP_FACTORIAL
 
 acc = final_accuracy()
-conditions = {
-    "He, BN": DEEP_BN, "He, no BN": DEEP_NO_BN,
-    "0.01*N(0,1), BN": DEEP_BN.replace(**POST_INIT), "0.01*N(0,1), no BN": DEEP_NO_BN.replace(**POST_INIT),
-}
+conditions = DEEP_FACTORIAL
 
 CLAIM = Claim(
     id="init-and-bn-fix-different-problems",

@@ -56,3 +56,7 @@ DEEP_BN = MNIST_MLP.replace(depth=DEEP_DEPTH)
 DEEP_NO_BN = DEEP_BN.replace(norm="none")
 POST_INIT = dict(init="normal", init_scale=0.01)      # the blog post's 0.01 * N(0, 1)
 UNIFORM_INIT = dict(init="uniform", init_scale=0.1)   # the pre-Xavier heuristic U(-1/sqrt(n), 1/sqrt(n)), n = 100
+DEEP_FACTORIAL = {  # init (He or the post's) x BN or none: claims 13 and 14 share these runs
+    "He, BN": DEEP_BN, "He, no BN": DEEP_NO_BN,
+    "0.01*N(0,1), BN": DEEP_BN.replace(**POST_INIT), "0.01*N(0,1), no BN": DEEP_NO_BN.replace(**POST_INIT),
+}
