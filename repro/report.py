@@ -524,7 +524,7 @@ def _found_interaction(t: TestResult, d) -> str:
     side = "larger" if t.estimate >= 0 else "smaller"
     bound = (f"the effects add up if it lies within ±{with_unit(t.margin, t.unit)}" if t.kind == "equivalence"
              else f"the claim needs more than {with_unit(t.margin, t.unit)}")
-    return (f"on {d.metric.name}, the gain of {first} is {side} than the gain of {second} by {_size(t)} "
+    return (f"On {d.metric.name}, the gain of {first} is {side} than the gain of {second} by {_size(t)} "
             f"(the interaction; {bound})")
 
 

@@ -516,3 +516,16 @@ def test_post_figure_pdf_page(written):
     first = "".join(PdfReader(out / "report.pdf").pages[0].extract_text().split()) + \
         "".join(PdfReader(out / "report.pdf").pages[1].extract_text().split())
     assert "Thepostshowedtheas-publishedgradients" in first
+
+
+def test_interaction_finding_names_both_effects_and_the_rule():
+    from repro import stats
+    from repro.claim import Interaction
+    from synthetic import ACC
+    t = stats.equivalence(np.full(6, 50.0) + np.arange(6), np.full(6, 2.0), margin=2.0, alpha=0.05, name="i",
+                          metric="interaction on acc", unit="% points")
+    d = Interaction("i", metric=ACC, a=("bad, BN", "bad, none"), b=("good, BN", "good, none"), margin=2.0)
+    text = report._found_interaction(t, d)
+    assert text.startswith("On final test accuracy, the gain of bad, BN over bad, none is larger than the gain of "
+                           "good, BN over good, none by 50.5")
+    assert "the effects add up if it lies within ±2\u00a0%\u00a0points" in text
