@@ -29,6 +29,7 @@ from . import blogpost, figures, stats
 from .cache import atomic_write
 from .claim import shipped_dir
 from .claim import Figure as ClaimFigure
+from .claim import Interaction
 from .protocol import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from .stats import TestResult
@@ -210,7 +211,7 @@ def series_conditions(declared) -> dict[str, str]:
         pair = f"|{a} − {b}|" if b else f"|{a}|"
         return {"max_abs_diff": pair, "scale": f"max(|{a}|, |{b}|)" if b else f"|{a}|",
                 "allowed": f"tolerance × max(1, scale)", "within": pair, "beyond": pair}
-    if getattr(declared, "kind", "") in ("equivalence", "superiority") and type(declared).__name__ == "Interaction":
+    if isinstance(declared, Interaction):
         ea, eb = f"{declared.a[0]} − {declared.a[1]}", f"{declared.b[0]} − {declared.b[1]}"
         return {"a": ea, "b": eb, "d": f"({ea}) − ({eb})"}
     out = {"a": a, "x": a}
@@ -468,7 +469,7 @@ def finding(cr: ClaimResult) -> str:
     if cr.verdict == "error" or not cr.tests:
         return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
     t, declared = cr.tests[0], cr.claim.tests[0]
-    finder = _found_interaction if type(declared).__name__ == "Interaction" else FINDERS.get(t.kind, _found_generic)
+    finder = _found_interaction if isinstance(declared, Interaction) else FINDERS.get(t.kind, _found_generic)
     what = finder(t, declared)
     if t.kind != "identity" and measured(t) is None:  # a threshold names its measured value's interval itself
         what += f" ({interval_text(t)})"
