@@ -308,7 +308,7 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     when = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)  # two renders must not straddle a minute
     first = report.render_html(run, figure_cache=cache, generated=when)
     def claim_pngs():
-        return {p.name for p in cache.iterdir() if not p.name.startswith("forest-")}
+        return {p.name for p in cache.iterdir() if not p.name.startswith(("forest-", "post-"))}
     assert len(claim_pngs()) == len(cr.claim.figures)
     assert report.render_html(run, figure_cache=cache, generated=when) == first  # the cached PNGs are the drawn ones
     before = claim_pngs()
