@@ -52,6 +52,7 @@ VALUE_LABELS = {
     "probe/weight_norm": "weight norm |W|",
     "geometry/ics_dist": "ICS |G - G'| (mean over layers)", "geometry/ics_cos": "cos(G, G') (mean over layers)",
     "geometry/ics_rel": "relative ICS |G - G'| / |G|", "geometry/beta_smooth": "effective beta-smoothness",
+    "geometry/ics_applied_rel": "relative ICS |G - G'| / |G| (applied update)",
     "geometry/interaction_rel": "relative interaction",
 }
 

@@ -16,6 +16,11 @@ EARLIER layer j < i (all its parameters) took its SGD step. Layer 0 has no earli
 G' = G there.
     ics_dist (K, L+1) = ||G - G'||_2 (Frobenius), ics_cos (K, L+1) = cos(G, G'),
     ics_rel  (K, L+1) = ||G - G'|| / ||G||.
+The same at the update training actually applies (optimizer "sgd" or "momentum"): the earlier
+layers move by lr_j * (mu * v_j + g_j), v_j their momentum buffer before this update (0 for sgd
+and at step 0), lr_j the rate with spec.hidden_lr_scale; with momentum 0.9 that step is up to
+about 10x the plain one:
+    ics_applied_dist (K, L+1), ics_applied_rel (K, L+1).
 
 "smoothness" - gradient predictiveness and effective beta-smoothness along the gradient,
 Santurkar et al. (2018) sec. 3.1 (figs. 4 and 9). For eta in lr * (0.5, 1, 2, 3, 4):
@@ -51,9 +56,10 @@ ETAS = (0.5, 1.0, 2.0, 3.0, 4.0)
 
 
 def measure(spec: ExperimentSpec, params: dict[str, np.ndarray], state: dict | None, x: np.ndarray,
-            y: np.ndarray, lr: float) -> dict[str, np.ndarray]:
+            y: np.ndarray, lr: float, velocity: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The geometry measures of spec.geometry on minibatch (x (K, B, D), y (K, B)) at step size lr.
 
+    `velocity`: the momentum buffers before this update (the optimizer's; None = zero).
     Returns {name: float64 array with a leading seed axis K}; see the module docstring.
     `state` (BN running statistics) is not used: every measure is taken in train mode.
     """
@@ -70,7 +76,12 @@ def measure(spec: ExperimentSpec, params: dict[str, np.ndarray], state: dict | N
         loss0, g, _ = loss_and_grads(spec, p64, x64, y, train=True)
         g = {n: g[n] for n in names}
         if "ics" in spec.geometry:
-            out.update(_ics(spec, p64, x64, y, g, blocks, lr))
+            plain = {n: lr * g[n] for n in names}
+            out.update(_ics(spec, p64, x64, y, g, blocks, plain))
+            if spec.optimizer in ("sgd", "momentum"):
+                applied = {n: applied_rate(spec, n, lr) * _momentum_step(spec, g, velocity, n) for n in names}
+                out.update({f"ics_applied_{k[4:]}": v for k, v in _ics(spec, p64, x64, y, g, blocks, applied).items()
+                            if k != "ics_cos"})
         path_losses = None
         if "smoothness" in spec.geometry:
             smooth, path_losses = _smoothness(spec, p64, x64, y, g, names, lr)
@@ -88,6 +99,19 @@ def layer_blocks(spec: ExperimentSpec, params: dict) -> list[list[str]]:
         block = [f"{p}{i}" for p in ("W", "b", "gamma", "beta")]
         blocks.append([n for n in block if n in params and trainable(spec, n)])
     return blocks
+
+
+def applied_rate(spec: ExperimentSpec, name: str, lr: float) -> float:
+    """The rate training applies to parameter `name`: lr, times hidden_lr_scale for hidden weights."""
+    hidden = name.startswith("W") and int(name[1:]) < spec.depth
+    return lr * (spec.hidden_lr_scale if hidden else 1.0)
+
+
+def _momentum_step(spec: ExperimentSpec, g: dict, velocity: dict | None, name: str) -> np.ndarray:
+    """mu * v + g for momentum (v = 0 without a buffer), g for plain SGD."""
+    if spec.optimizer != "momentum" or velocity is None:
+        return g[name]
+    return spec.momentum * np.asarray(velocity[name], dtype=np.float64) + g[name]
 
 
 def _stepped(params: dict, g: dict, names, eta: float) -> dict:
@@ -108,7 +132,8 @@ def _loss(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray) -> n
     return heldout_loss(spec, forward(spec, params, x, train=True), y)
 
 
-def _ics(spec, params, x, y, g, blocks, lr) -> dict[str, np.ndarray]:
+def _ics(spec, params, x, y, g, blocks, delta) -> dict[str, np.ndarray]:
+    """ICS with the earlier layers moved by theta_j - delta_j."""
     L = spec.depth
     k = params["W0"].shape[0]
     dist, cos, rel = (np.zeros((k, L + 1)) for _ in range(3))
@@ -118,7 +143,7 @@ def _ics(spec, params, x, y, g, blocks, lr) -> dict[str, np.ndarray]:
         if i == 0:
             G2 = G  # no earlier layers: nothing moved
         else:
-            moved = _stepped(moved, g, blocks[i - 1], lr)  # layers 0..i-1 have now stepped
+            moved = _stepped(moved, delta, blocks[i - 1], 1.0)  # layers 0..i-1 have now stepped
             G2 = loss_and_grads(spec, moved, x, y, train=True)[1][f"W{i}"].reshape(k, -1)
         n1, n2 = np.linalg.norm(G, axis=1), np.linalg.norm(G2, axis=1)
         dist[:, i] = np.linalg.norm(G - G2, axis=1)

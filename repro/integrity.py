@@ -55,7 +55,7 @@ def check(spec: ExperimentSpec, seeds: tuple[int, ...], values: Mapping[str, np.
         shape = np.shape(v)
         if not shape or shape[0] != k:
             raise EntryMismatch(f"value {name!r} has shape {shape}: its leading (seed) axis must be {k}, one row per seed")
-        if name.startswith(("train_", "test_")) and shape != (k, len(axes["eval_step"])):
+        if name.startswith(("train_", "val_", "test_")) and shape != (k, len(axes["eval_step"])):
             raise EntryMismatch(f"value {name!r} has shape {shape}, expected ({k}, {len(axes['eval_step'])}) evaluations")
         if name == "batch_loss" and shape != (k, spec.steps):
             raise EntryMismatch(f"value 'batch_loss' has shape {shape}, expected ({k}, steps={spec.steps})")

@@ -31,8 +31,8 @@ def param_names(spec: ExperimentSpec) -> list[str]:
 def init_params(spec: ExperimentSpec, seeds, n_in: int, n_out: int) -> dict[str, np.ndarray]:
     """Initial parameters for the given seed indices (biases 0, gamma 1, beta 0), in spec.dtype.
 
-    Every Linear, the read-out included, uses spec.init; the leaky gain applies only with
-    activation == "leaky_relu".
+    Every hidden Linear uses spec.init; the read-out too unless spec.readout_init names its own
+    (then at scale 1). The leaky gain applies only with activation == "leaky_relu".
     """
     dtype = np.dtype(spec.dtype)
     k, L = len(seeds), spec.depth
@@ -41,8 +41,10 @@ def init_params(spec: ExperimentSpec, seeds, n_in: int, n_out: int) -> dict[str,
     for i in range(L + 1):
         fan_in = n_in if i == 0 else spec.width
         fan_out = n_out if i == L else spec.width
-        params[f"W{i}"] = init_weight(spec.init, seeds, i, fan_in, fan_out, scale=spec.init_scale,
-                                      leaky_slope=slope, dtype=dtype)
+        init, scale = spec.init, spec.init_scale
+        if i == L and spec.readout_init:
+            init, scale = spec.readout_init, 1.0
+        params[f"W{i}"] = init_weight(init, seeds, i, fan_in, fan_out, scale=scale, leaky_slope=slope, dtype=dtype)
         if i == L or spec.bias:
             params[f"b{i}"] = np.zeros((k, fan_out), dtype)
         if i < L and spec.has_norm and spec.affine:
@@ -80,12 +82,12 @@ def update_state(spec: ExperimentSpec, state: dict, aux: dict, batch_size: int, 
 
 
 def trainable(spec: ExperimentSpec, name: str) -> bool:
-    """Whether the optimizer updates parameter `name` (frozen gamma/beta are not)."""
+    """Whether the optimizer updates parameter `name` (frozen gamma/beta/weights are not)."""
     if name.startswith("gamma"):
         return spec.train_gamma
     if name.startswith("beta"):
         return spec.train_beta
-    return True
+    return spec.train_weights
 
 
 def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bool, keep: bool):

@@ -6,6 +6,7 @@ arrays (e.g. the steps at which evaluations happened), without a seed axis.
 Names the engine writes (L = depth = hidden blocks; "L+1" counts the read-out Linear too;
 S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
   axes["eval_step"] (E,)    steps 0, eval_every, ..., steps (the last step always included)
+  (the three evaluation pairs below for each split in spec.eval_splits; tuning runs have only "val_*")
   values["train_loss"|"train_acc"] (K, E)  on a fixed 1000-example training subset, eval mode
   values["val_loss"|"val_acc"] (K, E)      on the validation split (carved from the training data)
   values["test_loss"|"test_acc"] (K, E)    on the test set, eval mode (BN running statistics)

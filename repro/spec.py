@@ -15,7 +15,7 @@ from .fingerprint import engine_fingerprint
 
 # Bump when a change to the engine changes the numbers a spec produces (the source hash in key() also
 # catches every edit to the engine's files; the version stays for changes outside them, e.g. data packages).
-ENGINE_VERSION = 4  # 4: validation split carved from the training data
+ENGINE_VERSION = 5  # 4: validation split carved from the training data; 5: chunked evaluation, eval_splits
 
 CHOICES: dict[str, tuple] = {
     "data": ("mnist1d", "gaussian", "teacher"),
@@ -37,6 +37,7 @@ PROBES = (
     "unit_percentiles",  # 15/50/85th percentiles of a few chosen units' pre-activations
     "final_params",  # the trained parameters themselves (for exact-identity checks)
 )
+EVAL_SPLITS = ("train", "val", "test")  # a fixed 1000-example training subset, validation, test
 GEOMETRY = (
     "ics",          # Santurkar et al. internal covariate shift, per layer
     "smoothness",   # gradient predictiveness and effective beta-smoothness along -g
@@ -70,8 +71,13 @@ class ExperimentSpec:
     affine: bool = True
     train_gamma: bool = True
     train_beta: bool = True
+    # False freezes every Linear's weights and biases at their init, the read-out's included, so only
+    # gamma and beta train (Frankle et al. 2021, "Training BatchNorm and only BatchNorm")
+    train_weights: bool = True
     init: str = "he"
     init_scale: float = 1.0  # std for "normal", half-width for "uniform", a gain multiplier otherwise
+    # the read-out Linear's init ("" = the same as `init`, at the same scale; otherwise at scale 1)
+    readout_init: str = ""
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
     # optimisation
@@ -88,6 +94,7 @@ class ExperimentSpec:
     dtype: str = "float32"
     # measurement
     eval_every: int = 100
+    eval_splits: tuple[str, ...] = ("train", "val", "test")  # tuning runs need only "val"
     probes: tuple[str, ...] = ()
     probe_steps: tuple[int, ...] = (0,)
     geometry: tuple[str, ...] = ()
@@ -114,13 +121,21 @@ class ExperimentSpec:
             raise SpecError(f"bn_momentum={self.bn_momentum!r} must be in (0, 1]")
         if not 0 <= self.leaky_slope < 1:
             raise SpecError(f"leaky_slope={self.leaky_slope!r} must be in [0, 1)")
-        for name, allowed in (("probes", PROBES), ("geometry", GEOMETRY)):
+        if self.readout_init not in ("",) + CHOICES["init"]:
+            raise SpecError(f"readout_init={self.readout_init!r} is not allowed; choose '' (the same as init) "
+                            f"or one of {', '.join(map(repr, CHOICES['init']))}")
+        if not self.train_weights and not (self.has_norm and self.affine and self.train_gamma and self.train_beta):
+            raise SpecError("train_weights=False trains only gamma and beta: it needs norm='batch' or 'units' "
+                            "with affine=True and train_gamma=train_beta=True")
+        for name, allowed in (("probes", PROBES), ("geometry", GEOMETRY), ("eval_splits", EVAL_SPLITS)):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 raise SpecError(f"{name} must be a tuple, got {type(value).__name__}")
             unknown = [p for p in value if p not in allowed]
             if unknown:
                 raise SpecError(f"{name} has unknown entries {unknown}; choose from {', '.join(allowed)}")
+        if not self.eval_splits or list(self.eval_splits) != [s for s in EVAL_SPLITS if s in self.eval_splits]:
+            raise SpecError(f"eval_splits={self.eval_splits!r} must be a non-empty subset of {EVAL_SPLITS}, in that order")
         for name in ("probe_steps", "geometry_steps"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or any(not isinstance(s, int) or not 0 <= s <= self.steps for s in value):
@@ -142,7 +157,7 @@ class ExperimentSpec:
     @classmethod
     def from_dict(cls, d: dict) -> "ExperimentSpec":
         d = dict(d)
-        for name in ("probes", "probe_steps", "geometry", "geometry_steps"):
+        for name in ("probes", "probe_steps", "geometry", "geometry_steps", "eval_splits"):
             if name in d:
                 d[name] = tuple(d[name])
         return cls(**d)
@@ -167,6 +182,8 @@ class ExperimentSpec:
             norm = "BN" if self.norm == "batch" else "per-example unit norm (the blog's axis)"
             if not self.affine:
                 norm += " (no affine)"
+            elif not self.train_weights:
+                norm += " (only gamma and beta trained; every weight frozen at its init)"
             elif not (self.train_gamma and self.train_beta):
                 frozen = [n for n, t in (("gamma", self.train_gamma), ("beta", self.train_beta)) if not t]
                 norm += f" ({' and '.join(frozen)} frozen)"
@@ -180,7 +197,9 @@ class ExperimentSpec:
         }[self.init]
         if self.init in ("xavier", "xavier_uniform", "he", "he_uniform") and self.init_scale != 1:
             init += f" x {self.init_scale:g}"
-        data = {"mnist1d": "MNIST-1D (4000 train / 1000 test, 40 features)",
+        if self.readout_init:
+            init += f" (read-out: {self.readout_init.replace('_', ' ').replace('he', 'He').replace('xavier', 'Xavier')})"
+        data = {"mnist1d": "MNIST-1D (3500 train + 500 validation / 1000 test, 40 features)",
                 "gaussian": "random Gaussian input (the blog's)",
                 "teacher": "a random teacher network"}[self.data]
         opt = {"sgd": "SGD", "momentum": f"SGD with momentum {self.momentum:g}", "adam": "Adam"}[self.optimizer]

@@ -5,9 +5,9 @@ Protocol (the numbers of repro/record.py):
   seed's own SeedSequence stream, sampling without replacement within each epoch (the last
   incomplete batch of an epoch is dropped);
 - step s means "after s updates"; evaluations at 0, eval_every, ..., steps (the last always
-  included) on a fixed 1000-example training subset, the validation split and the test set, in
-  eval mode (BN running
-  statistics, momentum spec.bn_momentum, unbiased batch variance); probes at spec.probe_steps
+  included) on spec.eval_splits (a fixed 1000-example training subset, the validation split, the
+  test set), in eval mode (BN running statistics, momentum spec.bn_momentum, unbiased batch
+  variance), EVAL_CHUNK examples at a time; probes at spec.probe_steps
   (repro.probes); geometry measures at spec.geometry_steps on the minibatch that update s+1
   uses (repro.geometry.measure, imported only when spec.geometry is non-empty);
 - with loss="noise" (the blog's setup) the gradient entering the logits is N(0, 1) noise from
@@ -67,12 +67,19 @@ def eval_steps(spec: ExperimentSpec) -> np.ndarray:
     return np.array(steps, dtype=np.int64)
 
 
+#: Evaluation runs the forward pass EVAL_CHUNK examples at a time: (K, 64, width) activations stay in
+#: cache, and the whole set at once is up to twice as slow (memory-bound elementwise work).
+EVAL_CHUNK = 64
+
+
 def evaluate(spec: ExperimentSpec, params: dict, state: dict, x: np.ndarray, y: np.ndarray):
     """(loss (K,), accuracy (K,)) in eval mode on a data set shared by all seeds.
 
     The loss is cross-entropy for loss="noise" (see the module docstring).
     """
-    logits = forward(spec, params, x, state=state, train=False)
+    chunks = [forward(spec, params, x[i:i + EVAL_CHUNK], state=state, train=False)
+              for i in range(0, len(x), EVAL_CHUNK)]
+    logits = np.concatenate(chunks, axis=1)
     loss = heldout_loss(spec, logits, y)
     acc = (logits.argmax(axis=2) == y).mean(axis=1)
     return loss, acc
@@ -128,6 +135,7 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
 
     e_steps = eval_steps(spec)
     splits = {"train": (x_sub, y_sub), "val": (x_val, y_val), "test": (x_test, y_test)}
+    splits = {name: splits[name] for name in spec.eval_splits}
     ev = {f"{split}_{v}": np.full((k, len(e_steps)), np.nan) for split in splits for v in ("loss", "acc")}
     batch_loss = np.full((k, spec.steps), np.nan)
     active = np.ones(k, dtype=bool)
@@ -158,7 +166,7 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
             xb, yb = x_train[idx], y_train[idx]
             if measure_geometry is not None and step in geo_set:
                 lr = learning_rate(spec, min(step, max(spec.steps - 1, 0)))
-                for name, v in measure_geometry(spec, params, state, xb, yb, lr).items():
+                for name, v in measure_geometry(spec, params, state, xb, yb, lr, opt.m or None).items():
                     geo_vals.setdefault(name, []).append(np.asarray(v))
             if step == spec.steps:
                 break

@@ -43,7 +43,8 @@ def test_shapes_families_and_no_mutation():
     before = {n: p.copy() for n, p in params.items()}
     out = measure(spec, params, None, x, y, 0.1)
     L1 = spec.depth + 1
-    expected = {"ics_dist": (K, L1), "ics_cos": (K, L1), "ics_rel": (K, L1), "loss_range": (K,),
+    expected = {"ics_dist": (K, L1), "ics_cos": (K, L1), "ics_rel": (K, L1), "ics_applied_dist": (K, L1),
+                "ics_applied_rel": (K, L1), "loss_range": (K,),
                 "grad_pred": (K,), "beta_smooth": (K,), "interaction": (K,), "interaction_rel": (K,),
                 "delta_joint": (K,), "delta_sum": (K,)}
     assert {n: v.shape for n, v in out.items()} == expected
@@ -198,3 +199,22 @@ def test_train_records_geometry_per_step():
     assert rec["geometry/beta_smooth"].shape == (2, 3)
     assert np.isfinite(rec["geometry/interaction_rel"]).all()
     np.testing.assert_array_equal(rec.axes["geometry_step"], [0, 2, 4])
+
+
+def test_ics_at_the_applied_momentum_update():
+    """With momentum buffer v = c * g the applied step is lr (mu c + 1) g: the plain ICS at that rate.
+    Without a buffer (or with plain SGD) the applied step is the plain one."""
+    spec, params, x, y = make(norm="batch", activation="relu", optimizer="momentum", momentum=0.9)
+    g = grads_of(spec, params, x, y)
+    c, lr = 2.0, 0.05
+    applied = measure(spec, params, None, x, y, lr, velocity={n: c * g[n] for n in g})
+    plain_at = measure(spec, params, None, x, y, lr * (0.9 * c + 1))
+    for k in ("dist", "rel"):
+        np.testing.assert_allclose(applied[f"ics_applied_{k}"], plain_at[f"ics_{k}"], rtol=1e-10)
+    no_buffer = measure(spec, params, None, x, y, lr)
+    np.testing.assert_array_equal(no_buffer["ics_applied_rel"], no_buffer["ics_rel"])
+    sgd = measure(spec.replace(optimizer="sgd"), params, None, x, y, lr, velocity={n: c * g[n] for n in g})
+    np.testing.assert_array_equal(sgd["ics_applied_rel"], sgd["ics_rel"])
+    scaled = measure(spec.replace(hidden_lr_scale=3.0), params, None, x, y, lr)
+    assert np.all(scaled["ics_applied_rel"][:, 1:] > no_buffer["ics_applied_rel"][:, 1:])
+    assert "ics_applied_rel" not in measure(spec.replace(optimizer="adam"), params, None, x, y, lr)

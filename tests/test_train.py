@@ -203,8 +203,8 @@ def test_blog_setting_with_noise_loss_at_init():
 def test_geometry_is_called_and_stacked(monkeypatch):
     calls = []
 
-    def measure(spec, params, state, x, y, lr):
-        calls.append((x.shape, lr))
+    def measure(spec, params, state, x, y, lr, velocity=None):
+        calls.append((x.shape, lr, None if velocity is None else {n: v.copy() for n, v in velocity.items()}))
         k = params["W0"].shape[0]
         return {"ics": np.full((k, spec.depth), float(len(calls))), "smoothness": np.zeros(k)}
 
@@ -215,6 +215,10 @@ def test_geometry_is_called_and_stacked(monkeypatch):
     assert list(r.axes["geometry_step"]) == [0, 10, 25]
     assert r["geometry/ics"].shape == (2, 3, 2) and list(r["geometry/ics"][0, :, 0]) == [1, 2, 3]
     assert r["geometry/smoothness"].shape == (2, 3)
+    assert all(c[2] is None for c in calls)  # plain SGD has no momentum buffer
+    calls.clear()
+    train(spec.replace(optimizer="momentum", momentum=0.9), (0, 1))
+    assert not np.any(calls[0][2]["W0"]) and np.all(np.abs(calls[1][2]["W0"]).sum(axis=(1, 2)) > 0)
     # measuring geometry does not change training
     plain = train(small(), (0, 1))
     np.testing.assert_array_equal(plain["batch_loss"], r["batch_loss"])
@@ -256,3 +260,56 @@ def test_probe_percentile_is_numpy_percentile_bit_for_bit():
                 expect = np.percentile(a, (5, 15, 50, 85, 95), axis=axis)
                 got = percentile(a, (5, 15, 50, 85, 95), axis=axis)
             assert got.dtype == expect.dtype and np.array_equal(got, expect, equal_nan=True)
+
+
+def test_only_gamma_and_beta_train():
+    """train_weights=False (Frankle et al.): every Linear stays at its init, gamma and beta move."""
+    spec = small(train_weights=False, probes=("final_params",), steps=10)
+    start = model.init_params(spec, (0,), 40, 10)
+    r = train(spec, (0,))
+    for name, p in start.items():
+        moved = not np.array_equal(r[f"final/{name}"], p)
+        assert moved == name.startswith(("gamma", "beta")), name
+    with pytest.raises(SpecError, match="train_weights=False"):
+        small(train_weights=False, norm="none")
+    with pytest.raises(SpecError, match="train_weights=False"):
+        small(train_weights=False, train_beta=False)
+
+
+def test_readout_init_changes_only_the_readout():
+    base = small(init="normal", init_scale=1.0)
+    plain = model.init_params(base, (0, 1), 40, 10)
+    he_out = model.init_params(base.replace(readout_init="he"), (0, 1), 40, 10)
+    L = base.depth
+    for name in plain:
+        same = np.array_equal(plain[name], he_out[name])
+        assert same == (name != f"W{L}"), name
+    # the same standard-normal draws, scaled to He's std sqrt(2 / fan_in) instead of 1
+    np.testing.assert_allclose(he_out[f"W{L}"], plain[f"W{L}"] * np.sqrt(2 / base.width), rtol=1e-6)
+    assert "read-out: He" in base.replace(readout_init="he").describe()
+    with pytest.raises(SpecError, match="readout_init"):
+        small(readout_init="kaiming")
+
+
+def test_eval_splits_and_chunked_evaluation():
+    """Tuning runs evaluate only the validation split; the numbers of a split do not depend on
+    which other splits are evaluated, and chunked evaluation equals one whole-set pass."""
+    from repro import train as train_module
+    from repro.data import load
+    spec = small(steps=12, eval_every=6)
+    full, val_only = train(spec, (0, 1)), train(spec.replace(eval_splits=("val",)), (0, 1))
+    assert {n for n in val_only.values if n.endswith(("_acc", "_loss")) and n != "batch_loss"} == {"val_acc", "val_loss"}
+    np.testing.assert_array_equal(full["val_acc"], val_only["val_acc"])
+    np.testing.assert_array_equal(full["val_loss"], val_only["val_loss"])
+    for bad in ((), ("test", "val"), ("holdout",)):
+        with pytest.raises(SpecError, match="eval_splits"):
+            spec.replace(eval_splits=bad)
+    d = load(spec.data)
+    f64 = spec.replace(dtype="float64")
+    params = model.init_params(f64, (0, 1), d.x_test.shape[1], d.n_classes)
+    chunked = train_module.evaluate(f64, params, model.init_state(f64, 2), d.x_test, d.y_test)
+    logits = model.forward(f64, params, d.x_test, state=model.init_state(f64, 2))
+    whole = model.heldout_loss(f64, logits, d.y_test), (logits.argmax(axis=2) == d.y_test).mean(axis=1)
+    assert len(d.x_test) > train_module.EVAL_CHUNK
+    np.testing.assert_allclose(chunked[0], whole[0], rtol=1e-12)
+    np.testing.assert_array_equal(chunked[1], whole[1])
