@@ -42,6 +42,7 @@ class TuningPlan:
     stage1_fraction: int = 4   # stage 1 trains steps // stage1_fraction steps
     keep: int = 3
     stage2_seeds: int = 2
+    grid: tuple[float, ...] = LR_GRID
 
     def seeds(self, stage: int) -> tuple[int, ...]:
         n = self.stage1_seeds if stage == 1 else self.stage2_seeds
@@ -49,7 +50,9 @@ class TuningPlan:
 
 
 DEFAULT_PLAN = TuningPlan()
-QUICK_PLAN = TuningPlan(stage1_seeds=1, stage1_fraction=1, keep=2, stage2_seeds=1)
+#: The smoke profile (--quick) searches every other grid rate, a decade apart: it checks the pipeline,
+#: its verdicts are not confirmatory.
+QUICK_PLAN = TuningPlan(stage1_seeds=1, stage1_fraction=1, keep=2, stage2_seeds=1, grid=LR_GRID[1::2])
 
 
 def tuning_base(spec: ExperimentSpec) -> ExperimentSpec:

@@ -303,7 +303,7 @@ def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tu
     """(claim id, condition) -> its Tuning, or the error text of a failed tuning run, for every
     tuned condition (successive halving on the validation split, repro.protocol)."""
     plan_ = protocol.QUICK_PLAN if quick else protocol.DEFAULT_PLAN
-    grid = protocol.LR_GRID
+    grid = plan_.grid
     bases: dict[ExperimentSpec, list[tuple[str, str]]] = {}
     for claim in claims:
         for cond, spec in claim.conditions.items():
