@@ -81,7 +81,7 @@ CLAIM = Claim(
              "AVX-512 (0.054): at a design's last look the sequential p cannot fall below the alpha spent "
              "before it (0.0056), and Holm multiplies that. The rule of claim 6 (a cap of 96 for a test left "
              "inconclusive at 48 on either kernel set) gives looks 12/24/48/96, whose boundary the test "
-             "crosses at 48 on both kernel sets: supported (Holm p 0.0023; 0.021). At init "
+             "crosses at 48 on both kernel sets: supported (Holm p about 0.002 and 0.02). At init "
              "at Page's depth 50 the effect is large: without BN about half the units (mean over layers) are "
              "dead or always active, with BN none, and layer 50's units keep about 0.92 of their variance "
              "within units with BN against about 0.16 without (Page's collapse). That share is estimated from "
