@@ -33,14 +33,16 @@ CLAIM = Claim(
     literature=("Ioffe & Szegedy (2015) trained Inception with BN at higher rates and fewer steps; He et al. "
                 "(2015) trained 22- and 30-layer plain ReLU nets without BN by fixing the init. Residual "
                 "connections, not BN alone, made hundreds of layers trainable (He et al. 2016)."),
-    caveats=(f"'Very deep' is {DEEP_DEPTH} layers here (the post's depth). Depth 50 was run once and is not part of the "
-             "default profile: it doubled the cold run (the post's init without BN underflows into float32 "
-             "subnormals there, 3x slower per step). That run (AVX2 kernels, 12 seeds, tests declared before it) "
-             "reverses the title at depth 50: with He init BN reaches 14.6% against 42.8% without (-28.2 points, "
-             "refuted), with the post's init 16.7% against chance (9.3%); BN's gradient explosion with depth "
-             "(claim 11) leaves a plain 50-layer BN net almost untrainable at any rate of the grid. The pooled primary test is dominated by the post's init, which does not train at all "
-             "without BN (9%); with He init BN is about 3 points worse than no BN at depth 20 (refuted). Every "
-             "20-layer arm (48-55%) is far below the 6-layer model (68%): depth alone hurts these plain MLPs, "
-             "and BN does not undo that. BN trains a badly initialised deep net; it does not beat a good init."),
+    caveats=(f"'Very deep' is {DEEP_DEPTH} layers here (the post's depth). Depth 50 was run once and is not "
+             "part of the default profile: it added about 25 minutes to the cold run (the post's init "
+             "without BN underflows into float32 subnormals there, 3x slower per step). That run (AVX2 "
+             "kernels, 12 seeds, tests declared before it) reverses the title at depth 50: with He init BN "
+             "reaches 14.6% against 42.8% without (-28.2 points, refuted), with the post's init 16.7% "
+             "against chance (9.3%); BN's gradient explosion with depth (claim 11) leaves a plain 50-layer "
+             "BN net almost untrainable at any rate of the grid. The pooled primary test is dominated by "
+             "the post's init, which does not train at all without BN (9%); with He init BN is about 3 "
+             "points worse than no BN at depth 20 (refuted). Every 20-layer arm (48-55%) is far below the "
+             "6-layer model (68%): depth alone hurts these plain MLPs, and BN does not undo that. BN "
+             "trains a badly initialised deep net; it does not beat a good init."),
     settle="Depth 50 in every run (a thorough profile), residual connections, and matched compute.",
 )
