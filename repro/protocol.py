@@ -9,7 +9,8 @@ Learning-rate selection (declared before any confirmatory run):
   seeds for the whole budget; the rate with the best mean validation accuracy in stage 2 wins;
   runs of one condition at different rates train as one batched computation (train_rates);
 - tuning runs carry no probes or geometry and evaluate on the validation split only, so conditions
-  that differ only in what they measure share their tuning runs (and the cache shares them across claims like any result);
+  that differ only in what they measure share their tuning runs (and the cache shares them across
+  claims like any result);
 - an optimum on the grid's edge is reported as such.
 
 Plateau criterion: a condition has converged when its mean validation accuracy over the last three
@@ -56,7 +57,8 @@ QUICK_PLAN = TuningPlan(stage1_seeds=1, stage1_fraction=1, keep=2, stage2_seeds=
 
 
 def tuning_base(spec: ExperimentSpec) -> ExperimentSpec:
-    """The spec a condition is tuned on: the same training run without probes or geometry."""
+    """The spec a condition is tuned on: the same training run without probes or geometry, evaluated
+    on the validation split only."""
     return spec.replace(probes=(), probe_steps=(), geometry=(), geometry_steps=(), eval_splits=("val",))
 
 
