@@ -574,9 +574,9 @@ def _content_key(*parts, sort_keys: bool = False) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _cached_png(path: Path | None, draw: Callable[[], tuple[bytes, str | None]]) -> tuple[bytes, str | None]:
-    """PNG bytes from `path` when an identical figure was drawn before; otherwise draw() -> (png,
-    error), kept at `path` only when drawn without error."""
+def _cached_bytes(path: Path | None, draw: Callable[[], tuple[bytes, str | None]]) -> tuple[bytes, str | None]:
+    """A figure's bytes (PNG, or the opening figure's JSON) from `path` when an identical one was drawn
+    before; otherwise draw() -> (bytes, error), kept at `path` only when drawn without error."""
     if path is not None and path.exists():
         return path.read_bytes(), None
     png, err = draw()
@@ -605,7 +605,7 @@ def figure_png(cr: ClaimResult, index: int, cache_dir: Path | None) -> tuple[byt
         mpl, err = figures.draw(cr.claim.figures[index], cr.records)
         return figures.to_png(mpl), err
 
-    return _cached_png(cache_dir / f"{key}.png" if key else None, draw)
+    return _cached_bytes(cache_dir / f"{key}.png" if key else None, draw)
 
 
 def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
@@ -669,7 +669,7 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
         return []
     out = []
     key = _content_key("tuning", {n: t.curve for n, t in tuned.items()}, [figures.color(n) for n in tuned])
-    png, err = _cached_png(figure_cache / f"{key}.png" if figure_cache else None,
+    png, err = _cached_bytes(figure_cache / f"{key}.png" if figure_cache else None,
                            lambda: (figures.to_png(figures.tuning_curves(tuned)), None))
     out.append({"title": "Tuning curves: validation accuracy against learning rate", "src": figures.png_data_uri(png),
                 "caption": "Successive halving on tuning seeds disjoint from the confirmatory ones; the ringed rate "
@@ -684,7 +684,7 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
         mpl, err = figures.draw(fig, cr.records)
         return figures.to_png(mpl), err
 
-    png, err = _cached_png(figure_cache / f"{key}.png" if figure_cache else None, draw)
+    png, err = _cached_bytes(figure_cache / f"{key}.png" if figure_cache else None, draw)
     out.append({"title": fig.title, "src": figures.png_data_uri(png), "error": err,
                 "caption": f"Mean and 95% band over the confirmatory seeds. Plateau criterion: the validation "
                            f"accuracy of the last three evaluations is less than {PLATEAU_GAIN:g} point above the "
@@ -791,7 +791,7 @@ def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
         drawn = [[r["label"], r["verdict"], r["note"],
                   jsonable(dataclasses.replace(r["result"], details={})) if r["result"] else None] for r in rows]
         path = figure_cache / f"forest-{_content_key(drawn, sort_keys=True)}.png"
-    png, _ = _cached_png(path, lambda: (figures.to_png(figures.forest(rows)), None))
+    png, _ = _cached_bytes(path, lambda: (figures.to_png(figures.forest(rows)), None))
     return figures.png_data_uri(png)
 
 
@@ -802,13 +802,12 @@ def post_figure(figure_cache: Path | None = None) -> dict:
     path = None
     if figure_cache is not None:
         path = figure_cache / f"post-{_content_key('post', (Path(__file__).parent / 'blogpost.py').read_text())}.json"
-        if path.exists():
-            return json.loads(path.read_text())
-    view = _post_view()
-    if path is not None and view["error"] is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(view))
-    return view
+
+    def draw() -> tuple[bytes, str | None]:
+        view = _post_view()
+        return json.dumps(view).encode(), view["error"]
+
+    return json.loads(_cached_bytes(path, draw)[0])
 
 
 @functools.lru_cache(maxsize=1)
