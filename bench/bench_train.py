@@ -3,7 +3,7 @@
 The workload: MNIST-1D, 10 hidden layers of 100 units, BN before ReLU, batch 64, plain SGD,
 float32, 20 seeds x 300 steps, measurement off (no probes, evaluation only at start and end).
 It prints
-- step-seeds per second and seconds per seed of `repro.train.train` (best of --repeat, after a
+- step-seeds per second and seconds per seed of `repro.engine.train.train` (best of --repeat, after a
   warm-up run; the spread over repeats too: the machine is shared),
 - GFLOP/s from the analytic matmul FLOP count of forward + backward (2 * m * k * n per matmul),
 - the fraction of this machine's float32 matmul peak, measured here two ways: a large square
@@ -12,9 +12,9 @@ It prints
 - the time of the step's matmuls alone (same GEMMs, preallocated, no elementwise work): the
   floor that no engine calling this BLAS can go under,
 - the whole machine: the same seeds trained as `repro all` trains them, in chunks of at most
-  10 seeds over --jobs worker processes (repro.runner.train_chunk, one BLAS thread each),
+  10 seeds over --jobs worker processes (repro.protocol.runner.train_chunk, one BLAS thread each),
 - which kernels the BLAS runs, and a hint when they are OpenBLAS's AVX2 kernels on a CPU that
-  has AVX-512 (repro pins those by default, repro/blas.py; OpenBLAS 0.3.31 also picks them on AMD
+  has AVX-512 (repro pins those by default, repro/engine/blas.py; OpenBLAS 0.3.31 also picks them on AMD
   Zen 5, which it does not recognise: OpenMathLib/OpenBLAS#6029),
 - when torch / jax are importable: the same training as a PyTorch eager per-seed loop and as a
   JAX jit(vmap(step)) loop (steady state; compile time reported separately), with ratios.
@@ -37,14 +37,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import repro  # noqa: E402,F401 - before numpy: it pins OpenBLAS's kernels (repro/blas.py), as in a real run
+import repro  # noqa: E402,F401 - before numpy: it pins OpenBLAS's kernels (repro/engine/blas.py), as in a real run
 import numpy as np  # noqa: E402
 
-from repro.blas import blas_libraries, cpu_flags, describe  # noqa: E402
-from repro.data import load  # noqa: E402
-from repro.runner import chunks, train_chunk  # noqa: E402
-from repro.spec import ExperimentSpec  # noqa: E402
-from repro.train import BatchStream, train  # noqa: E402
+from repro.engine.blas import blas_libraries, cpu_flags, describe  # noqa: E402
+from repro.engine.data import load  # noqa: E402
+from repro.protocol.runner import chunks, train_chunk  # noqa: E402
+from repro.engine.spec import ExperimentSpec  # noqa: E402
+from repro.engine.train import BatchStream, train  # noqa: E402
 
 
 def bench_spec(steps: int = 300) -> ExperimentSpec:
@@ -168,8 +168,8 @@ def batch_indices(spec: ExperimentSpec, seeds, n_train: int) -> np.ndarray:
 
 def step_loop(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Just the training steps (no evaluation, no divergence bookkeeping), as the references do."""
-    from repro.model import loss_and_grads
-    from repro.optim import Optimizer
+    from repro.engine.model import loss_and_grads
+    from repro.engine.optim import Optimizer
 
     p = {n: v.copy() for n, v in params.items()}
     opt = Optimizer(spec, p)
@@ -191,7 +191,7 @@ def kernel_hint(libraries: list[dict], flags: set[str]) -> str | None:
     if not slow:
         return None
     return (f"note: this CPU has AVX-512 but OpenBLAS runs its {slow[0].get('architecture')} (AVX2) kernels: repro "
-            f"pins them so that a seed gives the same numbers on every x86-64 machine with AVX2 (repro/blas.py). "
+            f"pins them so that a seed gives the same numbers on every x86-64 machine with AVX2 (repro/engine/blas.py). "
             f"OPENBLAS_CORETYPE=SkylakeX in the environment selects the AVX-512 kernels instead: faster matmuls, "
             f"every number changed at rounding level (README, Performance).")
 
@@ -263,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
     idx = batch_indices(spec, seeds, n_train)
     x = data.x_train.astype(np.float32)
     y = data.y_train
-    from repro.model import init_params
+    from repro.engine.model import init_params
     params = init_params(spec, seeds, n_in, data.n_classes)
     loop = best_of(lambda: step_loop(spec, params, x, y, idx), args.repeat)
     print(f"  step loop only (loss_and_grads + SGD, the references' work): {loop.spread}; "

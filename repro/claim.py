@@ -3,7 +3,7 @@
 A claim module in `claims/` defines `CLAIM = Claim(...)`: the quote, a testable hypothesis
 (the quote's prediction, written before any run), named conditions (experiment specs),
 pre-declared tests on metrics of those conditions, the sequential design (`looks`: seed counts),
-which conditions keep a fixed learning rate (the others are tuned, repro.protocol), the figures
+which conditions keep a fixed learning rate (the others are tuned, repro.protocol.tuning), the figures
 to draw, and `recorded`: what the confirmatory run found (a regression reference, not a
 prediction).
 
@@ -23,8 +23,8 @@ from typing import Callable, ClassVar, Mapping, Sequence, Union
 import numpy as np
 
 from . import stats
-from .record import Record
-from .spec import ExperimentSpec
+from .engine.record import Record
+from .engine.spec import ExperimentSpec
 
 VERDICTS = ("supported", "refuted", "inconclusive")
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,7 +266,7 @@ class Identity(Test):
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of the claim's section: `kind` names a function in repro.figures.FIGURES."""
+    """A figure of the claim's section: `kind` names a function in repro.report.figures.FIGURES."""
 
     kind: str
     title: str
@@ -355,7 +355,7 @@ class Claim:
         return self.looks[-1]
 
     def is_tuned(self, condition: str) -> bool:
-        """Whether a condition gets its learning rate from the validation grid (repro.protocol)."""
+        """Whether a condition gets its learning rate from the validation grid (repro.protocol.tuning)."""
         return self.conditions[condition].steps > 0 and condition not in self.fixed_rate
 
 

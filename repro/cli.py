@@ -154,9 +154,9 @@ def select(claims: list[Claim], ids: Sequence[str], broken: Sequence[BrokenClaim
 
 
 def connect(address: str):
-    """A watched executor on the Dask scheduler (repro.cluster); UsageError when dask is missing or no
+    """A watched executor on the Dask scheduler (repro.protocol.cluster); UsageError when dask is missing or no
     scheduler answers at the address within CONNECT_TIMEOUT_S (the connect has a hard deadline)."""
-    from .cluster import ClusterError, connect as cluster_connect
+    from .protocol.cluster import ClusterError, connect as cluster_connect
     try:
         return cluster_connect(address, timeout=CONNECT_TIMEOUT_S)
     except ClusterError as e:
@@ -218,7 +218,7 @@ def execute(args: argparse.Namespace) -> int:
     out = report_dir(args, declared, claims)
     cache_root = args.out / "cache" if args.cache is None else args.cache
     check_out_dir(args.out, cache_root)
-    from .cache import Cache
+    from .protocol.cache import Cache
     cache = Cache(cache_root)
     executor = None
     if args.command == "report":
@@ -239,11 +239,11 @@ def load(directory: Path) -> tuple[list[Claim], list[BrokenClaim]]:
 
 def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -> int:
     """Train (or read the cache), then write the report set into `out` as one set."""
-    from .cluster import ClusterError
-    from .progress import Progress, summary_table
-    from .publish import OutputError, publish
-    from .report import write_report
-    from .runner import MissingCacheError, run
+    from .protocol.cluster import ClusterError
+    from .protocol.progress import Progress, summary_table
+    from .report.publish import OutputError, publish
+    from .report.render import write_report
+    from .protocol.runner import MissingCacheError, run
 
     def waiting() -> None:
         print(f"repro: waiting for another run using the cache {cache.root} to finish (then reusing its results)",
@@ -268,7 +268,7 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
                 executor.shutdown()
         if broken:  # shown in the report's provenance and results.json: the run is not the full set
             result.provenance["broken_claim_files"] = [str(b) for b in broken]
-        try:  # staged, then moved into place as one set (repro.publish)
+        try:  # staged, then moved into place as one set (repro.report.publish)
             paths = publish(out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
                                                                 figure_cache=cache.root / "figures"))
         except OutputError as e:

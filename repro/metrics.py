@@ -6,10 +6,10 @@ from typing import Callable
 import numpy as np
 
 from .claim import Metric
-from .init import init_std
-from .probes import PROBE_BATCH, sample_positions
-from .record import Record
-from .spec import ExperimentSpec
+from .engine.init import init_std
+from .engine.probes import PROBE_BATCH, sample_positions
+from .engine.record import Record
+from .engine.spec import ExperimentSpec
 
 
 def final_accuracy(split: str = "test", last: int = 3) -> Metric:

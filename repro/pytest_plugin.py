@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-import repro  # noqa: F401 - first, so that repro.blas pins OpenBLAS's kernels before a test imports numpy
+import repro  # noqa: F401 - first, so that repro.engine.blas pins OpenBLAS's kernels before a test imports numpy
 
 RUN_KEY = pytest.StashKey[dict]()
 
@@ -119,7 +119,7 @@ class ClaimMismatch(AssertionError):
 
 def primary_line(cr) -> str:
     """The primary test's statistics in one line, numbers formatted as in the report."""
-    from repro.report import design_lines, num, test_view
+    from repro.report.render import design_lines, num, test_view
     if not cr.tests:
         return "no statistics (the claim errored)"
     t = cr.tests[0]
@@ -132,7 +132,7 @@ def primary_line(cr) -> str:
 
 
 def recorded_line(rec) -> str:
-    from repro.report import num
+    from repro.report.render import num
     return (f"recorded (protocol {rec.protocol}, {rec.date}): {rec.verdict}, estimate {num(rec.estimate)}, "
             f"CI [{num(rec.ci[0])}, {num(rec.ci[1])}], {rec.n_seeds} seeds")
 
@@ -153,8 +153,8 @@ def _run_all(session: pytest.Session) -> dict:
     """Train and test every collected claim item together, once per session: {"results": claim id ->
     ClaimResult, "holm": how the Holm family was formed}."""
     if RUN_KEY not in session.stash:
-        from repro.cache import Cache
-        from repro.runner import run
+        from repro.protocol.cache import Cache
+        from repro.protocol.runner import run
         items = [i for i in session.items if isinstance(i, ClaimItem)]
         config = session.config
         jobs = config.getoption("--repro-jobs") or os.cpu_count() or 1

@@ -5,10 +5,10 @@ need is the same spec, trained once (its content hash is the cache key).
 """
 from __future__ import annotations
 
-from .spec import ExperimentSpec
+from .engine.spec import ExperimentSpec
 
 #: The step budget: 2000 steps (about 37 epochs of the 3500 training examples) with a cosine
-#: schedule, long enough that validation accuracy plateaus (repro.protocol's criterion, checked
+#: schedule, long enough that validation accuracy plateaus (repro.protocol.tuning's criterion, checked
 #: and shown per condition in the report). Probe steps: at init, along training, at the end.
 STEPS = 2000
 PROBE_STEPS = (0, 100, 500, 1000, 2000)
@@ -20,7 +20,7 @@ FIXED_LR = 0.1
 
 #: The standard model: MNIST-1D, 6 hidden layers of 100 ReLU units with bias, BN before the
 #: activation, He init, SGD with momentum 0.9 and a cosine schedule. `lr` is a placeholder for
-#: tuned conditions: each gets its own rate from the validation grid (repro.protocol).
+#: tuned conditions: each gets its own rate from the validation grid (repro.protocol.tuning).
 MNIST_MLP = ExperimentSpec(
     data="mnist1d", depth=6, width=100, activation="relu", norm="batch", placement="before",
     bias=True, init="he", optimizer="momentum", lr=FIXED_LR, momentum=0.9, schedule="cosine", batch_size=64,

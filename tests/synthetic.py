@@ -1,6 +1,6 @@
 """A small hand-built RunResult for report tests and previews (no training).
 
-Records hold synthetic arrays with the shapes documented in repro/record.py; test results hold
+Records hold synthetic arrays with the shapes documented in repro/engine/record.py; test results hold
 plausible numbers. Run `python tests/synthetic.py OUT_DIR` to render the synthetic report.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from repro.claim import Claim, Equivalence, Figure, Identity, Metric, Superiority, Threshold
-from repro.record import Record
-from repro.results import ClaimResult, RunResult
-from repro.spec import ExperimentSpec
+from repro.engine.record import Record
+from repro.protocol.results import ClaimResult, RunResult
+from repro.engine.spec import ExperimentSpec
 from repro.stats import TestResult
 
 K, DEPTH, WIDTH, S = 8, 6, 16, 256
@@ -161,7 +161,7 @@ def make_run() -> RunResult:
 
 
 if __name__ == "__main__":
-    from repro.report import write_report
+    from repro.report.render import write_report
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/synthetic-report")
     for k, p in write_report(make_run(), out).items():

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from repro.blas import KERNELS, NEEDS, cpu_flags
+from repro.engine.blas import KERNELS, NEEDS, cpu_flags
 
 SHOW = ("import {first}, os; from threadpoolctl import threadpool_info; "
         "print(os.environ.get('OPENBLAS_CORETYPE')); "
@@ -42,11 +42,11 @@ def test_nothing_changes_once_numpy_is_loaded():
 def test_every_record_names_the_kernels_that_trained_it(tmp_path):
     import json
 
-    from repro.blas import loaded_kernels
-    from repro.cache import Cache
-    from repro.runner import merge
+    from repro.engine.blas import loaded_kernels
+    from repro.protocol.cache import Cache
+    from repro.protocol.runner import merge
     from repro.standard import BLOG
-    from repro.train import train
+    from repro.engine.train import train
 
     record = train(BLOG.replace(depth=2, width=8, steps=2), (0,))
     assert record.kernels == loaded_kernels()

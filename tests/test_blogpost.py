@@ -1,10 +1,10 @@
-"""The blog post's network (repro.blogpost): the correct batch-norm backward, the post's published
+"""The blog post's network (repro.report.blogpost): the correct batch-norm backward, the post's published
 one, and the facts about the post's figures that the report's opening figure states."""
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from repro import blogpost as bp
+from repro.report import blogpost as bp
 
 SEEDS = range(12)
 

@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from repro.cache import Cache, CacheWarning
-from repro.record import Record
-from repro.spec import ExperimentSpec
-from repro.train import train
+from repro.protocol.cache import Cache, CacheWarning
+from repro.engine.record import Record
+from repro.engine.spec import ExperimentSpec
+from repro.engine.train import train
 
 SPEC = ExperimentSpec(data="teacher", depth=1, width=8, steps=20, eval_every=10, batch_size=32)
 

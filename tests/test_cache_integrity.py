@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repro import fingerprint
-from repro.cache import Cache, CacheWarning
-from repro.record import Record
-from repro.spec import ExperimentSpec
-from repro.train import train
+from repro.engine import fingerprint
+from repro.protocol.cache import Cache, CacheWarning
+from repro.engine.record import Record
+from repro.engine.spec import ExperimentSpec
+from repro.engine.train import train
 
 SPEC = ExperimentSpec(data="teacher", depth=1, width=8, steps=20, eval_every=10, batch_size=32,
                       probes=("activations",), probe_steps=(0, 20))
 SEEDS = (0, 1, 2)
-PACKAGE = Path(fingerprint.__file__).parent
-KEY_OF_A_SPEC = "from repro.spec import ExperimentSpec; print(ExperimentSpec().key((0, 1)))"
+PACKAGE = Path(fingerprint.__file__).parent.parent
+KEY_OF_A_SPEC = "from repro.engine.spec import ExperimentSpec; print(ExperimentSpec().key((0, 1)))"
 
 
 @pytest.fixture(scope="module")
@@ -39,28 +39,28 @@ def test_editing_an_engine_file_changes_every_key_other_files_do_not(tmp_path):
     tree = tmp_path / "tree"
     shutil.copytree(PACKAGE, tree / "repro", ignore=shutil.ignore_patterns("__pycache__"))
     before = key_in(tree)
-    with open(tree / "repro" / "report.py", "a") as f:
+    with open(tree / "repro" / "report" / "render.py", "a") as f:
         f.write("\n# a report edit does not change any number\n")
     assert key_in(tree) == before
-    with open(tree / "repro" / "optim.py", "a") as f:
+    with open(tree / "repro" / "engine" / "optim.py", "a") as f:
         f.write("\n# an edit to the engine\n")
     assert key_in(tree) != before
 
 
 def test_key_follows_the_fingerprint(monkeypatch):
     before = SPEC.key(SEEDS)
-    monkeypatch.setattr("repro.spec.engine_fingerprint", lambda: "edited-engine")
+    monkeypatch.setattr("repro.engine.spec.engine_fingerprint", lambda: "edited-engine")
     assert SPEC.key(SEEDS) != before
 
 
 def test_engine_modules_cover_what_a_training_run_imports():
-    code = ("import sys, repro.train, repro.geometry; "
-            "print(' '.join(sorted(m.split('.', 1)[1] for m in sys.modules if m.startswith('repro.'))))")
+    code = ("import sys, repro.engine.train, repro.engine.geometry; "
+            "print(' '.join(sorted(m.split('.', 1)[1].replace('.', '/') for m in sys.modules if m.startswith('repro.'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          env={"PYTHONPATH": str(PACKAGE.parent), "PATH": ""})
-    imported = set(out.stdout.split())
+    imported = {"engine/__init__" if m == "engine" else m for m in out.stdout.split()}  # the package repro.engine
     # repro/__init__ also imports the claim machinery (claim, stats) for users; those compute no record
-    assert imported - {"claim", "stats", "fingerprint"} <= set(fingerprint.ENGINE_MODULES)
+    assert imported - {"claim", "stats", "engine/fingerprint"} <= set(fingerprint.ENGINE_MODULES)
 
 
 def tamper(cache: Cache, key: str, change) -> None:

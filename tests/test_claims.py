@@ -8,9 +8,9 @@ import numpy as np
 from repro.claim import ROOT, Claim, ClaimError, Equivalence, Interaction, Metric, Recorded, load_claims
 from repro.metrics import final_accuracy
 from repro.stats import decide
-from repro.spec import ExperimentSpec
+from repro.engine.spec import ExperimentSpec
 
-THREAD = (ROOT / "repro" / "hn-thread.txt").read_text()
+THREAD = (ROOT / "repro" / "report" / "hn-thread.txt").read_text()
 IDS = ["xavier-unnecessary-with-bn", "bn-maintains-variance", "bn-after-activation-better",
        "leaky-relu-eases-vanishing-gradients", "bias-redundant-before-bn", "bn-shift-is-used",
        "post-bn-activations-trivially-normalized", "bn-reduces-internal-covariate-shift",

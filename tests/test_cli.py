@@ -212,7 +212,7 @@ def test_version(capsys):
 
 
 def test_recorded_command_is_what_the_user_typed(tmp_path):
-    from repro.provenance import command_line
+    from repro.protocol.provenance import command_line
     assert command_line(["/x/site-packages/repro/__main__.py", "all", "--quick"]) == "python -m repro all --quick"
     assert command_line(["/venv/bin/repro", "run", "a b"]) == "repro run 'a b'"
     out = tmp_path / "out"

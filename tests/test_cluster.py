@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from repro import cluster  # noqa: E402
+from repro.protocol import cluster  # noqa: E402
 from repro.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

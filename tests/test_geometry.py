@@ -1,10 +1,10 @@
-"""Tests of repro.geometry: hand-derived values, Taylor expansions and exact special cases (float64)."""
+"""Tests of repro.engine.geometry: hand-derived values, Taylor expansions and exact special cases (float64)."""
 import numpy as np
 import pytest
 
-from repro.geometry import ETAS, layer_blocks, measure
-from repro.model import init_params, loss_and_grads
-from repro.spec import ExperimentSpec
+from repro.engine.geometry import ETAS, layer_blocks, measure
+from repro.engine.model import init_params, loss_and_grads
+from repro.engine.spec import ExperimentSpec
 
 K, B, D, C = 3, 16, 5, 4
 ALL = ("ics", "smoothness", "interaction")
@@ -190,7 +190,7 @@ def test_diverged_seed_gives_nan_without_raising():
 
 
 def test_train_records_geometry_per_step():
-    from repro.train import train
+    from repro.engine.train import train
 
     spec = ExperimentSpec(data="gaussian", depth=2, width=8, steps=4, eval_every=4, batch_size=16,
                           geometry=ALL, geometry_steps=(0, 2, 4))

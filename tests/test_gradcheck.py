@@ -4,8 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from repro.model import init_params, init_state, loss_and_grads, param_names
-from repro.spec import ExperimentSpec
+from repro.engine.model import init_params, init_state, loss_and_grads, param_names
+from repro.engine.spec import ExperimentSpec
 
 K, B, D, C = 2, 6, 4, 3
 ACTS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")

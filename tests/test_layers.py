@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from repro import layers
-from repro.init import init_std, init_weight
-from repro.model import init_params, loss_and_grads
-from repro.spec import ExperimentSpec
+from repro.engine import layers
+from repro.engine.init import init_std, init_weight
+from repro.engine.model import init_params, loss_and_grads
+from repro.engine.spec import ExperimentSpec
 
 K, B, D, H = 2, 7, 4, 5
 

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from repro.cache import Cache
+from repro.protocol.cache import Cache
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "claims_fixture"
@@ -40,7 +40,7 @@ def test_second_run_waits_then_reuses_the_first_runs_cache(tmp_path):
 
 def test_lock_is_exclusive_between_processes(tmp_path):
     cache = Cache(tmp_path / "c")
-    code = ("import sys, time; from repro.cache import Cache\n"
+    code = ("import sys, time; from repro.protocol.cache import Cache\n"
             "with Cache(sys.argv[1]).lock(on_wait=lambda: print('waited', flush=True)): print('got', flush=True)")
     with cache.lock():
         p = subprocess.Popen([sys.executable, "-c", code, str(cache.root)], stdout=subprocess.PIPE, text=True, env=ENV)

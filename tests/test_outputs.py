@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import repro.cache
+import repro.protocol.cache
 from repro.cli import MAX_SEEDS, main
-from repro.publish import OUTPUT_FILES
+from repro.report.publish import OUTPUT_FILES
 
 FIXTURE = Path(__file__).parent / "claims_fixture"
 
@@ -41,7 +41,7 @@ def test_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_set(tm
     out = subset_of(out)
     before = outputs(out)
     assert set(before) == {"report.html", "results.json", "results.csv", "per_seed.csv"}
-    real = repro.cache.write_file
+    real = repro.protocol.cache.write_file
 
     def full_disk(fd, data, name):
         if ".report.html." in name:  # after results.json/csv were written into the staging directory
@@ -49,7 +49,7 @@ def test_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_set(tm
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(fd, data, name)
 
-    monkeypatch.setattr(repro.cache, "write_file", full_disk)
+    monkeypatch.setattr(repro.protocol.cache, "write_file", full_disk)
     capsys.readouterr()
     code = run(out.parent.parent, "--no-pdf", "--seeds", "3")  # another run: other numbers
     err = capsys.readouterr().err

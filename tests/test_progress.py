@@ -2,7 +2,7 @@
 import io
 import re
 
-from repro.progress import Progress, on_terminal
+from repro.protocol.progress import Progress, on_terminal
 
 
 def run_phase(progress: Progress) -> None:

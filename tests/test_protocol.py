@@ -1,14 +1,14 @@
-"""repro.protocol: the rate search's specs and choices, and the plateau criterion, on hand-made records."""
+"""repro.protocol.tuning: the rate search's specs and choices, and the plateau criterion, on hand-made records."""
 import math
 
 import numpy as np
 import pytest
 
-from repro import protocol
-from repro.protocol import (DEFAULT_PLAN, LR_GRID, QUICK_PLAN, TUNING_SEED_BASE, has_plateaued, kept_rates,
+from repro.protocol import tuning as protocol
+from repro.protocol.tuning import (DEFAULT_PLAN, LR_GRID, QUICK_PLAN, TUNING_SEED_BASE, has_plateaued, kept_rates,
                             plateau_gain, select, stage_spec, tuning_base, validation_score)
-from repro.record import Record
-from repro.spec import ExperimentSpec
+from repro.engine.record import Record
+from repro.engine.spec import ExperimentSpec
 
 SPEC = ExperimentSpec(depth=2, width=8, steps=2000, eval_every=100, probes=("activations",), probe_steps=(0, 2000),
                       geometry=("ics",), geometry_steps=(0,))

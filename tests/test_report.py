@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import XSS, make_run  # noqa: E402
 
-from repro import figures, report  # noqa: E402
+from repro.report import figures, render as report  # noqa: E402
 from repro.claim import Figure  # noqa: E402
 
 
@@ -176,7 +176,7 @@ def test_test_keys_are_stable_slugs(written):
 
 def test_results_json_says_versions_seed_and_sources(written):
     from repro import __version__
-    from repro.init import ROOT_SEED
+    from repro.engine.init import ROOT_SEED
     about = json.loads((written[1] / "results.json").read_text())["about"]
     assert about["repro_version"] == __version__ and about["root_seed"] == ROOT_SEED and "mnist1d_version" in about
     assert about["sources"]["post"]["code"] == "https://github.com/rohan-varma/nn-init-demo"
@@ -208,7 +208,7 @@ def test_no_temp_files_left(written):
     out = written[1]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["report.html", "report.pdf", "results.json", "results.csv", "per_seed.csv"])
-    from repro.cache import FILE_MODE
+    from repro.protocol.cache import FILE_MODE
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {FILE_MODE}  # not mkstemp's 0600
 
 
@@ -497,7 +497,7 @@ def test_threshold_short_of_tau_says_so():
 
 
 def test_opening_figure_shows_the_posts_gradients_as_published_and_corrected(html):
-    """The post's gradient histograms (repro.blogpost), between the opening and the summary, with
+    """The post's gradient histograms (repro.report.blogpost), between the opening and the summary, with
     a caption that says which the post showed and why it is wrong."""
     figure = html[html.index('id="post-gradients"'):]
     figure = figure[:figure.index("</figure>")]

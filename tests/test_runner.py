@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from repro import stats
-from repro.cache import Cache
+from repro.protocol.cache import Cache
 from repro.claim import Claim, Superiority, Threshold, load_claims
-from repro.runner import MissingCacheError, chunks, claim_looks, merge, plan, profiled, run, train_chunk
-from repro.spec import QUICK_MAX_SEEDS, quick
+from repro.protocol.runner import MissingCacheError, chunks, claim_looks, merge, plan, profiled, run, train_chunk
+from repro.engine.spec import QUICK_MAX_SEEDS, quick
 
 FIXTURE = Path(__file__).parent / "claims_fixture"
 CLAIMS = load_claims(FIXTURE)
@@ -91,7 +91,7 @@ def test_provenance_and_cache_keys(serial):
     assert len(prov["git"]["commit"] or "") == 40 and prov["machine"]["cpu_count"] >= 1
     assert prov["seeds"]["fixture-depth"] == 12 and prov["wall_time_s"] > 0
     assert prov["feasibility"]["fixture-bn-helps"]["feasible"] is True
-    from repro.blas import loaded_kernels
+    from repro.engine.blas import loaded_kernels
     assert prov["training_kernels"] == {loaded_kernels() or "not recorded (cached by an older repro, or no OpenBLAS)":
                                         prov["n_experiments"]}
     cr = serial.claims[0]
@@ -152,7 +152,7 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
     unit of work pins one thread, so --jobs 1 (a process with every core) matches --jobs 2."""
     from threadpoolctl import threadpool_limits
 
-    from repro.runner import train_chunk
+    from repro.protocol.runner import train_chunk
     from repro.standard import BLOG
     spec, seeds = BLOG.replace(norm="none"), (0, 1)
     runs = []
@@ -166,10 +166,10 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
 def test_geometry_experiments_train_through_the_task_path():
     """A geometry run is its own task (never stacked); train_group must not send it to train_rates,
     which refuses geometry (claims 8 and 9 errored with 'train_rates cannot measure geometry')."""
-    from repro.runner import train_group
-    from repro.spec import ExperimentSpec
-    from repro.train import train
-    from repro.spec import GEOMETRY
+    from repro.protocol.runner import train_group
+    from repro.engine.spec import ExperimentSpec
+    from repro.engine.train import train
+    from repro.engine.spec import GEOMETRY
     spec = ExperimentSpec(data="teacher", depth=1, width=8, steps=20, eval_every=10, batch_size=32, optimizer="sgd",
                           lr=0.1, geometry=(sorted(GEOMETRY)[0],), geometry_steps=(10,))
     record, = train_group([spec], (0, 1))

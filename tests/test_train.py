@@ -5,11 +5,11 @@ import types
 import numpy as np
 import pytest
 
-from repro import model
-from repro.optim import Optimizer, learning_rate
-from repro.record import Record
-from repro.spec import ExperimentSpec, SpecError
-from repro.train import BatchStream, eval_steps, train
+from repro.engine import model
+from repro.engine.optim import Optimizer, learning_rate
+from repro.engine.record import Record
+from repro.engine.spec import ExperimentSpec, SpecError
+from repro.engine.train import BatchStream, eval_steps, train
 
 ALL_PROBES = ("activations", "gradients", "units", "bn_params", "unit_percentiles", "final_params")
 
@@ -208,7 +208,7 @@ def test_geometry_is_called_and_stacked(monkeypatch):
         k = params["W0"].shape[0]
         return {"ics": np.full((k, spec.depth), float(len(calls))), "smoothness": np.zeros(k)}
 
-    monkeypatch.setitem(sys.modules, "repro.geometry", types.SimpleNamespace(measure=measure))
+    monkeypatch.setitem(sys.modules, "repro.engine.geometry", types.SimpleNamespace(measure=measure))
     spec = small(geometry=("ics",), geometry_steps=(0, 10, 25))
     r = train(spec, (0, 1))
     assert [c[0] for c in calls] == [(2, 32, 40)] * 3 and all(c[1] == spec.lr for c in calls)
@@ -226,9 +226,9 @@ def test_geometry_is_called_and_stacked(monkeypatch):
 
 def test_hidden_lr_scale_moves_only_hidden_weights_faster():
     """One SGD step with hidden_lr_scale=s: hidden W move s times as far, everything else the same."""
-    from repro.data import load
-    from repro.model import init_params, loss_and_grads
-    from repro.optim import Optimizer
+    from repro.engine.data import load
+    from repro.engine.model import init_params, loss_and_grads
+    from repro.engine.optim import Optimizer
     spec = small(optimizer="sgd", norm="batch", dtype="float64")
     d = load(spec.data)
     x, y = d.x_train[:32], d.y_train[:32]
@@ -249,7 +249,7 @@ def test_hidden_lr_scale_moves_only_hidden_weights_faster():
 
 
 def test_probe_percentile_is_numpy_percentile_bit_for_bit():
-    from repro.probes import percentile
+    from repro.engine.probes import percentile
     rng = np.random.default_rng(3)
     for dtype in (np.float32, np.float64):
         a = np.maximum(rng.standard_normal((3, 4, 1001)), 0).astype(dtype)  # ties at 0, like ReLU outputs
@@ -294,8 +294,8 @@ def test_readout_init_changes_only_the_readout():
 def test_eval_splits_and_chunked_evaluation():
     """Tuning runs evaluate only the validation split; the numbers of a split do not depend on
     which other splits are evaluated, and chunked evaluation equals one whole-set pass."""
-    from repro import train as train_module
-    from repro.data import load
+    from repro.engine import train as train_module
+    from repro.engine.data import load
     spec = small(steps=12, eval_every=6)
     full, val_only = train(spec, (0, 1)), train(spec.replace(eval_splits=("val",)), (0, 1))
     assert {n for n in val_only.values if n.endswith(("_acc", "_loss")) and n != "batch_loss"} == {"val_acc", "val_loss"}

@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .spec import ExperimentSpec
+from ..engine.spec import ExperimentSpec
 
 
 class EntryMismatch(ValueError):
@@ -35,7 +35,7 @@ def seed_digests(values: Mapping[str, np.ndarray], n_seeds: int) -> list[str]:
 
 def expected_axes(spec: ExperimentSpec, names: set[str]) -> dict[str, np.ndarray]:
     """The step axes the spec implies, for the axes present in a record."""
-    from .train import eval_steps  # the engine's own definition of the evaluation steps
+    from ..engine.train import eval_steps  # the engine's own definition of the evaluation steps
     want = {"eval_step": eval_steps(spec), "probe_step": np.array(spec.probe_steps),
             "geometry_step": np.array(spec.geometry_steps)}
     return {n: want[n] for n in names if n in want}

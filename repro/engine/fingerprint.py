@@ -2,7 +2,9 @@
 
 ENGINE_MODULES are the repro modules whose code decides the numbers of a Record: everything
 `train.train` imports from repro, directly or indirectly (tests/test_cache_integrity.py checks
-this list against what a training run actually imports):
+this list against what a training run actually imports), each named by its path in the repro
+package without ".py": engine/<name> for the modules below but __init__, which stands for both
+repro/__init__.py and repro/engine/__init__.py (the engine package, imported before its modules):
   spec      the spec's fields and defaults (and `quick`)
   data      the data sets (generated locally, fixed seeds)
   init      weight inits and the per-seed random streams
@@ -25,13 +27,14 @@ import functools
 import hashlib
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-ENGINE_MODULES = ("__init__", "blas", "data", "geometry", "init", "layers", "model", "optim", "probes",
-                  "record", "spec", "train")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+ENGINE_MODULES = ("__init__", "engine/__init__", "engine/blas", "engine/data", "engine/geometry", "engine/init",
+                  "engine/layers", "engine/model", "engine/optim", "engine/probes", "engine/record", "engine/spec",
+                  "engine/train")
 
 
 def source_hash(directory: Path = PACKAGE_DIR, modules: tuple[str, ...] = ENGINE_MODULES) -> str:
-    """sha256 over the (name, bytes) of each module's source file in `directory`."""
+    """sha256 over the (name, bytes) of each module's source file in `directory` (the repro package)."""
     h = hashlib.sha256()
     for name in sorted(modules):
         h.update(name.encode() + b"\0")

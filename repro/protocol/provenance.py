@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .blas import blas_libraries, describe
-from .claim import ROOT
+from ..engine.blas import blas_libraries, describe
+from ..claim import ROOT
 PACKAGES = ("numpy", "scipy", "matplotlib", "jinja2", "weasyprint", "threadpoolctl")
 
 

@@ -25,14 +25,15 @@ import jinja2
 import matplotlib
 import numpy as np
 
-from . import blogpost, figures, stats
-from .cache import atomic_write
-from .claim import shipped_dir
-from .claim import Figure as ClaimFigure
-from .claim import Interaction
-from .protocol import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
-from .results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
-from .stats import TestResult
+from .. import stats
+from . import blogpost, figures
+from ..protocol.cache import atomic_write
+from ..claim import shipped_dir
+from ..claim import Figure as ClaimFigure
+from ..claim import Interaction
+from ..protocol.tuning import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
+from ..protocol.results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
+from ..stats import TestResult
 
 SCHEMA_VERSION = 2       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results)
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
@@ -101,10 +102,10 @@ THREAD_FILE = Path(__file__).parent / "hn-thread.txt"
 
 def about() -> dict:
     """What results.json readers need to place a run: the repro and mnist1d versions, the root
-    seed every per-seed stream derives from, and the sources, as named in repro/hn-thread.txt
+    seed every per-seed stream derives from, and the sources, as named in repro/report/hn-thread.txt
     (no URL is made up: the thread's URL is null unless that file gives one)."""
-    from . import __version__
-    from .init import ROOT_SEED
+    from .. import __version__
+    from ..engine.init import ROOT_SEED
     return {"repro_version": __version__, "mnist1d_version": package_version("mnist1d"), "root_seed": ROOT_SEED,
             "sources": sources(THREAD_FILE.read_text() if THREAD_FILE.exists() else "")}
 
@@ -130,7 +131,7 @@ def sources(thread_text: str) -> dict:
                  "code": "https://" + post.group(4)} if post else None,
         "thread": {"site": "Hacker News", "item": item.group(1) if item else None,
                    "url": url.group(0) if url else None,
-                   "text": "repro/hn-thread.txt"},
+                   "text": "repro/report/hn-thread.txt"},
     }
 
 
@@ -642,7 +643,7 @@ def recorded_view(cr: ClaimResult) -> dict | None:
 
 def condition_view(row: dict) -> dict:
     """A condition line of the method section: spec in words, rate and how it was chosen, accuracy, plateau."""
-    from .spec import ExperimentSpec
+    from ..engine.spec import ExperimentSpec
     spec = ExperimentSpec.from_dict(row["spec"])
     notes = []
     if row["selected_on"] == "validation":
@@ -753,7 +754,7 @@ def provenance_view(value: Any) -> Any:
 @functools.lru_cache(maxsize=1)
 def _drawing_code() -> str:
     """The source of the modules a figure's pixels depend on (read once per process)."""
-    return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "metrics.py", "claim.py"))
+    return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "../metrics.py", "../claim.py"))
 
 
 def forest_rows(run: RunResult) -> list[dict]:
@@ -797,7 +798,7 @@ def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
 
 def post_figure(figure_cache: Path | None = None) -> dict:
     """The opening figure: the post's batch-norm gradient histograms with its own backward ("as
-    published") and the correct one, from repro.blogpost (fixed seeds, no training), with the numbers
+    published") and the correct one, from repro.report.blogpost (fixed seeds, no training), with the numbers
     its caption quotes; reused from `figure_cache` while blogpost's and the drawing code are unchanged."""
     path = None
     if figure_cache is not None:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .claim import VERDICTS, Claim
-from .protocol import LAST_EVALS, Tuning, plateau_gain
-from .record import Record
-from .spec import ExperimentSpec
-from .stats import TestResult
+from ..claim import VERDICTS, Claim
+from .tuning import LAST_EVALS, Tuning, plateau_gain
+from ..engine.record import Record
+from ..engine.spec import ExperimentSpec
+from ..stats import TestResult
 
 VERDICTS_WITH_ERROR = VERDICTS + ("error",)
 

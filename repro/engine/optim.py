@@ -21,7 +21,7 @@ def learning_rate(spec: ExperimentSpec, step: int, base=None):
     """Learning rate of update number `step` (0-based): constant, or cosine decay to 0 at spec.steps.
 
     `base` replaces spec.lr: a (K,) array gives every seed row its own rate (tuning runs stack
-    several rates in one batched computation; repro.train.train_rates)."""
+    several rates in one batched computation; repro.engine.train.train_rates)."""
     lr = spec.lr if base is None else base
     if spec.schedule == "constant" or spec.steps == 0:
         return lr

@@ -31,7 +31,7 @@ S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
                    15/50/85th percentiles of their activation input (Ioffe & Szegedy fig. 1)
     "final_params": values["final/<param name>"] (K, ...) the parameters after training
   axes["geometry_step"] (G,) = spec.geometry_steps:
-    values["geometry/<name>"] (K, G, ...) as documented in repro.geometry
+    values["geometry/<name>"] (K, G, ...) as documented in repro.engine.geometry
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class Record:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     axes: dict[str, np.ndarray] = field(default_factory=dict)
     runtime_s: float = 0.0
-    kernels: str = ""  # the BLAS kernels that trained it (repro.blas.loaded_kernels); "" if unknown
+    kernels: str = ""  # the BLAS kernels that trained it (repro.engine.blas.loaded_kernels); "" if unknown
 
     @property
     def n_seeds(self) -> int:

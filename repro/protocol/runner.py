@@ -1,7 +1,7 @@
 """Run claims: tune their learning rates, train the cache misses in parallel, test at sequential
 looks, decide.
 
-Flow (protocol v2, repro.protocol and STATISTICS.md):
+Flow (protocol v2, repro.protocol.tuning and STATISTICS.md):
 1. tuning: every tuned condition's rate is chosen on the validation split by successive halving
    over the grid, on tuning seeds disjoint from the confirmatory ones;
 2. looks: each claim's conditions train at their selected rates on seeds 0..n_1-1; the primary
@@ -33,15 +33,16 @@ from typing import Sequence
 
 import numpy as np
 
-from . import protocol, stats
+from .. import stats
+from . import tuning as protocol
 from .cache import Cache
-from .claim import Claim, common_seeds
+from ..claim import Claim, common_seeds
 from .cluster import ClusterError
 from .progress import Progress
 from .provenance import collect as collect_provenance
-from .record import Record
+from ..engine.record import Record
 from .results import ClaimResult, RunResult
-from .spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
+from ..engine.spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
 
 CHUNK_SEEDS = 12  # a first look of 12 seeds trains as one batched task
 ALPHA = 0.05
@@ -124,7 +125,7 @@ def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
     computation (train_rates), with BLAS pinned to one thread (see train_chunk)."""
     from threadpoolctl import threadpool_limits
 
-    from .train import train, train_rates  # imported first: BLAS libraries it loads get capped too
+    from ..engine.train import train, train_rates  # imported first: BLAS libraries it loads get capped too
     with threadpool_limits(limits=1):
         return [train(specs[0], seeds)] if len(specs) == 1 else train_rates(list(specs), seeds)
 
@@ -301,7 +302,7 @@ class Training:
 
 def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tuple[str, str], protocol.Tuning | str]:
     """(claim id, condition) -> its Tuning, or the error text of a failed tuning run, for every
-    tuned condition (successive halving on the validation split, repro.protocol)."""
+    tuned condition (successive halving on the validation split, repro.protocol.tuning)."""
     plan_ = protocol.QUICK_PLAN if quick else protocol.DEFAULT_PLAN
     grid = plan_.grid
     bases: dict[ExperimentSpec, list[tuple[str, str]]] = {}

@@ -1,7 +1,7 @@
 """Figures of the report: one small function per `Figure.kind`, all in one matplotlib style.
 
 `FIGURES[kind](fig, records) -> matplotlib.figure.Figure` reads the record names documented in
-repro.record. Add a kind by adding a function to FIGURES. `draw` wraps a call so that a figure
+repro.engine.record. Add a kind by adding a function to FIGURES. `draw` wraps a call so that a figure
 that cannot be drawn becomes a placeholder that shows the error instead of killing the report.
 Colours are per condition *name* (`color`), so a name has the same colour in every figure.
 """
@@ -21,9 +21,9 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from .claim import Figure, Metric  # noqa: E402
-from .metrics import layer_drift  # noqa: E402
-from .record import Record  # noqa: E402
+from ..claim import Figure, Metric  # noqa: E402
+from ..metrics import layer_drift  # noqa: E402
+from ..engine.record import Record  # noqa: E402
 
 WIDTH_IN = 6.8  # fits the A4 text width of the print CSS at 100%
 STYLE = {
@@ -474,7 +474,7 @@ def png_data_uri(png: bytes) -> str:
 
 
 def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
-    """Validation accuracy against learning rate per tuned condition (repro.protocol.Tuning):
+    """Validation accuracy against learning rate per tuned condition (repro.protocol.tuning.Tuning):
     stage 1 (quarter-length runs, every rate) dashed, stage 2 (full runs, the kept rates) solid,
     the selected rate ringed; a grid edge is shaded, since an optimum there may lie beyond it."""
     with plt.rc_context(STYLE):
@@ -505,7 +505,7 @@ POST_COLORS = {"published": "#D55E00", "correct": "#0072B2"}  # vermillion: the 
 
 
 def post_gradients(study: Mapping) -> MplFigure:
-    """The report's opening figure, from repro.blogpost.study(): left, histograms of dL/dW for the
+    """The report's opening figure, from repro.report.blogpost.study(): left, histograms of dL/dW for the
     layers of the post's two batch-norm gradient panels, with the post's backward ("as published")
     and the correct one; right, var(dL/dW) per layer over the seeds, with the values the post printed."""
     from .blogpost import POST_PANELS, post_title

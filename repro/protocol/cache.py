@@ -4,7 +4,7 @@ Each entry is <key>.npz (the arrays) + <key>.json (spec, seeds, names, runtime, 
 sha256 of the npz, a digest of each seed's rows). Both are written atomically (temp file in the
 same directory, then os.replace), the json last, so an entry is visible only once complete. A
 damaged entry (checksum mismatch, unreadable file, names that disagree, arrays that do not fit
-the spec and seeds, seed rows out of order: repro.integrity) is reported with a CacheWarning
+the spec and seeds, seed rows out of order: repro.protocol.integrity) is reported with a CacheWarning
 naming the key and the reason and treated as a miss; the next put() overwrites it.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import integrity
-from .record import Record
-from .spec import ExperimentSpec
+from ..engine.record import Record
+from ..engine.spec import ExperimentSpec
 
 FORMAT = 2  # 2: per-seed digests ("seed_digests")
 _AXIS, _VALUE = "axis:", "value:"

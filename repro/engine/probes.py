@@ -1,4 +1,4 @@
-"""Probe measurements, named and shaped exactly as documented in repro/record.py.
+"""Probe measurements, named and shaped exactly as documented in repro/engine/record.py.
 
 Probes look at a fixed 512-example probe batch (the same for every seed: the first 512 of a
 fixed permutation of the training set) in train mode (the batch's own statistics), without

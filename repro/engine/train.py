@@ -1,15 +1,15 @@
 """train(spec, seeds) -> Record: all K seeds of one condition in one batched computation.
 
-Protocol (the numbers of repro/record.py):
-- data from repro.data.load(spec.data), cast to spec.dtype; per-seed minibatch order from the
+Protocol (the numbers of repro/engine/record.py):
+- data from repro.engine.data.load(spec.data), cast to spec.dtype; per-seed minibatch order from the
   seed's own SeedSequence stream, sampling without replacement within each epoch (the last
   incomplete batch of an epoch is dropped);
 - step s means "after s updates"; evaluations at 0, eval_every, ..., steps (the last always
   included) on spec.eval_splits (a fixed 1000-example training subset, the validation split, the
   test set), in eval mode (BN running statistics, momentum spec.bn_momentum, unbiased batch
   variance), EVAL_CHUNK examples at a time; probes at spec.probe_steps
-  (repro.probes); geometry measures at spec.geometry_steps on the minibatch that update s+1
-  uses (repro.geometry.measure, imported only when spec.geometry is non-empty);
+  (repro.engine.probes); geometry measures at spec.geometry_steps on the minibatch that update s+1
+  uses (repro.engine.geometry.measure, imported only when spec.geometry is non-empty);
 - with loss="noise" (the blog's setup) the gradient entering the logits is N(0, 1) noise from
   the seed's stream; train_loss/test_loss then report softmax cross-entropy, since the noise
   "loss" has no held-out meaning.

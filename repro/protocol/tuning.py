@@ -2,7 +2,7 @@
 
 Learning-rate selection (declared before any confirmatory run):
 - every trained condition of a claim (unless the claim names it in `fixed_rate`) takes its rate
-  from LR_GRID, chosen on the validation split (carved from the training data, repro.data);
+  from LR_GRID, chosen on the validation split (carved from the training data, repro.engine.data);
 - tuning seeds are TUNING_SEED_BASE + i, disjoint from the confirmatory seeds 0, 1, 2, ...;
 - successive halving: stage 1 trains every grid rate on `stage1_seeds` seeds for a quarter of the
   step budget (its own cosine schedule); stage 2 trains the `keep` best of them on `stage2_seeds`
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .record import Record
-from .spec import ExperimentSpec
+from ..engine.record import Record
+from ..engine.spec import ExperimentSpec
 
 PROTOCOL_VERSION = 2
 LR_GRID: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)

@@ -2,7 +2,7 @@
 
 `measure(spec, params, state, x, y, lr)` computes the families listed in `spec.geometry`, all
 in train mode (BN normalizes with the statistics of this batch), for every seed at once.
-`repro.train.train` calls it at `spec.geometry_steps` on the minibatch of the next update and
+`repro.engine.train.train` calls it at `spec.geometry_steps` on the minibatch of the next update and
 stacks each value into `values["geometry/<name>"]` (K, G, ...). L = spec.depth; the L+1
 "layers" are the L hidden blocks and the read-out; layer i's parameters are W{i}, b{i},
 gamma{i}, beta{i} (those that exist and are trainable). g is the gradient of the minibatch
