@@ -9,6 +9,7 @@ from repro.engine.spec import ExperimentSpec
 
 K, B, D, C = 2, 6, 4, 3
 ACTS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
+NORMS = ("none", "batch", "units", "mean_only", "scale_only", "noisy_batch")
 
 
 def _spec(**kw) -> ExperimentSpec:
@@ -33,13 +34,17 @@ def check_grads(spec, *, train=True, seed=0, eps=1e-6, tol=1e-6):
     x = rng.standard_normal((K, B, D))
     y = rng.integers(0, C, (K, B))
     noise = rng.standard_normal((K, B, C)) if spec.loss == "noise" else None
+    norm_noise = None
+    if spec.norm == "noisy_batch":  # a fixed draw of the per-unit scale and shift, as in one training step
+        shape = (K, spec.depth, spec.width)
+        norm_noise = (rng.uniform(0.5, 1.5, shape), rng.uniform(-0.5, 0.5, shape))
     state = None
-    if not train and spec.norm == "batch":
+    if not train and spec.batch_stats:
         state = init_state(spec, K)
         for name in state:
             state[name] = state[name] + 0.3 * np.abs(rng.standard_normal(state[name].shape))
     before = {n: p.copy() for n, p in params.items()}
-    loss, grads, _ = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise)
+    loss, grads, _ = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise, norm_noise=norm_noise)
     assert loss.shape == (K,)
     assert set(grads) == set(params)
     for name in params:
@@ -51,9 +56,9 @@ def check_grads(spec, *, train=True, seed=0, eps=1e-6, tol=1e-6):
             at = (slice(None), *idx)
             old = p[at].copy()
             p[at] = old + eps
-            lp = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise)[0]
+            lp = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise, norm_noise=norm_noise)[0]
             p[at] = old - eps
-            lm = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise)[0]
+            lm = loss_and_grads(spec, params, x, y, state=state, train=train, noise=noise, norm_noise=norm_noise)[0]
             p[at] = old
             num[at] = (lp - lm) / (2 * eps)
         g = grads[name]
@@ -66,7 +71,7 @@ def check_grads(spec, *, train=True, seed=0, eps=1e-6, tol=1e-6):
 
 COMBOS = [(act, place, bias, affine, norm)
           for act, place, bias, affine, norm in itertools.product(ACTS, ("before", "after"), (True, False),
-                                                                   (True, False), ("none", "batch", "units"))
+                                                                   (True, False), NORMS)
           if not (norm == "none" and (not affine or place == "after"))]
 
 
@@ -78,7 +83,7 @@ def test_gradients_train_mode(act, placement, bias, affine, norm):
 
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("placement", ("before", "after"))
-@pytest.mark.parametrize("norm", ("batch", "units"))
+@pytest.mark.parametrize("norm", ("batch", "units", "mean_only", "scale_only", "noisy_batch"))
 def test_gradients_eval_mode(act, placement, norm):
     check_grads(_spec(activation=act, placement=placement, norm=norm), train=False)
 

@@ -31,7 +31,7 @@ def test_record_contract():
               "batch_loss": (K, 25), "diverged": (K,), "diverged_step": (K,),
               "probe/grad_w_norm": (K, P, L + 1), "probe/weight_norm": (K, P, L + 1),
               "probe/grad_act_norm": (K, P, L), "probe/grad_act_sample": (K, P, L, S),
-              "probe/dead_frac": (K, P, L), "probe/linear_frac": (K, P, L),
+              "probe/dead_frac": (K, P, L), "probe/linear_frac": (K, P, L), "probe/within_share": (K, P, L),
               "probe/gamma": (K, P, L, W), "probe/beta": (K, P, L, W), "probe/unit_pct": (K, P, L, 3, 3),
               "final/W0": (K, 40, W), "final/W2": (K, W, 10), "final/b2": (K, 10), "final/gamma1": (K, W)}
     for site in ("linear", "norm", "act"):
@@ -125,7 +125,7 @@ def test_frozen_gamma_and_beta():
 
 
 @pytest.mark.parametrize("optimizer,lr", (("sgd", 0.2), ("momentum", 0.02), ("adam", 0.003)))
-@pytest.mark.parametrize("norm", ("none", "batch", "units"))
+@pytest.mark.parametrize("norm", ("none", "batch", "units", "mean_only", "scale_only", "noisy_batch"))
 def test_optimizers_learn(optimizer, lr, norm):
     r = train(small(optimizer=optimizer, lr=lr, norm=norm, steps=60, eval_every=60, width=32), (0,))
     assert r["train_loss"][0, -1] < 0.9 * r["train_loss"][0, 0]
@@ -313,3 +313,68 @@ def test_eval_splits_and_chunked_evaluation():
     assert len(d.x_test) > train_module.EVAL_CHUNK
     np.testing.assert_allclose(chunked[0], whole[0], rtol=1e-12)
     np.testing.assert_array_equal(chunked[1], whole[1])
+
+
+@pytest.mark.parametrize("norm", ("mean_only", "scale_only", "noisy_batch"))
+def test_new_norms_batch_alone_equal_batched_and_keep_running_statistics(norm):
+    spec = small(norm=norm, probes=("final_params",), steps=20)
+    together, alone = train(spec, (3, 5)), train(spec, (5,))
+    for name, v in together.values.items():  # the noise comes from each seed's own stream
+        assert np.array_equal(v[1:2], alone.values[name], equal_nan=True), name
+    state = model.init_state(spec, 1)
+    assert set(state) == {f"{s}{i}" for s in ("mean", "var") for i in range(spec.depth)}
+    _, _, aux = model.loss_and_grads(spec, model.init_params(spec, (0,), 40, 10),
+                                     np.random.default_rng(0).standard_normal((32, 40)).astype(np.float32),
+                                     np.zeros(32, dtype=np.int64), train=True)
+    model.update_state(spec, state, aux, 32)
+    moved = {n: not np.array_equal(v, model.init_state(spec, 1)[n]) for n, v in state.items()}
+    # mean-only BN keeps no variance, scale-only no mean: only the statistic each one uses moves
+    assert moved["mean0"] == (norm != "scale_only") and moved["var0"] == (norm != "mean_only")
+
+
+def test_noisy_bn_perturbs_training_only():
+    plain, noisy = small(norm="batch", probes=("units", "final_params"), probe_steps=(0,), steps=15), None
+    noisy = plain.replace(norm="noisy_batch")
+    a, b = train(plain, (0,)), train(noisy, (0,))
+    # the same init and data; the probes and evaluation at step 0 see the plain BN net
+    assert np.array_equal(a["probe/within_share"], b["probe/within_share"])
+    assert np.array_equal(a["test_loss"][:, 0], b["test_loss"][:, 0])
+    assert not np.array_equal(a["final/W0"], b["final/W0"])  # the noise changed the training
+    quiet = train(noisy.replace(noise_shift=0.0, noise_scale=0.0), (0,))
+    np.testing.assert_allclose(quiet["final/W0"], a["final/W0"], rtol=0, atol=1e-6)  # no noise: BN again
+    with pytest.raises(SpecError, match="noise_scale"):
+        noisy.replace(noise_scale=1.0)
+
+
+def test_within_unit_share_is_pages_decomposition():
+    from repro.probes import within_unit_share
+    rng = np.random.default_rng(0)
+    act = rng.standard_normal((3, 512, 20)) + rng.standard_normal((3, 1, 20)) * 2.0  # unit means spread
+    share = within_unit_share(act)
+    within = act.var(axis=1).mean(axis=1)
+    np.testing.assert_allclose(share * act.reshape(3, -1).var(axis=1), within, rtol=1e-12)  # total variance law
+    assert np.all((share > 0.1) & (share < 0.5))
+    constant_units = np.broadcast_to(rng.standard_normal((1, 1, 20)), (1, 512, 20))
+    assert within_unit_share(constant_units)[0] < 1e-20
+    assert within_unit_share(np.zeros((1, 512, 20)))[0] == 0.0  # a dead layer varies with nothing
+    assert within_unit_share(act - act.mean(axis=1, keepdims=True))[0] == pytest.approx(1.0)
+
+
+def test_training_flushes_subnormals_and_restores_the_environment():
+    from repro.blas import flush_subnormals
+    tiny = np.float32(1e-40)  # a float32 subnormal
+    with flush_subnormals() as flushed:
+        inside = tiny * np.float32(1.0)
+    assert tiny * np.float32(1.0) == tiny  # restored
+    if not flushed:
+        pytest.skip("flushing subnormals needs x86-64 Linux with glibc")
+    assert inside == 0.0
+    with pytest.raises(RuntimeError):
+        with flush_subnormals():
+            raise RuntimeError("boom")
+    assert tiny * np.float32(1.0) == tiny  # restored after an exception too
+    # the post's init without BN at depth 30: activations far below float32's smallest normal (1e-38)
+    deep = small(depth=30, width=32, norm="none", init="normal", init_scale=0.01, steps=1,
+                 probes=("activations",), probe_steps=(0,))
+    r = train(deep, (0,))
+    assert r["probe/act_std"][0, 0, -1] == 0.0  # flushed, not subnormal

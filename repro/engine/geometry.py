@@ -80,8 +80,10 @@ def measure(spec: ExperimentSpec, params: dict[str, np.ndarray], state: dict | N
             out.update(_ics(spec, p64, x64, y, g, blocks, plain))
             if spec.optimizer in ("sgd", "momentum"):
                 applied = {n: applied_rate(spec, n, lr) * _momentum_step(spec, g, velocity, n) for n in names}
-                out.update({f"ics_applied_{k[4:]}": v for k, v in _ics(spec, p64, x64, y, g, blocks, applied).items()
-                            if k != "ics_cos"})
+                same = all(np.array_equal(applied[n], plain[n]) for n in names)  # plain SGD, or no velocity yet
+                ics_applied = {k: out[k] for k in out if k.startswith("ics_")} if same else \
+                    _ics(spec, p64, x64, y, g, blocks, applied)
+                out.update({f"ics_applied_{k[4:]}": v for k, v in ics_applied.items() if k != "ics_cos"})
         path_losses = None
         if "smoothness" in spec.geometry:
             smooth, path_losses = _smoothness(spec, p64, x64, y, g, names, lr)

@@ -17,7 +17,7 @@ from .spec import CHOICES
 ROOT_SEED = 20180219  # the blog post's date
 
 # purposes (the second entry of the spawn key)
-INIT, DATA, NOISE, PROBE_NOISE = 0, 1, 2, 3
+INIT, DATA, NOISE, PROBE_NOISE, NORM_NOISE = 0, 1, 2, 3, 4
 SHARED = 2**31 - 1  # "seed index" of streams shared by all seeds (probe batch, sample positions)
 
 INITS = CHOICES["init"]

@@ -131,6 +131,82 @@ def unitnorm_backward(dout: np.ndarray, cache):
     return dx, dgamma, dbeta
 
 
+def meanonly_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
+                     train: bool = True, running_mean: np.ndarray | None = None):
+    """Mean-only batch normalization (Salimans & Kingma 2016): subtract the batch mean, do not divide.
+
+    out = (x - mean) * gamma + beta. Returns (out, cache, mean (K, D)); eval mode uses running_mean.
+    """
+    if train:
+        mean = batch_sum(x) / x.shape[1]
+    elif running_mean is None:
+        raise ValueError("meanonly_forward(train=False) needs running_mean")
+    else:
+        mean = running_mean
+    xc = x - mean[:, None, :]
+    out = xc if gamma is None else xc * gamma[:, None, :]
+    if beta is not None:
+        out = out + beta[:, None, :]
+    return out, (xc, gamma, train), mean
+
+
+def meanonly_backward(dout: np.ndarray, cache):
+    """Returns (dx, dgamma, dbeta): dx = gamma * (dout - mean_b(dout)) with batch statistics."""
+    xc, gamma, batch_stats = cache
+    dxc = dout if gamma is None else dout * gamma[:, None, :]
+    dx = dxc - (batch_sum(dxc) / dout.shape[1])[:, None, :] if batch_stats else dxc
+    if gamma is None:
+        return dx, None, None
+    return dx, batch_sum(dout * xc), batch_sum(dout)
+
+
+def scaleonly_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None, *,
+                      eps: float = 1e-5, train: bool = True, running_var: np.ndarray | None = None):
+    """Scale-only batch normalization: divide by the batch standard deviation, do not centre.
+
+    out = x * gamma / sqrt(var + eps) + beta, var the (biased) batch variance around the batch mean,
+    so each unit keeps its mean-to-std ratio. Returns (out, cache, var (K, D)); eval mode uses running_var.
+    """
+    if train:
+        n = x.shape[1]
+        mean = batch_sum(x) / n
+        var = batch_sum(np.square(x - mean[:, None, :])) / n
+    elif running_var is None:
+        raise ValueError("scaleonly_forward(train=False) needs running_var")
+    else:
+        mean, var = None, running_var
+    inv_std = 1.0 / np.sqrt(var + eps)
+    scale = inv_std if gamma is None else gamma * inv_std
+    out = x * scale[:, None, :]
+    if beta is not None:
+        out += beta[:, None, :]
+    return out, (x, mean, inv_std, scale, gamma is not None, train), var
+
+
+def scaleonly_backward(dout: np.ndarray, cache):
+    """Returns (dx, dgamma, dbeta). With s = 1/sqrt(var + eps) and batch statistics,
+    dx = scale * dout - scale * s^2 * (x - mean) * mean_b(dout * x)."""
+    x, mean, inv_std, scale, affine, batch_stats = cache
+    sum_dout_x = batch_sum(dout * x)
+    dx = dout * scale[:, None, :]
+    if batch_stats:
+        n = dout.shape[1]
+        dx -= (x - mean[:, None, :]) * (scale * np.square(inv_std) * sum_dout_x / n)[:, None, :]
+    if not affine:
+        return dx, None, None
+    return dx, sum_dout_x * inv_std, batch_sum(dout)
+
+
+def unit_noise_forward(x: np.ndarray, scale: np.ndarray, shift: np.ndarray):
+    """out = x * scale + shift with per-unit (K, D) factors: the perturbation of noisy BN."""
+    return x * scale[:, None, :] + shift[:, None, :], scale
+
+
+def unit_noise_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """dx = dout * scale (the noise is not a parameter: no other gradient)."""
+    return dout * cache[:, None, :]
+
+
 # ----------------------------------------------------------------------------- activations
 
 def activation_forward(x: np.ndarray, kind: str, slope: float = 0.01, *, inplace: bool = False):

@@ -54,8 +54,8 @@ def init_params(spec: ExperimentSpec, seeds, n_in: int, n_out: int) -> dict[str,
 
 
 def init_state(spec: ExperimentSpec, k: int) -> dict[str, np.ndarray]:
-    """Initial BN running statistics {"mean{i}": 0, "var{i}": 1} (empty unless norm == "batch")."""
-    if spec.norm != "batch":
+    """Initial running statistics {"mean{i}": 0, "var{i}": 1} (empty unless the norm uses batch statistics)."""
+    if not spec.batch_stats:
         return {}
     dtype = np.dtype(spec.dtype)
     state = {}
@@ -73,7 +73,11 @@ def update_state(spec: ExperimentSpec, state: dict, aux: dict, batch_size: int, 
     m = spec.bn_momentum
     unbias = batch_size / max(batch_size - 1, 1)
     for i in range(spec.depth):
-        for name, batch in ((f"mean{i}", aux[f"mean{i}"]), (f"var{i}", aux[f"var{i}"] * unbias)):
+        for name, batch in ((f"mean{i}", aux.get(f"mean{i}")), (f"var{i}", aux.get(f"var{i}"))):
+            if batch is None:
+                continue  # mean-only BN has no variance, scale-only no mean: theirs stay at 0 and 1
+            if name.startswith("var"):
+                batch = batch * unbias
             new = (1 - m) * state[name] + m * batch
             if active is None:
                 state[name][...] = new
@@ -90,7 +94,8 @@ def trainable(spec: ExperimentSpec, name: str) -> bool:
     return spec.train_weights
 
 
-def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bool, keep: bool):
+def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bool, keep: bool,
+             norm_noise=None):
     """Forward pass to the logits. Returns (logits, caches, aux)."""
     L = spec.depth
     affine = spec.has_norm and spec.affine
@@ -107,7 +112,7 @@ def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bo
         if spec.placement == "before" or not spec.has_norm:
             pre = lin
             if spec.has_norm:
-                pre, c_norm = _norm(spec, pre, gamma, beta, state, train, i, aux)
+                pre, c_norm = _norm(spec, pre, gamma, beta, state, train, i, aux, norm_noise)
                 if keep:
                     aux[f"norm{i}"] = pre
             h, c_act = layers.activation_forward(pre, spec.activation, spec.leaky_slope, inplace=not keep)
@@ -115,7 +120,7 @@ def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bo
                 aux[f"pre{i}"], aux[f"act{i}"] = pre, h
         else:  # Linear -> activation -> norm
             a, c_act = layers.activation_forward(lin, spec.activation, spec.leaky_slope, inplace=not keep)
-            h, c_norm = _norm(spec, a, gamma, beta, state, train, i, aux)
+            h, c_norm = _norm(spec, a, gamma, beta, state, train, i, aux, norm_noise)
             if keep:
                 aux[f"pre{i}"], aux[f"act{i}"], aux[f"norm{i}"] = lin, a, h
         caches.append((c_lin, c_norm, c_act))
@@ -125,17 +130,35 @@ def _forward(spec: ExperimentSpec, params: dict, x: np.ndarray, state, train: bo
     return logits, caches, aux
 
 
-def _norm(spec, x, gamma, beta, state, train, i, aux):
+def _norm(spec, x, gamma, beta, state, train, i, aux, norm_noise):
     if spec.norm == "units":
         return layers.unitnorm_forward(x, gamma, beta, eps=spec.bn_eps)
+    if not train and state is None:
+        raise ValueError(f"loss_and_grads(train=False) with norm={spec.norm!r} needs state (running statistics)")
+    if spec.norm == "mean_only":
+        out, cache, mean = layers.meanonly_forward(x, gamma, beta, train=train,
+                                                   running_mean=None if train else state[f"mean{i}"])
+        if train:
+            aux[f"mean{i}"] = mean
+        return out, cache
+    if spec.norm == "scale_only":
+        out, cache, var = layers.scaleonly_forward(x, gamma, beta, eps=spec.bn_eps, train=train,
+                                                   running_var=None if train else state[f"var{i}"])
+        if train:
+            aux[f"var{i}"] = var
+        return out, cache
     if train:
         out, cache, mean, var = layers.batchnorm_forward(x, gamma, beta, eps=spec.bn_eps)
         aux[f"mean{i}"], aux[f"var{i}"] = mean, var
-        return out, cache
-    if state is None:
-        raise ValueError("loss_and_grads(train=False) with norm='batch' needs state (running statistics)")
-    out, cache, _, _ = layers.batchnorm_forward(x, gamma, beta, eps=spec.bn_eps, train=False,
-                                                running_mean=state[f"mean{i}"], running_var=state[f"var{i}"])
+    else:
+        out, cache, _, _ = layers.batchnorm_forward(x, gamma, beta, eps=spec.bn_eps, train=False,
+                                                    running_mean=state[f"mean{i}"], running_var=state[f"var{i}"])
+    if spec.norm == "noisy_batch":
+        noise_cache = None
+        if train and norm_noise is not None:
+            scale, shift = norm_noise
+            out, noise_cache = layers.unit_noise_forward(out, scale[:, i], shift[:, i])
+        return out, (cache, noise_cache)
     return out, cache
 
 
@@ -150,6 +173,15 @@ def _loss(spec: ExperimentSpec, logits, y, noise):
 def _norm_backward(spec, dout, cache, inplace):
     if spec.norm == "units":
         return layers.unitnorm_backward(dout, cache)
+    if spec.norm == "mean_only":
+        return layers.meanonly_backward(dout, cache)
+    if spec.norm == "scale_only":
+        return layers.scaleonly_backward(dout, cache)
+    if spec.norm == "noisy_batch":
+        cache, noise_cache = cache
+        if noise_cache is not None:
+            dout = layers.unit_noise_backward(dout, noise_cache)
+            inplace = True  # dout is now this function's own temporary
     return layers.batchnorm_backward(dout, cache, inplace=inplace)
 
 
@@ -166,11 +198,12 @@ def forward(spec: ExperimentSpec, params: dict, x: np.ndarray, *, state=None, tr
 
 def loss_and_grads(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, *,
                    state: dict | None = None, train: bool = True, noise: np.ndarray | None = None,
-                   keep: bool = False):
+                   norm_noise: tuple[np.ndarray, np.ndarray] | None = None, keep: bool = False):
     """Loss per seed and its gradients with respect to every parameter.
 
     x (K, B, D) or (B, D) shared by all seeds; y (K, B) or (B,) integer labels; noise (K, B, C)
-    for loss="noise". train=True normalizes with batch statistics (aux["mean{i}"],
+    for loss="noise"; norm_noise (scale, shift), each (K, depth, width), the per-unit perturbation
+    of norm="noisy_batch" in this step (None: the plain BN net). train=True normalizes with batch statistics (aux["mean{i}"],
     aux["var{i}"] (K, width) are returned for running statistics); train=False uses `state`.
     Returns (loss (K,), grads {name: array like params[name]}, aux). aux["logits"] always;
     with keep=True also, per block i, "linear{i}" (Linear output), "norm{i}" (norm output,
@@ -178,7 +211,7 @@ def loss_and_grads(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndar
     (gradient of the loss with respect to the block's output). Mutates neither params nor state.
     """
     L = spec.depth
-    logits, caches, aux = _forward(spec, params, x, state, train, keep)
+    logits, caches, aux = _forward(spec, params, x, state, train, keep, norm_noise)
     loss, d = _loss(spec, logits, y, noise)
     grads = {}
     d, grads[f"W{L}"], grads[f"b{L}"] = layers.linear_backward(d, caches[L])

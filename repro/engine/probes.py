@@ -54,6 +54,21 @@ def _norm64(x: np.ndarray, axis) -> np.ndarray:
     return np.sqrt(np.sum(np.square(x, dtype=np.float64), axis=axis))
 
 
+def within_unit_share(act: np.ndarray) -> np.ndarray:
+    """Page's measure (2019), per seed: the share of a layer's activation variance that lies within
+    units (across examples) rather than between the units' means. act (K, B, D) -> (K,).
+
+    Law of total variance over the (example, unit) cells: total = mean_d var_b + var_d mean_b. A layer
+    near 0 computes a near-constant function of its input. A layer that is exactly constant has no
+    variance to share: 0 (it varies with nothing). float64, as underflowing nets need.
+    """
+    a = act.astype(np.float64)
+    within = a.var(axis=1).mean(axis=1)
+    between = a.mean(axis=1).var(axis=1)
+    total = within + between
+    return np.divide(within, total, out=np.zeros_like(total), where=total > 0)
+
+
 def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
             noise: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The requested probes (spec.probes) at the current parameters; arrays (K, ...) per value.
@@ -88,6 +103,7 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
         pre = [aux[f"pre{i}"] for i in range(L)]
         out["probe/dead_frac"] = np.stack([np.all(p <= 0, axis=1).mean(axis=1) for p in pre], axis=1)
         out["probe/linear_frac"] = np.stack([np.all(p > 0, axis=1).mean(axis=1) for p in pre], axis=1)
+        out["probe/within_share"] = np.stack([within_unit_share(aux[f"act{i}"]) for i in range(L)], axis=1)
     if "bn_params" in probes and spec.has_norm:  # no norm layers, nothing to record
         if spec.affine:
             out["probe/gamma"] = np.stack([params[f"gamma{i}"] for i in range(L)], axis=1)

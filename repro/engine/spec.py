@@ -15,12 +15,13 @@ from .fingerprint import engine_fingerprint
 
 # Bump when a change to the engine changes the numbers a spec produces (the source hash in key() also
 # catches every edit to the engine's files; the version stays for changes outside them, e.g. data packages).
-ENGINE_VERSION = 5  # 4: validation split carved from the training data; 5: chunked evaluation, eval_splits
+ENGINE_VERSION = 6  # 4: validation split carved from the training data; 5: chunked evaluation, eval_splits;
+                    # 6: float32 subnormals flushed to zero, mean-only/scale-only/noisy BN, within-unit share probe
 
 CHOICES: dict[str, tuple] = {
     "data": ("mnist1d", "gaussian", "teacher"),
     "activation": ("relu", "leaky_relu", "tanh", "sigmoid", "identity"),
-    "norm": ("none", "batch", "units"),
+    "norm": ("none", "batch", "units", "mean_only", "scale_only", "noisy_batch"),
     "placement": ("before", "after"),
     "init": ("normal", "uniform", "xavier", "xavier_uniform", "he", "he_uniform"),
     "loss": ("xent", "mse", "noise"),
@@ -28,6 +29,8 @@ CHOICES: dict[str, tuple] = {
     "schedule": ("constant", "cosine"),
     "dtype": ("float32", "float64"),
 }
+
+BATCH_NORMS = ("batch", "mean_only", "scale_only", "noisy_batch")  # batch statistics, running statistics
 
 PROBES = (
     "activations",  # per-layer mean/std/percentiles and samples at each site (linear, norm, act)
@@ -80,6 +83,11 @@ class ExperimentSpec:
     readout_init: str = ""
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
+    # norm="noisy_batch" (Santurkar et al. 2018): BN whose output is, in training steps only, scaled by
+    # U(1 - noise_scale, 1 + noise_scale) and shifted by U(-noise_shift, noise_shift), drawn per unit
+    # and per step; evaluation and probes see the plain BN net
+    noise_shift: float = 0.5
+    noise_scale: float = 0.5
     # optimisation
     loss: str = "xent"
     optimizer: str = "sgd"
@@ -119,13 +127,17 @@ class ExperimentSpec:
             raise SpecError(f"momentum={self.momentum!r} must be in [0, 1)")
         if not 0 < self.bn_momentum <= 1:
             raise SpecError(f"bn_momentum={self.bn_momentum!r} must be in (0, 1]")
+        if not 0 <= self.noise_shift:
+            raise SpecError(f"noise_shift={self.noise_shift!r} must be >= 0")
+        if not 0 <= self.noise_scale < 1:
+            raise SpecError(f"noise_scale={self.noise_scale!r} must be in [0, 1) (a scale factor must stay positive)")
         if not 0 <= self.leaky_slope < 1:
             raise SpecError(f"leaky_slope={self.leaky_slope!r} must be in [0, 1)")
         if self.readout_init not in ("",) + CHOICES["init"]:
             raise SpecError(f"readout_init={self.readout_init!r} is not allowed; choose '' (the same as init) "
                             f"or one of {', '.join(map(repr, CHOICES['init']))}")
         if not self.train_weights and not (self.has_norm and self.affine and self.train_gamma and self.train_beta):
-            raise SpecError("train_weights=False trains only gamma and beta: it needs norm='batch' or 'units' "
+            raise SpecError("train_weights=False trains only gamma and beta: it needs a norm (not 'none') "
                             "with affine=True and train_gamma=train_beta=True")
         for name, allowed in (("probes", PROBES), ("geometry", GEOMETRY), ("eval_splits", EVAL_SPLITS)):
             value = getattr(self, name)
@@ -143,9 +155,9 @@ class ExperimentSpec:
             if list(value) != sorted(set(value)):
                 raise SpecError(f"{name}={value!r} must be strictly increasing")
         if self.norm == "none" and (not self.affine or not self.train_gamma or not self.train_beta):
-            raise SpecError("affine/train_gamma/train_beta only apply with norm='batch' or 'units'; leave them at True for norm='none'")
-        if self.geometry and self.norm == "units":
-            raise SpecError("geometry measures are defined for norm='batch' or 'none', not 'units'")
+            raise SpecError("affine/train_gamma/train_beta only apply with a norm; leave them at True for norm='none'")
+        if self.geometry and self.norm not in ("batch", "none"):
+            raise SpecError(f"geometry measures are defined for norm='batch' or 'none', not {self.norm!r}")
 
     def replace(self, **changes) -> "ExperimentSpec":
         """A copy with some fields changed (validated again)."""
@@ -172,6 +184,11 @@ class ExperimentSpec:
     def has_norm(self) -> bool:
         return self.norm != "none"
 
+    @property
+    def batch_stats(self) -> bool:
+        """Whether the norm uses batch statistics in training (and running statistics in evaluation)."""
+        return self.norm in BATCH_NORMS
+
     def describe(self) -> str:
         """The spec in words, for the report's method paragraphs."""
         act = self.activation if self.activation != "leaky_relu" else f"leaky ReLU (slope {self.leaky_slope:g})"
@@ -179,7 +196,12 @@ class ExperimentSpec:
         if self.norm == "none":
             block = f"Linear{'+bias' if self.bias else ''} -> {act}"
         else:
-            norm = "BN" if self.norm == "batch" else "per-example unit norm (the blog's axis)"
+            norm = {"batch": "BN", "units": "per-example unit norm (the blog's axis)",
+                    "mean_only": "mean-only BN (centred, not scaled)",
+                    "scale_only": "scale-only BN (divided by the batch std, not centred)",
+                    "noisy_batch": (f"noisy BN (output scaled by U({1 - self.noise_scale:g}, {1 + self.noise_scale:g}) "
+                                    f"and shifted by U(-{self.noise_shift:g}, {self.noise_shift:g}) per unit, "
+                                    "redrawn every step)")}[self.norm]
             if not self.affine:
                 norm += " (no affine)"
             elif not self.train_weights:

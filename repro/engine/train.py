@@ -29,9 +29,9 @@ import time
 
 import numpy as np
 
-from .blas import loaded_kernels
+from .blas import flush_subnormals, loaded_kernels
 from .data import load
-from .init import DATA, NOISE, stream
+from .init import DATA, NOISE, NORM_NOISE, stream
 from .model import forward, heldout_loss, init_params, init_state, loss_and_grads, update_state
 from .optim import Optimizer, learning_rate
 from .probes import fixed_indices, probe_noise
@@ -109,6 +109,14 @@ def train_rates(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
                    runtime_s=whole.runtime_s / len(specs), kernels=whole.kernels) for i, s in enumerate(specs)]
 
 
+def _unit_noise(spec: ExperimentSpec, rngs, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """This step's noisy-BN perturbation: per seed, unit and layer a scale U(1 - a, 1 + a) and a
+    shift U(-b, b), (a, b) = (noise_scale, noise_shift); each seed's own stream, so chunking cannot change it."""
+    shape = (2, spec.depth, spec.width)
+    u = np.stack([r.uniform(-1.0, 1.0, shape) for r in rngs])  # (K, 2, depth, width)
+    return (1.0 + spec.noise_scale * u[:, 0]).astype(dtype), (spec.noise_shift * u[:, 1]).astype(dtype)
+
+
 def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | None = None) -> Record:
     """train(), with optional per-row learning rates replacing spec.lr (rows = `seeds`, repeats allowed)."""
     start = time.perf_counter()
@@ -127,6 +135,7 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
     opt = Optimizer(spec, params)
     batches = BatchStream(seeds, n_train, spec.batch_size)
     noise_rngs = [stream(s, NOISE) for s in seeds] if spec.loss == "noise" else None
+    norm_noise_rngs = [stream(s, NORM_NOISE) for s in seeds] if spec.norm == "noisy_batch" else None
 
     subset, probe_idx = fixed_indices(n_train)
     x_sub, y_sub = x_train[subset], y_train[subset]
@@ -149,7 +158,8 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
         from .geometry import measure as measure_geometry  # imported only by runs that measure geometry
 
     e = 0
-    with np.errstate(all="ignore"):  # divergence is an outcome: NaN/inf must not warn or raise
+    # divergence is an outcome: NaN/inf must not warn or raise
+    with np.errstate(all="ignore"), flush_subnormals():
         for step in range(spec.steps + 1):
             if e < len(e_steps) and step == e_steps[e]:
                 for split, (x, y) in splits.items():
@@ -173,7 +183,10 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
             noise = None
             if noise_rngs is not None:
                 noise = np.stack([r.standard_normal((spec.batch_size, n_classes)) for r in noise_rngs]).astype(dtype)
-            loss, grads, aux = loss_and_grads(spec, params, xb, yb, train=True, noise=noise)
+            norm_noise = None
+            if norm_noise_rngs is not None:
+                norm_noise = _unit_noise(spec, norm_noise_rngs, dtype)
+            loss, grads, aux = loss_and_grads(spec, params, xb, yb, train=True, noise=noise, norm_noise=norm_noise)
             finite = np.isfinite(loss)
             newly = active & ~finite
             if newly.any():
