@@ -1,28 +1,24 @@
 """Claim 10: ReLU needs mean-centred inputs of moderate variance to stay nonlinear."""
-from repro import Claim, Figure, Metric, Recorded, Superiority
-from repro.metrics import within_unit_share
+from repro import Claim, Figure, Recorded, Superiority
+from repro.metrics import linear_units, within_unit_share
 from repro.standard import MNIST_MLP, MNIST_MLP_NO_BN
 
-
+AT_INIT = dict(depth=50, steps=0, probe_steps=(0,))  # Page's depth, untrained (He, ReLU, MNIST-1D)
 conditions = {
     "BN, depth 6": MNIST_MLP, "no BN, depth 6": MNIST_MLP_NO_BN,
     "BN, depth 12": MNIST_MLP.replace(depth=12), "no BN, depth 12": MNIST_MLP_NO_BN.replace(depth=12),
-    # Page's depth, at init only (He, ReLU, MNIST-1D, untrained)
-    "BN, depth 50, at init": MNIST_MLP.replace(depth=50, steps=0, probe_steps=(0,)),
-    "no BN, depth 50, at init": MNIST_MLP_NO_BN.replace(depth=50, steps=0, probe_steps=(0,)),
+    # the quote's two halves apart: centred but not scaled, scaled but not centred
+    "mean-only BN, depth 12": MNIST_MLP.replace(depth=12, norm="mean_only"),
+    "scale-only BN, depth 12": MNIST_MLP.replace(depth=12, norm="scale_only"),
+    "BN, depth 50, at init": MNIST_MLP.replace(**AT_INIT), "no BN, depth 50, at init": MNIST_MLP_NO_BN.replace(**AT_INIT),
+    "mean-only BN, depth 50, at init": MNIST_MLP.replace(norm="mean_only", **AT_INIT),
+    "scale-only BN, depth 50, at init": MNIST_MLP.replace(norm="scale_only", **AT_INIT),
 }
 
-def _lost(step: int, when: str) -> Metric:
-    def fn(r):
-        return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
-    return Metric(f"fraction of units dead or always active (mean over layers), {when}", fn,
-                  unit="fraction of units", higher_is_better=False)
-
-
-TRAINED = ("BN, depth 6", "no BN, depth 6", "BN, depth 12", "no BN, depth 12")
-DEPTH50 = ("BN, depth 50, at init", "no BN, depth 50, at init")
-trained, init = _lost(-1, "after training"), _lost(0, "at init")
-varying = within_unit_share("act", step=0, layer=-1, name="within-unit share of post-ReLU variance, last layer, at init")
+DEPTH50 = tuple(c for c in conditions if c.endswith("at init"))
+TRAINED = tuple(c for c in conditions if c not in DEPTH50)
+trained, init = linear_units(-1, "after training"), linear_units(0, "at init")
+varying = within_unit_share(step=0, layer=-1, name="within-unit share of post-ReLU variance, layer 50, at init")
 
 CLAIM = Claim(
     id="relu-needs-centered-inputs",
@@ -49,6 +45,14 @@ CLAIM = Claim(
                     margin=0.02),
         Superiority("Page's measure: BN keeps layer 50's units varying with the input (at init)", metric=varying,
                     a="BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
+        Superiority("Centring alone (mean-only BN) keeps more units nonlinear, depth 12, after training",
+                    metric=trained, a="mean-only BN, depth 12", b="no BN, depth 12", margin=0.02),
+        Superiority("Scaling alone (scale-only BN) keeps more units nonlinear, depth 12, after training",
+                    metric=trained, a="scale-only BN, depth 12", b="no BN, depth 12", margin=0.02),
+        Superiority("Page's measure, centring alone (mean-only BN, at init)", metric=varying,
+                    a="mean-only BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
+        Superiority("Page's measure, scaling alone (scale-only BN, at init)", metric=varying,
+                    a="scale-only BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
     ),
     recorded=Recorded("supported", estimate=0.0254687, ci=(0.0215639, 0.0293736), n_seeds=48, protocol=2, date="2026-11-26"),
     method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' "
@@ -56,8 +60,9 @@ CLAIM = Claim(
             "the data. The metric is the fraction of such units averaged over layers; margin 2 percentage "
             "points of units. Paired seeds; depths 6 and 12, and at init depth 50 (Page's depth). Page's own "
             "measure at depth 50: the share of layer 50's post-ReLU variance that lies within units (across "
-            "examples) rather than between unit means, estimated from the probe's 256 fixed (example, unit) "
-            "samples; margin 0.1."),
+            "the 512 probe examples) rather than between unit means; margin 0.1. Mean-only BN subtracts the "
+            "batch mean and does not divide; scale-only BN divides by the batch standard deviation and does "
+            "not subtract the mean (both with gamma and beta, like BN)."),
     figures=(
         Figure("layer_profile", "Dead units per layer after training", conditions=TRAINED,
                options={"value": "probe/dead_frac", "step": -1}),
@@ -67,6 +72,8 @@ CLAIM = Claim(
                conditions=TRAINED, options={"value": "probe/linear_mean", "step": -1}),
         Figure("layer_profile", "Depth 50 at init: always-active units per layer", conditions=DEPTH50,
                options={"value": "probe/linear_frac", "step": 0}),
+        Figure("layer_profile", "Depth 50 at init: Page's within-unit share of post-ReLU variance per layer",
+               conditions=DEPTH50, options={"value": "probe/within_share", "step": 0}),
     ),
     literature=("David Page (2019, 'How to train your ResNet 7'): deep He-initialised ReLU networks without BN "
                 "compute near-constant functions because ReLU pushes channel means up with depth; BN "
@@ -84,9 +91,7 @@ CLAIM = Claim(
              "crosses at 48 on both kernel sets: supported (Holm p about 0.002 and 0.02). At init "
              "at Page's depth 50 the effect is large: without BN about half the units (mean over layers) are "
              "dead or always active, with BN none, and layer 50's units keep about 0.92 of their variance "
-             "within units with BN against about 0.16 without (Page's collapse). That share is estimated from "
-             "256 samples per layer, so its per-seed values are noisy (interval about +-0.3). Mean-only and "
-             "scale-only normalization arms, which would separate 'mean centered' from 'without too much "
-             "variance', need an engine change and are not run."),
+             "within units with BN against about 0.16 without (Page's collapse), as estimated from 256 "
+             "samples per layer until engine 6, which computes it from all 512 x 100 activations."),
     settle="Deeper networks, where the drift of the means compounds.",
 )

@@ -7,7 +7,6 @@ import numpy as np
 
 from .claim import Metric
 from .engine.init import init_std
-from .engine.probes import PROBE_BATCH, sample_positions
 from .engine.record import Record
 from .engine.spec import ExperimentSpec
 
@@ -117,26 +116,21 @@ def relu_backward_prediction(spec: ExperimentSpec) -> float:
     return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
 
 
-def within_unit_share(site: str = "act", step: int = 0, layer: int = -1, name: str = "") -> Metric:
-    """Page's (2019) measure from the probe's fixed samples: the share of a layer's activation
-    variance that is within units (across examples) rather than between units (unit means), at one
-    probe step. 1: every unit varies with the input; 0: each unit is a constant (the net computes a
-    near-constant function). Within-unit variance is pooled over the units that hold 2 or more of the
-    N_SAMPLES (example, unit) samples (about 150 degrees of freedom); the total is the layer's
-    exact variance over the probe batch."""
+def linear_units(step: int = -1, when: str = "") -> Metric:
+    """Fraction of hidden units that are dead (ReLU input <= 0 on every probe example) or always active
+    (> 0 on every one), mean over layers, at one probe step: units computing a linear function on the data."""
     def fn(r: Record) -> np.ndarray:
-        samples = r[f"probe/{site}_sample"][:, step, layer].astype(np.float64)  # (K, N_SAMPLES)
-        positions = sample_positions(PROBE_BATCH, r.spec.width)
-        if positions.size != samples.shape[-1]:
-            raise ValueError(f"{site}_sample holds {samples.shape[-1]} samples, expected {positions.size}")
-        units = positions % r.spec.width
-        within, df = np.zeros(samples.shape[0]), 0
-        for u in np.unique(units):
-            s = samples[:, units == u]
-            if s.shape[1] >= 2:
-                within += ((s - s.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-                df += s.shape[1] - 1
-        total = r[f"probe/{site}_std"][:, step, layer] ** 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (within / df) / total
-    return Metric(name or f"within-unit share of {site} variance, layer {layer}", fn, unit="fraction of variance")
+        return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
+    return Metric(f"fraction of units dead or always active (mean over layers){', ' + when if when else ''}", fn,
+                  unit="fraction of units", higher_is_better=False)
+
+
+def within_unit_share(step: int = 0, layer: int = -1, name: str = "") -> Metric:
+    """Page's (2019) measure at one probe step and layer: the share of the post-activation variance
+    that is within units (across the probe batch's 512 examples) rather than between the units'
+    means (the "units" probe computes it exactly, repro.probes.within_unit_share). 1: every unit
+    varies with the input; 0: each unit is a constant (the net computes a near-constant function)."""
+    def fn(r: Record) -> np.ndarray:
+        return _layer_values(r, "probe/within_share", step)[:, layer]
+    return Metric(name or f"within-unit share of post-activation variance, layer {layer}", fn,
+                  unit="fraction of variance")
