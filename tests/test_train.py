@@ -347,7 +347,7 @@ def test_noisy_bn_perturbs_training_only():
 
 
 def test_within_unit_share_is_pages_decomposition():
-    from repro.probes import within_unit_share
+    from repro.engine.probes import within_unit_share
     rng = np.random.default_rng(0)
     act = rng.standard_normal((3, 512, 20)) + rng.standard_normal((3, 1, 20)) * 2.0  # unit means spread
     share = within_unit_share(act)
@@ -361,7 +361,7 @@ def test_within_unit_share_is_pages_decomposition():
 
 
 def test_training_flushes_subnormals_and_restores_the_environment():
-    from repro.blas import flush_subnormals
+    from repro.engine.blas import flush_subnormals
     tiny = np.float32(1e-40)  # a float32 subnormal
     with flush_subnormals() as flushed:
         inside = tiny * np.float32(1.0)
