@@ -60,3 +60,9 @@ DEEP_FACTORIAL = {  # init (He or the post's) x BN or none: claims 13 and 14 sha
     "He, BN": DEEP_BN, "He, no BN": DEEP_NO_BN,
     "0.01*N(0,1), BN": DEEP_BN.replace(**POST_INIT), "0.01*N(0,1), no BN": DEEP_NO_BN.replace(**POST_INIT),
 }
+
+#: Claim 14 also trains the same factorial at depth 50 (Page's depth, where a plain He-init ReLU stack
+#: collapses), at 12 seeds: secondary tests, about 2.5x the depth-20 cost per step.
+VERY_DEEP_DEPTH = 50
+VERY_DEEP_FACTORIAL = {f"depth {VERY_DEEP_DEPTH}, {name}": spec.replace(depth=VERY_DEEP_DEPTH)
+                       for name, spec in DEEP_FACTORIAL.items()}
