@@ -15,7 +15,7 @@ repro/__init__.py and repro/engine/__init__.py (the engine package, imported bef
   geometry  the optimization-geometry measures (imported only by runs that ask for them)
   train     the training loop, evaluation steps, divergence rule
   record    the Record container
-  blas      pins the OpenBLAS kernels (their rounding changes float32 numbers)
+  blas      pins the OpenBLAS kernels and flushes subnormals in training (both change float32 numbers)
   __init__  runs the BLAS pinning before numpy loads
 Not included: the runner (orchestration; per-seed numbers do not depend on chunking or job
 count), cache, claims, stats, report, figures: they consume records but do not produce them.
