@@ -63,6 +63,12 @@ def test_engine_modules_cover_what_a_training_run_imports():
     assert imported - {"claim", "stats", "engine/fingerprint"} <= set(fingerprint.ENGINE_MODULES)
 
 
+def test_every_module_of_the_engine_package_is_hashed():
+    # a new file in repro/engine/ is engine code by its place: the fixed list must name it
+    on_disk = {f"engine/{p.stem}" for p in (PACKAGE / "engine").glob("*.py")} - {"engine/fingerprint"}
+    assert on_disk <= set(fingerprint.ENGINE_MODULES), f"add {sorted(on_disk - set(fingerprint.ENGINE_MODULES))}"
+
+
 def tamper(cache: Cache, key: str, change) -> None:
     """Rewrite an entry's arrays with `change(name, array)` and recompute its checksum (a consistent forgery)."""
     npz, js = cache.paths(key)
