@@ -59,7 +59,7 @@ CLAIM = Claim(
         Superiority("effective learning rate: 0.01*N(0,1) recovers with hidden lr / 200", metric=acc,
                     a="BN, 0.01*N(0,1), hidden lr / 200", b="BN, 0.01*N(0,1), fixed lr", margin=MARGIN),
     ),
-    recorded=Recorded("refuted", estimate=-7.61111, ci=(-10.2539, -4.9683), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("refuted", estimate=-7.61111, ci=(-10.2539, -4.9683), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("Same architecture, data, optimiser and step budget for every init, each arm at its own best "
             "learning rate (chosen on the validation split): best against best, so a difference is the "
             "init's, not the rate's. Seeds are paired (same minibatch order and the same standard-normal "

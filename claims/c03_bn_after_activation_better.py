@@ -28,7 +28,7 @@ CLAIM = Claim(
         *(Superiority(f"after beats before, depth {d}", metric=acc, a=f"after, depth {d}",
                       b=f"before, depth {d}", margin=0.5) for d in DEPTHS),
     ),
-    recorded=Recorded("refuted", estimate=-4.71574, ci=(-6.8446, -2.58688), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("refuted", estimate=-4.71574, ci=(-6.8446, -2.58688), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("Paired seeds over a depth grid (2, 6, 10 hidden layers), each arm at its own best learning rate "
             "(validation split), everything else fixed. The claim says "
             "'generally', so the primary test pools the depths per seed, and each depth is tested alone. "

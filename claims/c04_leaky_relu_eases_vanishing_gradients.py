@@ -51,7 +51,7 @@ CLAIM = Claim(
         Superiority("leaky 0.01 trains better than ReLU", metric=acc, a="leaky 0.01", b="ReLU", margin=0.5),
         Superiority("leaky 0.3 trains better than ReLU", metric=acc, a="leaky 0.3", b="ReLU", margin=0.5),
     ),
-    recorded=Recorded("refuted", estimate=-0.298534, ci=(-0.880687, 0.283619), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("refuted", estimate=-0.298534, ci=(-0.880687, 0.283619), n_seeds=12, protocol=2, date="2026-11-27"),
     method=(f"Deep plain networks ({DEPTH} hidden layers of 100 units, no BN) where vanishing gradients can "
             "show, He-initialised with the leaky gain so every slope starts with the same forward "
             "variance. The metric is log10 of the first layer's weight-gradient norm over the last hidden "

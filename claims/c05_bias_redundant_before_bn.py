@@ -38,7 +38,7 @@ CLAIM = Claim(
     ),
     seeds=20,
     fixed_rate=("bias, float64", "no bias, float64"),  # an exact identity: any one rate shows it
-    recorded=Recorded("supported", estimate=1.11022e-15, ci=(6.66134e-16, 1.11022e-15), n_seeds=20, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=1.11022e-15, ci=(6.66134e-16, 1.11022e-15), n_seeds=20, protocol=2, date="2026-11-27"),
     method=("Paired seeds: both arms draw the same weights and the same minibatches; only the hidden "
             "biases differ. In float64 the claim is an exact identity, so it is tested with a rounding "
             "tolerance per seed (1e-9 on the loss trajectory of 300 steps, 1e-12 on the biases). In "

@@ -43,7 +43,7 @@ CLAIM = Claim(
         Threshold("the blog's axis (each example over its units): every layer's std is 1 too, worst init",
                   metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below", pool="worst"),
     ),
-    recorded=Recorded("supported", estimate=0.0676786, ci=(0.0676101, 0.0677472), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=0.0676786, ci=(0.0676101, 0.0677472), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("The blog's setting (20 layers of 100 ReLU units, BN after the ReLU, Gaussian input), measured "
             "at init on a probe batch of 512 examples, for three inits (0.01*N(0,1), N(0,1), He), with BN over "
             "the batch and with the blog's own normalization over each example's units. For each seed the "

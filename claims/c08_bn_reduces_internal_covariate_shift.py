@@ -51,7 +51,7 @@ CLAIM = Claim(
         NonInferiority("... and is not worse than BN by 2 points or more", metric=acc, a="noisy BN, ReLU",
                        b="BN, ReLU", margin=2.0),
     ),
-    recorded=Recorded("supported", estimate=0.149813, ci=(0.0574319, 0.242193), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=0.149813, ci=(0.0574319, 0.242193), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("Santurkar et al.'s definition: at each of 6 points of training, G is layer i's weight gradient "
             "on a minibatch, G' the same gradient on the same batch after every earlier layer took the update "
             "training applies (momentum 0.9: lr (0.9 v + g)); ICS = ||G - G'||_2, and the primary, scale-free "

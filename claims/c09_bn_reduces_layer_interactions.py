@@ -55,7 +55,7 @@ CLAIM = Claim(
         Superiority("BN has smaller interaction at matched first-order decrease (deep linear net)",
                     metric=matched, a="BN, deep linear", b="no BN, deep linear", margin=0.0),
     ),
-    recorded=Recorded("supported", estimate=0.171167, ci=(0.120526, 0.221809), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=0.171167, ci=(0.120526, 0.221809), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("Goodfellow et al., Deep Learning sec. 8.7.1: updating all layers at once has second- and "
             "higher-order effects that a per-layer view misses. At each of 6 points of training, on one "
             "minibatch: dL_joint = L(theta - lr g) - L(theta) and dL_i = the change when only layer i is "

@@ -54,7 +54,7 @@ CLAIM = Claim(
         Superiority("Page's measure, scaling alone (scale-only BN, at init)", metric=varying,
                     a="scale-only BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
     ),
-    recorded=Recorded("supported", estimate=0.0254687, ci=(0.0215639, 0.0293736), n_seeds=48, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=0.0254687, ci=(0.0215639, 0.0293736), n_seeds=48, protocol=2, date="2026-11-27"),
     method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' "
             "if it is > 0 for all of them: in both cases it computes a linear function of its input on "
             "the data. The metric is the fraction of such units averaged over layers; margin 2 percentage "

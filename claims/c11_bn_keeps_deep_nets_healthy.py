@@ -35,7 +35,7 @@ CLAIM = Claim(
         Superiority("the blog's per-example normalization does the same (activations)", metric=act_collapse,
                     a="the blog's BN (over units)", b="no BN (blog init 0.01*N)", margin=1.0),
     ),
-    recorded=Recorded("supported", estimate=21.9559, ci=(21.6774, 22.2344), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=21.9559, ci=(21.6774, 22.2344), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("The blog's own setting, reproduced: random Gaussian input, 20 layers of 100 ReLU units without "
             "bias, weights 0.01*N(0,1), BN after the ReLU with gamma=1 and beta=0, nothing trained, and a "
             "random N(0,1) gradient entering the top layer. Activations: log10 ratio of layer 20's post-ReLU "

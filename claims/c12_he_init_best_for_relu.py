@@ -33,7 +33,7 @@ CLAIM = Claim(
         Superiority("at init, He keeps the signal that Xavier loses with depth", metric=signal, a="He",
                     b="Xavier", margin=1.0),
     ),
-    recorded=Recorded("supported", estimate=5.02674, ci=(2.76757, 7.2859), n_seeds=96, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=5.02674, ci=(2.76757, 7.2859), n_seeds=96, protocol=2, date="2026-11-27"),
     method=(f"{DEEP_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; each init "
             "trains at the rate its validation accuracy selects from the grid (tuning seeds disjoint from "
             "the confirmatory ones), to the plateau budget. Paired seeds. Margin 1 point of test accuracy. "

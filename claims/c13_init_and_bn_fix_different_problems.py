@@ -27,7 +27,7 @@ CLAIM = Claim(
                     a=("0.01*N(0,1), BN", "0.01*N(0,1), no BN"), b=("He, BN", "He, no BN"), margin=2.0,
                     test="superiority"),
     ),
-    recorded=Recorded("refuted", estimate=48.7833, ci=(43.677, 53.8896), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("refuted", estimate=48.7833, ci=(43.677, 53.8896), n_seeds=12, protocol=2, date="2026-11-27"),
     method=("A 2x2 factorial on paired seeds: init (He, or the post's 0.01*N(0,1)) x normalization (BN before "
             f"each ReLU, or none), {DEEP_DEPTH} hidden layers of 100 units, MNIST-1D, each cell at its own best "
             "rate. The interaction is BN's gain with the bad init minus its gain with He init, per seed. If the "

@@ -30,7 +30,7 @@ CLAIM = Claim(
         Superiority(f"at depth {VERY_DEEP_DEPTH}: ... with the post's init", metric=acc, a=d50 + "0.01*N(0,1), BN",
                     b=d50 + "0.01*N(0,1), no BN", margin=1.0),
     ),
-    recorded=Recorded("supported", estimate=21.1639, ci=(19.714, 22.6138), n_seeds=12, protocol=2, date="2026-11-26"),
+    recorded=Recorded("supported", estimate=21.1639, ci=(19.714, 22.6138), n_seeds=12, protocol=2, date="2026-11-27"),
     method=(f"{DEEP_DEPTH} hidden layers of 100 ReLU units (the post's depth and width; also {VERY_DEEP_DEPTH}) with bias, MNIST-1D, "
             "BN before each ReLU or none, each arm at its own best rate from the validation grid and trained "
             "to the plateau budget. Paired seeds; margin 1 point of test accuracy. The same runs as claim 13."),
