@@ -150,6 +150,22 @@ def test_per_seed_csv(written):
     assert named == {"a": "bn", "b": "no_bn"}
 
 
+def test_per_seed_csv_keeps_secondary_tests_at_fewer_seeds(written):
+    # later looks add seeds to the primary test's conditions only: a secondary test runs at fewer
+    import dataclasses
+    run, _, _ = written
+    cr = next(c for c in run.claims if c.claim.id == "bn-keeps-deep-nets-healthy")
+    n = len(cr.seeds) - 3
+    short = dataclasses.replace(cr.tests[0], name="secondary", n_seeds=n,
+                                details={k: np.asarray(v)[:n] if np.ndim(v) == 1 else v
+                                         for k, v in cr.tests[0].details.items()})
+    cr2 = dataclasses.replace(cr, tests=[cr.tests[0], short])
+    rows = list(csv.DictReader(io.StringIO(report.per_seed_csv(dataclasses.replace(run, claims=[cr2])))))
+    mine = [r for r in rows if r["test"] == "secondary" and r["series"] == "a"]
+    assert [int(r["seed"]) for r in mine] == list(cr.seeds[:n])
+    np.testing.assert_allclose([float(r["value"]) for r in mine], cr.tests[0].details["a"][:n])
+
+
 def test_series_codes_name_their_conditions():
     from repro.claim import Identity, Superiority, Threshold, Trend
     from synthetic import ACC

@@ -156,16 +156,17 @@ def results_csv(run: RunResult) -> str:
 
 def per_seed_csv(run: RunResult) -> str:
     """Per-seed values from TestResult.details: every 1-D numeric series with one value per seed
-    of the claim's records (any length if it has no records), one row per value; each row names
+    of the test (any length if the claim has no records), one row per value; each row names
     its test by a stable key and its series by the condition(s) it was measured on."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"])
     for cr in run.claims:
-        seeds = cr.seeds
         for i, t in enumerate(cr.tests):
             key = test_key(cr.claim.id, i, t.name)
             names = series_conditions(cr.claim.tests[i] if i < len(cr.claim.tests) else None)
+            # a secondary test pairs the seeds its arms share: the first n_seeds of the claim's (claim.common_seeds)
+            seeds = cr.seeds[:t.n_seeds] if t.n_seeds else cr.seeds
             for series, values in _series(t.details, kind=t.kind, n=len(seeds) or None):
                 for j, v in enumerate(values):
                     seed = seeds[j] if seeds else ""
