@@ -274,8 +274,12 @@ def pct(x) -> str:
 
 
 def with_unit(x, unit: str) -> str:
+    """The number and its unit, kept on one line when the unit is short ("% points"); a long unit
+    ("fraction of variance") may wrap between its words, never inside one."""
     s = num(x)
-    return f"{s}\u00a0{unit.replace(' ', chr(160))}" if unit and s != "—" else s
+    if not unit or s == "—":
+        return s
+    return f"{s}\u00a0{unit.replace(' ', chr(160)) if len(unit) <= 12 else unit}"
 
 
 def measured(t: TestResult) -> tuple[float, tuple[float, float]] | None:
