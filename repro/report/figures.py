@@ -49,6 +49,7 @@ VALUE_LABELS = {
     "probe/linear_std": "std of the Linear output", "probe/linear_mean": "mean of the Linear output",
     "probe/grad_w_norm": "weight-gradient norm |dL/dW|", "probe/grad_act_norm": "activation-gradient norm",
     "probe/dead_frac": "fraction of dead units", "probe/linear_frac": "fraction of always-active units",
+    "probe/within_share": "within-unit share of variance",
     "probe/weight_norm": "weight norm |W|",
     "geometry/ics_dist": "ICS |G - G'| (mean over layers)", "geometry/ics_cos": "cos(G, G') (mean over layers)",
     "geometry/ics_rel": "relative ICS |G - G'| / |G|", "geometry/beta_smooth": "effective beta-smoothness",
