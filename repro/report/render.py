@@ -274,12 +274,12 @@ def pct(x) -> str:
 
 
 def with_unit(x, unit: str) -> str:
-    """The number and its unit, kept on one line when the unit is short ("% points"); a long unit
-    ("fraction of variance") may wrap between its words, never inside one."""
+    """The number and its unit, kept on one line when the unit is short ("% points"); with a long unit
+    ("fraction of variance") the line may break at any space, so a narrow cell never splits a word."""
     s = num(x)
     if not unit or s == "—":
         return s
-    return f"{s}\u00a0{unit.replace(' ', chr(160)) if len(unit) <= 12 else unit}"
+    return f"{s}\u00a0{unit.replace(' ', chr(160))}" if len(unit) <= 12 else f"{s} {unit}"
 
 
 def measured(t: TestResult) -> tuple[float, tuple[float, float]] | None:
