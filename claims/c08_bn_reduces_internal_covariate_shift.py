@@ -85,16 +85,14 @@ CLAIM = Claim(
     caveats=("The primary was ICS in absolute units until this version (supported at 24 seeds); it depends on "
              "the gradient scale, which BN changes, so the scale-free ||G - G'|| / ||G|| is now primary (changed "
              "at a reviewer's request, knowing it also favoured BN in the ReLU MLP). ReLU MLP: every ICS measure "
-             "and the smoothness favour BN. Santurkar et al.'s 25-layer deep linear net: BN has the larger ICS, "
-             "relative and absolute (refuted), as they found. Each arm is measured at its own tuned rate, and in "
-             "the linear net BN's is 100x larger (0.1 against 0.001), which alone moves G' more. Until engine 5 G' "
-             "was taken after a plain step lr*g; the primary now uses the momentum update training applies "
-             "(up to 10x larger; changed before this run, as the review asked): both give the same answer in "
-             "both nets (ReLU MLP 0.150 at the applied update, 0.144 at the plain step). The loss range along "
-             "the gradient is inconclusive at 12 seeds. Noisy BN does not reproduce Santurkar et al.'s answer "
-             "here: with a third of a standard deviation of shift injected per step it reaches 65.1% against "
-             "BN's 68.3% and no BN's 66.0% (both tests refuted), so this injected shift costs accuracy. Their "
-             "noise (i.i.d. per activation and example, on VGG/CIFAR-10) differs from this per-unit form, and "
-             "BN's own gain here is only 2.3 points, which leaves the noise little room."),
+             "and the smoothness favour BN. Santurkar et al.'s 25-layer deep linear net: BN has the larger ICS "
+             "(refuted), as they found; each arm runs at its own rate, and BN's is 100x larger there. G' is taken "
+             "at the momentum update training applies (engine 5; a plain step lr*g gives the same answers: 0.144 "
+             "against 0.150). The loss range along the gradient is inconclusive at 12 seeds. Noisy BN does not "
+             "reproduce Santurkar et al.'s answer: with a third of a standard deviation of shift per step it "
+             "reaches 65.1% against BN's 68.3% and no BN's 66.0% (both refuted; with AVX-512 kernels the second "
+             "is inconclusive, -2.55 [-3.55, -1.55] against the 2-point margin). Their noise (i.i.d. per "
+             "activation and example, VGG/CIFAR-10) differs from this per-unit form, and BN's own gain here is "
+             "2.3 points."),
     settle="Per-setting tests show which way each architecture goes.",
 )
