@@ -128,7 +128,7 @@ def linear_units(step: int = -1, when: str = "") -> Metric:
 def within_unit_share(step: int = 0, layer: int = -1, name: str = "") -> Metric:
     """Page's (2019) measure at one probe step and layer: the share of the post-activation variance
     that is within units (across the probe batch's 512 examples) rather than between the units'
-    means (the "units" probe computes it exactly, repro.probes.within_unit_share). 1: every unit
+    means (the "units" probe computes it exactly, repro.engine.probes.within_unit_share). 1: every unit
     varies with the input; 0: each unit is a constant (the net computes a near-constant function)."""
     def fn(r: Record) -> np.ndarray:
         return _layer_values(r, "probe/within_share", step)[:, layer]

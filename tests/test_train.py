@@ -333,7 +333,7 @@ def test_new_norms_batch_alone_equal_batched_and_keep_running_statistics(norm):
 
 
 def test_noisy_bn_perturbs_training_only():
-    plain, noisy = small(norm="batch", probes=("units", "final_params"), probe_steps=(0,), steps=15), None
+    plain = small(norm="batch", probes=("units", "final_params"), probe_steps=(0,), steps=15)
     noisy = plain.replace(norm="noisy_batch")
     a, b = train(plain, (0,)), train(noisy, (0,))
     # the same init and data; the probes and evaluation at step 0 see the plain BN net
