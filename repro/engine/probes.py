@@ -73,7 +73,8 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
             noise: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The requested probes (spec.probes) at the current parameters; arrays (K, ...) per value.
 
-    x (B, D) probe batch shared by all seeds, y (B,) labels. Empty dict when no probes.
+    x (B, D) probe batch shared by all seeds, y (B,) labels, or one per seed: x (K, B, D), y (K, B).
+    Empty dict when no probes.
     """
     probes = set(spec.probes) - {"final_params"}
     if not probes:

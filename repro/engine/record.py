@@ -26,6 +26,8 @@ S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
     "units":       values["probe/dead_frac"|"probe/linear_frac"] (K, P, L): fraction of units
                    whose activation input is <= 0 for every probe example (dead) or > 0 for
                    every one (always active, i.e. linear)
+                   values["probe/within_share"] (K, P, L): within-unit share of the variance of
+                   each layer's post-activation values (Page's measure, repro.engine.probes)
     "bn_params":   values["probe/gamma"|"probe/beta"] (K, P, L, width)
     "unit_percentiles": values["probe/unit_pct"] (K, P, L, 3, 3): units 0..2 of each layer,
                    15/50/85th percentiles of their activation input (Ioffe & Szegedy fig. 1)

@@ -11,15 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .data import RESAMPLABLE
 from .fingerprint import engine_fingerprint
 
 # Bump when a change to the engine changes the numbers a spec produces (the source hash in key() also
 # catches every edit to the engine's files; the version stays for changes outside them, e.g. data packages).
-ENGINE_VERSION = 6  # 4: validation split carved from the training data; 5: chunked evaluation, eval_splits;
-                    # 6: float32 subnormals flushed to zero, mean-only/scale-only/noisy BN, within-unit share probe
+ENGINE_VERSION = 7  # 4: validation split carved from the training data; 5: chunked evaluation, eval_splits;
+                    # 6: float32 subnormals flushed to zero, mean-only/scale-only/noisy BN, within-unit share probe;
+                    # 7: the digits data set, per-seed data draws (resample_data); earlier specs' numbers unchanged
 
 CHOICES: dict[str, tuple] = {
-    "data": ("mnist1d", "gaussian", "teacher"),
+    "data": ("mnist1d", "gaussian", "teacher", "digits"),
     "activation": ("relu", "leaky_relu", "tanh", "sigmoid", "identity"),
     "norm": ("none", "batch", "units", "mean_only", "scale_only", "noisy_batch"),
     "placement": ("before", "after"),
@@ -63,6 +65,7 @@ class ExperimentSpec:
 
     # data
     data: str = "mnist1d"
+    resample_data: bool = False  # True: each seed trains and is tested on its own draw of the data set
     # model
     depth: int = 4
     width: int = 100
@@ -131,6 +134,11 @@ class ExperimentSpec:
             raise SpecError(f"noise_shift={self.noise_shift!r} must be >= 0")
         if not 0 <= self.noise_scale < 1:
             raise SpecError(f"noise_scale={self.noise_scale!r} must be in [0, 1) (a scale factor must stay positive)")
+        if not isinstance(self.resample_data, bool):
+            raise SpecError(f"resample_data={self.resample_data!r} must be True or False")
+        if self.resample_data and self.data not in RESAMPLABLE:
+            raise SpecError(f"resample_data=True needs a data set with per-seed draws ({', '.join(map(repr, RESAMPLABLE))}), "
+                            f"not data={self.data!r}")
         if not 0 <= self.leaky_slope < 1:
             raise SpecError(f"leaky_slope={self.leaky_slope!r} must be in [0, 1)")
         if self.readout_init not in ("",) + CHOICES["init"]:
@@ -223,7 +231,10 @@ class ExperimentSpec:
             init += f" (read-out: {self.readout_init.replace('_', ' ').replace('he', 'He').replace('xavier', 'Xavier')})"
         data = {"mnist1d": "MNIST-1D (3500 train + 500 validation / 1000 test, 40 features)",
                 "gaussian": "random Gaussian input (the blog's)",
-                "teacher": "a random teacher network"}[self.data]
+                "teacher": "a random teacher network",
+                "digits": "scikit-learn's 8x8 digits (1180 train + 168 validation / 449 test, 64 features)"}[self.data]
+        if self.resample_data:
+            data += ", drawn anew for every seed"
         opt = {"sgd": "SGD", "momentum": f"SGD with momentum {self.momentum:g}", "adam": "Adam"}[self.optimizer]
         if self.steps == 0:
             train = "not trained (measured at initialisation)"

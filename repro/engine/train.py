@@ -1,7 +1,9 @@
 """train(spec, seeds) -> Record: all K seeds of one condition in one batched computation.
 
 Protocol (the numbers of repro/engine/record.py):
-- data from repro.engine.data.load(spec.data), cast to spec.dtype; per-seed minibatch order from the
+- data from repro.engine.data.load(spec.data), cast to spec.dtype, shared by every seed (x (N, D)),
+  or with spec.resample_data each seed's own draw (x (K, N, D); the same split sizes, the same
+  fixed subset, probe and validation positions); per-seed minibatch order from the
   seed's own SeedSequence stream, sampling without replacement within each epoch (the last
   incomplete batch of an epoch is dropped);
 - step s means "after s updates"; evaluations at 0, eval_every, ..., steps (the last always
@@ -73,12 +75,14 @@ EVAL_CHUNK = 64
 
 
 def evaluate(spec: ExperimentSpec, params: dict, state: dict, x: np.ndarray, y: np.ndarray):
-    """(loss (K,), accuracy (K,)) in eval mode on a data set shared by all seeds.
+    """(loss (K,), accuracy (K,)) in eval mode on a data set shared by all seeds (x (n, D), y (n,))
+    or one per seed (x (K, n, D), y (K, n)).
 
     The loss is cross-entropy for loss="noise" (see the module docstring).
     """
-    chunks = [forward(spec, params, x[i:i + EVAL_CHUNK], state=state, train=False)
-              for i in range(0, len(x), EVAL_CHUNK)]
+    n = x.shape[-2]
+    chunks = [forward(spec, params, x[..., i:i + EVAL_CHUNK, :], state=state, train=False)
+              for i in range(0, n, EVAL_CHUNK)]
     logits = np.concatenate(chunks, axis=1)
     loss = heldout_loss(spec, logits, y)
     acc = (logits.argmax(axis=2) == y).mean(axis=1)
@@ -109,6 +113,19 @@ def train_rates(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Rec
                    runtime_s=whole.runtime_s / len(specs), kernels=whole.kernels) for i, s in enumerate(specs)]
 
 
+def _splits(spec: ExperimentSpec, seeds: tuple[int, ...], dtype):
+    """((x, y) of train, validation and test, n_classes): shared by every row, or with
+    spec.resample_data stacked from each row's own draw (x (K, n, D), y (K, n))."""
+    if not spec.resample_data:
+        data = load(spec.data)
+        pairs = ((data.x_train, data.y_train), (data.x_val, data.y_val), (data.x_test, data.y_test))
+        return (*((x.astype(dtype), y) for x, y in pairs), data.n_classes)
+    draws = [load(spec.data, draw=s) for s in seeds]
+    pairs = tuple((np.stack([getattr(d, f"x_{split}") for d in draws]).astype(dtype),
+                   np.stack([getattr(d, f"y_{split}") for d in draws])) for split in ("train", "val", "test"))
+    return (*pairs, draws[0].n_classes)
+
+
 def _unit_noise(spec: ExperimentSpec, rngs, dtype) -> tuple[np.ndarray, np.ndarray]:
     """This step's noisy-BN perturbation: per seed, unit and layer a scale U(1 - a, 1 + a) and a
     shift U(-b, b), (a, b) = (noise_scale, noise_shift); each seed's own stream, so chunking cannot change it."""
@@ -123,12 +140,10 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
     if not seeds:
         raise ValueError("seeds must hold at least one seed index")
     dtype = np.dtype(spec.dtype)
-    data = load(spec.data)
-    x_train, y_train = data.x_train.astype(dtype), data.y_train
-    x_val, y_val = data.x_val.astype(dtype), data.y_val
-    x_test, y_test = data.x_test.astype(dtype), data.y_test
-    n_train, n_in = x_train.shape
-    k, n_classes = len(seeds), data.n_classes
+    (x_train, y_train), (x_val, y_val), (x_test, y_test), n_classes = _splits(spec, seeds, dtype)
+    n_train, n_in = x_train.shape[-2:]
+    k = len(seeds)
+    rows = np.arange(k)[:, None]
 
     params = init_params(spec, seeds, n_in, n_classes)
     state = init_state(spec, k)
@@ -138,8 +153,8 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
     norm_noise_rngs = [stream(s, NORM_NOISE) for s in seeds] if spec.norm == "noisy_batch" else None
 
     subset, probe_idx = fixed_indices(n_train)
-    x_sub, y_sub = x_train[subset], y_train[subset]
-    x_probe, y_probe = x_train[probe_idx], y_train[probe_idx]
+    x_sub, y_sub = x_train[..., subset, :], y_train[..., subset]
+    x_probe, y_probe = x_train[..., probe_idx, :], y_train[..., probe_idx]
     noise_probe = probe_noise(spec, seeds, len(probe_idx), n_classes)
 
     e_steps = eval_steps(spec)
@@ -173,7 +188,7 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
             if step == spec.steps and step not in geo_set:
                 break
             idx = batches.next()
-            xb, yb = x_train[idx], y_train[idx]
+            xb, yb = (x_train[idx], y_train[idx]) if x_train.ndim == 2 else (x_train[rows, idx], y_train[rows, idx])
             if measure_geometry is not None and step in geo_set:
                 lr = learning_rate(spec, min(step, max(spec.steps - 1, 0)))
                 for name, v in measure_geometry(spec, params, state, xb, yb, lr, opt.m or None).items():
