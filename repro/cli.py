@@ -27,6 +27,7 @@ from typing import Sequence
 
 from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
+from .protocol.settings import THOROUGH
 
 COMMANDS = ("all", "list", "run", "report", "bench")
 CONNECT_TIMEOUT_S = 5
@@ -61,6 +62,12 @@ def _add_profile(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=None, help="seeds per claim (default: each claim's own)")
     p.add_argument("--quick", action="store_true", help="smoke profile: 1/10 of the steps, at most 4 seeds; "
                    "verdicts are not confirmatory")
+    p.add_argument("--profile", choices=("default", "thorough"), default="default",
+                   help="thorough: also run each claim's primary test in every setting of the robustness matrix "
+                   "(other data, widths; hours on 2 cores, meant for a cluster)")
+    p.add_argument("--settings", default=None, metavar="NAMES",
+                   help="with --profile thorough: only these settings, comma-separated (default: all of "
+                   f"{', '.join(s.name for s in THOROUGH)})")
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
@@ -202,6 +209,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
         raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
                          f"to {MAX_SEEDS} (memory and run time grow with every seed)")
+    args.setting_list = thorough_settings(args.profile, args.settings)
     jobs = getattr(args, "jobs", None)
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be a positive integer (default: {os.cpu_count()} cores)")
@@ -230,6 +238,23 @@ def execute(args: argparse.Namespace) -> int:
     return run_and_report(args, claims, declared, broken, cache, executor, out)
 
 
+def thorough_settings(profile: str, names: str | None) -> tuple:
+    """The settings --profile/--settings ask for (none in the default profile)."""
+    if profile != "thorough":
+        if names is not None:
+            raise UsageError(f"--settings {names}: only with --profile thorough")
+        return ()
+    if names is None:
+        return THOROUGH
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    known = {s.name: s for s in THOROUGH}
+    unknown = [n for n in chosen if n not in known]
+    if unknown or not chosen:
+        raise UsageError(f"--settings {names}: unknown setting(s) {', '.join(unknown) or '(none given)'}; "
+                         f"choose from {', '.join(known)}")
+    return tuple(known[n] for n in dict.fromkeys(chosen))
+
+
 def load(directory: Path) -> tuple[list[Claim], list[BrokenClaim]]:
     try:
         return load_claims_with_broken(directory)
@@ -253,9 +278,9 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
         try:
             result = run(claims, seeds=args.seeds, quick=args.quick, jobs=getattr(args, "jobs", None),
                          executor=executor, cache=cache, progress=Progress(), cache_only=args.command == "report",
-                         scheduler=getattr(args, "scheduler", None), family=declared)
+                         scheduler=getattr(args, "scheduler", None), family=declared, settings=args.setting_list)
         except MissingCacheError as e:
-            raise UsageError(f"{e}; run `repro all` with the same --cache/--seeds/--quick first") from None
+            raise UsageError(f"{e}; run `repro all` with the same --cache/--seeds/--quick/--profile first") from None
         except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
             print(f"repro: error: {e}", file=sys.stderr)
             return 1

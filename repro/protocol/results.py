@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..claim import VERDICTS, Claim
+from .settings import Setting
 from .tuning import LAST_EVALS, Tuning, plateau_gain
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
@@ -61,7 +62,17 @@ class ClaimResult:
 
 
 @dataclass
+class SettingResult:
+    """One column of the robustness matrix: each claim's primary test run again in `setting`."""
+
+    setting: Setting
+    claims: dict[str, ClaimResult]                # the declared claim's id -> its primary test in this setting
+    not_applicable: tuple[str, ...] = ()          # claims the setting changes nothing of
+
+
+@dataclass
 class RunResult:
-    profile: str                                  # "default" | "quick"
+    profile: str                                  # "default" | "quick" | "thorough"
     claims: list[ClaimResult]
     provenance: dict = field(default_factory=dict)
+    robustness: list[SettingResult] = field(default_factory=list)  # the thorough profile's settings

@@ -9,7 +9,9 @@ Flow (protocol v2, repro.protocol.tuning and STATISTICS.md):
    undecided claim trains only the new seeds n_1..n_2-1 of its primary test's conditions (seed i
    is the same experiment at every look), and so on up to the cap;
 3. decision: each primary test's stage-wise sequential p-value is Holm-adjusted across every
-   claim of the run; secondary tests run at the seeds their arms share, Holm within each claim.
+   claim of the run; secondary tests run at the seeds their arms share, Holm within each claim;
+4. the thorough profile (repro.protocol.settings): each claim's primary test, moved to each setting,
+   is one more claim in steps 1-2 (trained in the same phases), decided with Holm across its setting.
 
 Every training request is a (spec, seeds) pair; identical pairs across claims and phases share
 one cache key and are trained once. A key's seeds are split into chunks of <= CHUNK_SEEDS (per-seed numbers
@@ -41,7 +43,8 @@ from .cluster import ClusterError
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from ..engine.record import Record
-from .results import ClaimResult, RunResult
+from .results import ClaimResult, RunResult, SettingResult
+from .settings import Setting, in_setting
 from ..engine.spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
 
 CHUNK_SEEDS = 12  # a first look of 12 seeds trains as one batched task
@@ -539,7 +542,8 @@ def family_from_cache(claims: Sequence[Claim], family: Sequence[Claim], cache: C
 def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = False, jobs: int | None = None,
         executor: cf.Executor | None = None, cache: Cache, progress: Progress | None = None,
         alpha: float = ALPHA, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS,
-        scheduler: str | None = None, family: Sequence[Claim] | None = None) -> RunResult:
+        scheduler: str | None = None, family: Sequence[Claim] | None = None,
+        settings: Sequence[Setting] = ()) -> RunResult:
     """Run claims end to end and return their results (the report is written by the caller).
 
     seeds: one look of this many seeds per claim instead of each claim's sequential design (capped
@@ -548,6 +552,9 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     MissingCacheError instead of training (for re-rendering a report). family: every declared claim
     (default: `claims`); the Holm family of the primaries is all of them, the results of those not
     in `claims` taken from the cache (provenance["holm_family"] says how the family was formed).
+    settings: the thorough profile's settings (repro.protocol.settings); each claim's primary test
+    runs again in each, tuned and sequential as declared, and RunResult.robustness holds the results
+    (Holm across the claims of each setting).
     """
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2):
         raise ValueError(f"seeds={seeds!r} must be an integer >= 2 (paired tests need at least 2 seeds), or None")
@@ -564,19 +571,28 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     for cid, f in feasibility.items():
         if not f["feasible"]:
             progress.log(f"warning: {cid}: {f['note']}")
+    moved = {s.name: {c.id: d for c in claims if (d := in_setting(c, s)) is not None} for s in settings}
+    everything = list(claims) + [d for column in moved.values() for d in column.values()]
     own = _LazyPool(jobs) if executor is None else None
     training = Training(cache, executor or own, progress, cache_only=cache_only, chunk_seeds=chunk_seeds)
     try:
-        tunings = tune(claims, training, quick=quick)
-        states = run_looks(claims, tunings, training, seeds=seeds, quick=quick, alpha=alpha)
+        tunings = tune(everything, training, quick=quick)
+        states = run_looks(everything, tunings, training, seeds=seeds, quick=quick, alpha=alpha)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
     holm = family_from_cache(claims, family, cache, seeds=seeds, quick=quick, alpha=alpha)
-    results = evaluate_claims(states, tunings, alpha=alpha, others_p=list(holm.from_cache.values()))
+    results = evaluate_claims(states[:len(claims)], tunings, alpha=alpha, others_p=list(holm.from_cache.values()))
+    robustness, start = [], len(claims)
+    for setting in settings:
+        column = moved[setting.name]
+        found = evaluate_claims(states[start:start + len(column)], tunings, alpha=alpha)
+        start += len(column)
+        robustness.append(SettingResult(setting, dict(zip(column, found)),
+                                        tuple(c.id for c in claims if c.id not in column)))
     holm = dataclasses.replace(holm, errored=holm.errored + tuple(cr.claim.id for cr in results
                                                                   if cr.verdict == "error"))
-    profile = "quick" if quick else "default"
+    profile = "quick" if quick else ("thorough" if settings else "default")
     where = f"dask scheduler {scheduler}" if scheduler else ("executor " + type(executor).__name__ if executor
                                                              else f"{jobs} local process(es)")
     provenance = collect_provenance(
@@ -587,5 +603,5 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
         training_kernels=training_kernels(training.seen), n_experiments=len(training.seen), phases=training.phases,
         training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1),
-        holm_family=holm.provenance())
-    return RunResult(profile=profile, claims=results, provenance=provenance)
+        holm_family=holm.provenance(), settings=[s.name for s in settings])
+    return RunResult(profile=profile, claims=results, provenance=provenance, robustness=robustness)

@@ -33,9 +33,11 @@ from ..claim import Figure as ClaimFigure
 from ..claim import Interaction
 from ..protocol.tuning import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from ..protocol.results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
+from ..protocol.settings import DEFAULT, randomized
 from ..stats import TestResult
 
-SCHEMA_VERSION = 2       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results)
+SCHEMA_VERSION = 3       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results);
+                         # 3 = "randomized" per claim, "robustness" (the thorough profile's matrix)
 FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
 
 TEMPLATES_DIR = shipped_dir("templates")
@@ -90,11 +92,63 @@ def results_json(run: RunResult) -> dict:
         "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
                     "hypothesis": cr.claim.hypothesis, "verdict": cr.verdict, "recorded": cr.claim.recorded,
                     "matches_recorded": cr.matches_recorded, "conditions": cr.condition_rows(),
+                    "randomized": randomized(cr.specs.values() or cr.claim.conditions.values()),
                     "tests": [{"key": test_key(cr.claim.id, i, t.name), **test_dict(t)} for i, t in enumerate(cr.tests)],
                     "runtime_s": cr.runtime_s,
                     "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
         "provenance": run.provenance,
+        "robustness": robustness_json(run),
     })
+
+
+def setting_results(run: RunResult) -> list[ClaimResult]:
+    """The ClaimResults of the thorough profile's settings (each the primary test of a claim moved
+    to a setting, its id '<claim id>-in-<setting>'), in matrix order."""
+    return [cr for column in run.robustness for cr in column.claims.values()]
+
+
+def robustness_json(run: RunResult) -> dict | None:
+    """The robustness matrix (None outside the thorough profile): every setting, and per claim and
+    setting the primary test as run there, its conditions (selected rates, accuracy) and cache keys;
+    the default setting's cells are the claims' own primary tests."""
+    if not run.robustness:
+        return None
+    settings = [DEFAULT] + [column.setting for column in run.robustness]
+    cells = []
+    for cr in run.claims:
+        found = [(DEFAULT, cr)] + [(column.setting, column.claims.get(cr.claim.id)) for column in run.robustness]
+        for setting, sub in found:
+            cell = {"claim": cr.claim.id, "setting": setting.name, "applies": sub is not None}
+            if sub is not None:
+                cell.update({"id": sub.claim.id, "verdict": sub.verdict,
+                             "primary": {"key": test_key(sub.claim.id, 0, sub.tests[0].name), **test_dict(sub.tests[0])}
+                             if sub.tests else None,
+                             "randomized": randomized(sub.specs.values() or sub.claim.conditions.values()),
+                             "conditions": [r for r in sub.condition_rows() if r["name"] in sub.claim.primary.conditions()],
+                             "cache_keys": {c: k for c, k in sub.cache_keys.items() if c in sub.claim.primary.conditions()},
+                             "error": sub.error})
+            cells.append(cell)
+    return {"settings": [{"name": s.name, "label": s.label, "description": s.description} for s in settings],
+            "cells": cells, "generalization": {cr.claim.id: generalization(run, cr) for cr in run.claims}}
+
+
+def generalization(run: RunResult, cr: ClaimResult) -> dict:
+    """Whether a claim's primary verdict held in the other settings: 'holds' (the same verdict in
+    every setting that applies), 'reverses' (supported in one, refuted in another), 'varies'
+    (otherwise), or 'untested' (no other setting applies or ran); the text names the settings."""
+    others = [(c.setting.label, c.claims[cr.claim.id].verdict) for c in run.robustness if cr.claim.id in c.claims]
+    if cr.verdict == "error" or not others:
+        return {"class": "untested", "text": "no other setting applies" if cr.verdict != "error" else "no result"}
+    differ = [(label, v) for label, v in others if v != cr.verdict]
+    if not differ:
+        return {"class": "holds", "text": f"the same verdict in all {len(others)} other setting(s)"}
+    verdicts = {cr.verdict} | {v for _, v in others}
+    kind = "reverses" if {"supported", "refuted"} <= verdicts else "varies"
+    by_verdict: dict[str, list[str]] = {}
+    for label, v in differ:
+        by_verdict.setdefault(v, []).append(label)
+    text = "; ".join(f"{v} in {', '.join(labels)}" for v, labels in by_verdict.items())
+    return {"class": kind, "text": f"{text} ({len(others) - len(differ)} of {len(others)} other settings agree)"}
 
 
 THREAD_FILE = Path(__file__).parent / "hn-thread.txt"
@@ -136,11 +190,13 @@ def sources(thread_text: str) -> dict:
 
 
 def results_csv(run: RunResult) -> str:
-    """One row per claim x test; a claim without tests (an error) gets one row with empty test fields."""
+    """One row per claim x test, then (thorough profile) one per claim x setting for the primary test
+    run there (claim_id '<id>-in-<setting>'); a claim without tests (an error) gets one row with
+    empty test fields."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
-    for cr in run.claims:
+    for cr in run.claims + setting_results(run):
         head = {"claim_id": cr.claim.id, "claim_title": cr.claim.title, "claim_verdict": cr.verdict,
                 "recorded_verdict": cr.claim.recorded.verdict if cr.claim.recorded else ""}
         if not cr.tests:
@@ -157,11 +213,12 @@ def results_csv(run: RunResult) -> str:
 def per_seed_csv(run: RunResult) -> str:
     """Per-seed values from TestResult.details: every 1-D numeric series with one value per seed
     of the test (any length if the claim has no records), one row per value; each row names
-    its test by a stable key and its series by the condition(s) it was measured on."""
+    its test by a stable key and its series by the condition(s) it was measured on. The thorough
+    profile's settings follow, each named '<claim id>-in-<setting>'."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"])
-    for cr in run.claims:
+    for cr in run.claims + setting_results(run):
         for i, t in enumerate(cr.tests):
             key = test_key(cr.claim.id, i, t.name)
             names = series_conditions(cr.claim.tests[i] if i < len(cr.claim.tests) else None)
@@ -762,6 +819,32 @@ def _drawing_code() -> str:
     return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "../metrics.py", "../claim.py"))
 
 
+def robustness_view(run: RunResult) -> dict | None:
+    """The robustness matrix for the template: one row per claim, one cell per setting (None where
+    the setting changes nothing of the claim), and whether the verdict generalized."""
+    if not run.robustness:
+        return None
+    settings = [DEFAULT] + [column.setting for column in run.robustness]
+
+    def cell(sub: ClaimResult | None) -> dict | None:
+        if sub is None:
+            return None
+        if sub.verdict == "error" or not sub.tests:
+            return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id}
+        t = test_view(sub.tests[0])
+        return {"verdict": sub.verdict, "estimate": t["estimate"], "ci": t["ci"], "seeds": t["n_seeds"],
+                "id": sub.claim.id, "randomized": ", ".join(randomized(sub.specs.values()))}
+
+    rows = []
+    for cr in run.claims:
+        subs = [cr] + [column.claims.get(cr.claim.id) for column in run.robustness]
+        rows.append({"number": cr.claim.number, "id": cr.claim.id, "title": cr.claim.title,
+                     "cells": [cell(sub) for sub in subs], "generalization": generalization(run, cr),
+                     "randomized": ", ".join(randomized(cr.specs.values() or cr.claim.conditions.values()))})
+    counts = {k: sum(r["generalization"]["class"] == k for r in rows) for k in ("holds", "reverses", "varies", "untested")}
+    return {"settings": settings, "rows": rows, "counts": counts}
+
+
 def forest_rows(run: RunResult) -> list[dict]:
     """One forest row per claim: its primary test under its numbered title; claims whose primary
     cannot be standardized (identity, error) carry a note in native units instead of a point."""
@@ -853,6 +936,7 @@ def render_html(run: RunResult, figure_cache: Path | None = None, generated: dat
     return env.get_template("report.html.j2").render(
         profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
         forest=forest_figure(run, figure_cache), post=post_figure(figure_cache), provenance=provenance_rows(run.provenance),
+        robustness=robustness_view(run),
         about=about_rows(), experiments=experiments_view(run),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),
@@ -879,8 +963,8 @@ def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True,
     `figure_cache`: a directory of claim figures already drawn from the same records and code."""
     if not isinstance(run, RunResult):
         raise TypeError(f"run must be a RunResult, got {type(run).__name__}")
-    if run.profile not in ("default", "quick"):
-        raise ValueError(f"run.profile={run.profile!r} is not allowed; choose 'default' or 'quick'")
+    if run.profile not in ("default", "quick", "thorough"):
+        raise ValueError(f"run.profile={run.profile!r} is not allowed; choose 'default', 'quick' or 'thorough'")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
