@@ -689,7 +689,16 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
         "conditions": [condition_view(row) for row in cr.condition_rows()],
         "figures": figs, "tests": tests, "sentence": sentence(cr), "finding": finding(cr),
         "primary": tests[0] if tests else None,
+        "randomized": randomized_text(cr.specs.values() or c.conditions.values()),
     }
+
+
+def randomized_text(specs) -> str:
+    """Which sources of variance the seeds sample, and which stay fixed, as a phrase."""
+    specs = list(specs)
+    drawn = randomized(specs)
+    fixed = [] if "data draw" in drawn or not any(s.steps > 0 for s in specs) else ["the data set (one draw for every seed)"]
+    return f"each seed draws {', '.join(drawn)}" + (f"; fixed: {', '.join(fixed)}" if fixed else "")
 
 
 def recorded_view(cr: ClaimResult) -> dict | None:
