@@ -7,6 +7,7 @@ the same claims with an empty cache each time, and checks that every per-seed va
 
     python bench/bench_dask.py                      # the quick profile of every claim
     python bench/bench_dask.py --full bn-maintains-variance bn-after-activation-better
+    python bench/bench_dask.py --settings width-32,digits  # the thorough profile (quick) on those settings
 
 Needs the dask extra: pip install -e ".[dask]".
 """
@@ -71,7 +72,10 @@ def outcome(out: Path) -> tuple[str, dict]:
     """The per-seed values and the verdicts of a run (what must not depend on where it trained)."""
     report = out if (out / "results.json").exists() else next((out / "subset").iterdir())
     results = json.loads((report / "results.json").read_text())
-    return (report / "per_seed.csv").read_text(), {c["id"]: c["verdict"] for c in results["claims"]}
+    verdicts = {c["id"]: c["verdict"] for c in results["claims"]}
+    for cell in (results.get("robustness") or {}).get("cells", []):  # the thorough profile's settings
+        verdicts[(cell["claim"], cell["setting"])] = cell.get("verdict")
+    return (report / "per_seed.csv").read_text(), verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,19 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("claims", nargs="*", help="claim ids (default: every claim)")
     ap.add_argument("--full", action="store_true", help="the default profile instead of --quick")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Dask worker counts to time")
+    ap.add_argument("--settings", default=None, metavar="NAMES",
+                    help="run the thorough profile with these settings (comma-separated; see repro all --help)")
     args = ap.parse_args(argv)
     quick = not args.full
+    profile = ["--profile", "thorough", "--settings", args.settings] if args.settings else []
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "local"
-        t_local = run(args.claims, quick, local, ["--jobs", str(max(args.workers))])
+        t_local = run(args.claims, quick, local, profile + ["--jobs", str(max(args.workers))])
         reference = outcome(local)
         rows.append((f"local, --jobs {max(args.workers)}", t_local, None))
         for n in args.workers:
             address, procs = start_cluster(n)
             try:
                 out = Path(tmp) / f"dask{n}"
-                t = run(args.claims, quick, out, ["--scheduler", address])
+                t = run(args.claims, quick, out, profile + ["--scheduler", address])
             finally:
                 for p in procs:
                     p.kill()
@@ -99,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"Dask, {n} worker{'s' if n > 1 else ''}", t, outcome(out) == reference))
             shutil.rmtree(out, ignore_errors=True)
     what = ", ".join(args.claims) or "every claim"
-    print(f"{what}, {'default' if args.full else 'quick'} profile, empty cache each run, no PDF")
+    kind = f"{'default' if args.full else 'quick'} profile" + (f", thorough settings {args.settings}" if args.settings else "")
+    print(f"{what}, {kind}, empty cache each run, no PDF")
     base = next(t for name, t, _ in rows if name.startswith("Dask, 1 "))
     print(f"{'where':<22} {'wall':>9} {'vs 1 Dask worker':>17}  per-seed values and verdicts")
     for name, t, same in rows:
