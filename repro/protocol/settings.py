@@ -23,7 +23,7 @@ class Setting:
     """A departure from the default setting (MNIST-1D, one draw, width 100), one factor at a time."""
 
     name: str                  # lowercase words joined by '-', part of the derived claim ids
-    label: str                 # the robustness matrix's column header
+    label: str                 # the robustness matrix's column header, a few words
     description: str           # what changes, for the report
     data: str | None = None    # replaces MNIST-1D (other data sets, e.g. the blog's Gaussian input, stay)
     resample_data: bool = False  # each seed trains and is tested on its own draw of MNIST-1D
@@ -41,19 +41,19 @@ class Setting:
         return spec.replace(**changes) if changes else spec
 
 
-DEFAULT = Setting("default", "MNIST-1D, width 100",
+DEFAULT = Setting("default", "default",
                   "the default profile: MNIST-1D (one draw shared by every seed), 100 units per layer; "
                   "its primary verdicts are the recorded ones")
-DATA_DRAWS = Setting("data-draws", "MNIST-1D, a draw per seed",
+DATA_DRAWS = Setting("data-draws", "data drawn per seed",
                      "every seed trains and is tested on its own draw of MNIST-1D (make_dataset's seed derived "
                      "from the seed index), so the interval includes the data set's variance; trained conditions only",
                      resample_data=True)
-DIGITS = Setting("digits", "digits, width 100",
+DIGITS = Setting("digits", "digits",
                  "scikit-learn's 8x8 handwritten digits (1180 train + 168 validation / 449 test, 64 features) "
                  "instead of MNIST-1D; conditions on other data (the blog's Gaussian input) are unchanged",
                  data="digits")
-NARROW = Setting("width-32", "MNIST-1D, width 32", "every hidden layer 32 units wide instead of 100", width=32)
-WIDE = Setting("width-400", "MNIST-1D, width 400", "every hidden layer 400 units wide instead of 100", width=400)
+NARROW = Setting("width-32", "width 32", "MNIST-1D, every hidden layer 32 units wide instead of 100", width=32)
+WIDE = Setting("width-400", "width 400", "MNIST-1D, every hidden layer 400 units wide instead of 100", width=400)
 
 #: The thorough profile's settings besides the default, in the matrix's column order.
 THOROUGH = (DATA_DRAWS, DIGITS, NARROW, WIDE)

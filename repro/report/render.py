@@ -141,14 +141,14 @@ def generalization(run: RunResult, cr: ClaimResult) -> dict:
         return {"class": "untested", "text": "no other setting applies" if cr.verdict != "error" else "no result"}
     differ = [(label, v) for label, v in others if v != cr.verdict]
     if not differ:
-        return {"class": "holds", "text": f"the same verdict in all {len(others)} other setting(s)"}
+        return {"class": "holds", "text": f"the same verdict in all {len(others)} other settings"}
     verdicts = {cr.verdict} | {v for _, v in others}
     kind = "reverses" if {"supported", "refuted"} <= verdicts else "varies"
     by_verdict: dict[str, list[str]] = {}
     for label, v in differ:
         by_verdict.setdefault(v, []).append(label)
-    text = "; ".join(f"{v} in {', '.join(labels)}" for v, labels in by_verdict.items())
-    return {"class": kind, "text": f"{text} ({len(others) - len(differ)} of {len(others)} other settings agree)"}
+    text = "; ".join(f"{v} in {' and '.join(labels)}" for v, labels in by_verdict.items())
+    return {"class": kind, "text": f"{text}; {len(others) - len(differ)} of {len(others)} others agree"}
 
 
 THREAD_FILE = Path(__file__).parent / "hn-thread.txt"
@@ -842,14 +842,13 @@ def robustness_view(run: RunResult) -> dict | None:
             return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id}
         t = test_view(sub.tests[0])
         return {"verdict": sub.verdict, "estimate": t["estimate"], "ci": t["ci"], "seeds": t["n_seeds"],
-                "id": sub.claim.id, "randomized": ", ".join(randomized(sub.specs.values()))}
+                "id": sub.claim.id}
 
     rows = []
     for cr in run.claims:
         subs = [cr] + [column.claims.get(cr.claim.id) for column in run.robustness]
         rows.append({"number": cr.claim.number, "id": cr.claim.id, "title": cr.claim.title,
-                     "cells": [cell(sub) for sub in subs], "generalization": generalization(run, cr),
-                     "randomized": ", ".join(randomized(cr.specs.values() or cr.claim.conditions.values()))})
+                     "cells": [cell(sub) for sub in subs], "generalization": generalization(run, cr)})
     counts = {k: sum(r["generalization"]["class"] == k for r in rows) for k in ("holds", "reverses", "varies", "untested")}
     return {"settings": settings, "rows": rows, "counts": counts}
 
