@@ -841,8 +841,11 @@ def robustness_view(run: RunResult) -> dict | None:
         if sub.verdict == "error" or not sub.tests:
             return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id}
         t = test_view(sub.tests[0])
+        primary = sub.claim.primary.conditions()
+        edge = [f"{c} ({tuning.selected:g})" for c, tuning in sub.tunings.items()
+                if c in primary and isinstance(tuning, Tuning) and tuning.on_edge]
         return {"verdict": sub.verdict, "estimate": t["estimate"], "ci": t["ci"], "seeds": t["n_seeds"],
-                "id": sub.claim.id}
+                "id": sub.claim.id, "edge": "; ".join(edge)}
 
     rows = []
     for cr in run.claims:
