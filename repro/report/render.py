@@ -141,7 +141,8 @@ def generalization(run: RunResult, cr: ClaimResult) -> dict:
         return {"class": "untested", "text": "no other setting applies" if cr.verdict != "error" else "no result"}
     differ = [(label, v) for label, v in others if v != cr.verdict]
     if not differ:
-        return {"class": "holds", "text": f"the same verdict in all {len(others)} other settings"}
+        where = "the one other setting that applies" if len(others) == 1 else f"all {len(others)} other settings"
+        return {"class": "holds", "text": f"the same verdict in {where}"}
     verdicts = {cr.verdict} | {v for _, v in others}
     kind = "reverses" if {"supported", "refuted"} <= verdicts else "varies"
     by_verdict: dict[str, list[str]] = {}
@@ -839,7 +840,7 @@ def robustness_view(run: RunResult) -> dict | None:
         if sub is None:
             return None
         if sub.verdict == "error" or not sub.tests:
-            return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id}
+            return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id, "edge": ""}
         t = test_view(sub.tests[0])
         primary = sub.claim.primary.conditions()
         edge = [f"{c} ({tuning.selected:g})" for c, tuning in sub.tunings.items()
