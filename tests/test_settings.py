@@ -94,3 +94,15 @@ def test_the_report_and_results_show_the_matrix(local, tmp_path):
         assert rob["generalization"][claim.id]["class"] in ("holds", "reverses", "varies")
     assert f"{CLAIMS[0].id}-in-narrow" in paths["per_seed_csv"].read_text()
     assert f"{CLAIMS[0].id}-in-narrow" in paths["csv"].read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["all", "--profile", "thorough", "--settings", "width-33"], "unknown setting(s) width-33; choose from data-draws"),
+    (["all", "--settings", "digits"], "only with --profile thorough"),
+    (["all", "--profile", "wide"], "invalid choice: 'wide'"),
+])
+def test_cli_names_the_bad_setting_and_the_allowed_ones(argv, message, tmp_path, capsys):
+    from repro.cli import main
+    assert main(argv + ["--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
