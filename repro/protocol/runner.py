@@ -582,12 +582,13 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
     holm = family_from_cache(claims, family, cache, seeds=seeds, quick=quick, alpha=alpha)
-    results = evaluate_claims(states[:len(claims)], tunings, alpha=alpha, others_p=list(holm.from_cache.values()))
-    robustness, start = [], len(claims)
+    state_of = {s.claim.id: s for s in states}
+    results = evaluate_claims([state_of[c.id] for c in claims], tunings, alpha=alpha,
+                              others_p=list(holm.from_cache.values()))
+    robustness = []
     for setting in settings:
         column = moved[setting.name]
-        found = evaluate_claims(states[start:start + len(column)], tunings, alpha=alpha)
-        start += len(column)
+        found = evaluate_claims([state_of[d.id] for d in column.values()], tunings, alpha=alpha)
         robustness.append(SettingResult(setting, dict(zip(column, found)),
                                         tuple(c.id for c in claims if c.id not in column)))
     holm = dataclasses.replace(holm, errored=holm.errored + tuple(cr.claim.id for cr in results

@@ -113,11 +113,9 @@ def robustness_json(run: RunResult) -> dict | None:
     the default setting's cells are the claims' own primary tests."""
     if not run.robustness:
         return None
-    settings = [DEFAULT] + [column.setting for column in run.robustness]
     cells = []
     for cr in run.claims:
-        found = [(DEFAULT, cr)] + [(column.setting, column.claims.get(cr.claim.id)) for column in run.robustness]
-        for setting, sub in found:
+        for setting, sub in matrix_row(run, cr):
             cell = {"claim": cr.claim.id, "setting": setting.name, "applies": sub is not None}
             if sub is not None:
                 cell.update({"id": sub.claim.id, "verdict": sub.verdict,
@@ -128,8 +126,19 @@ def robustness_json(run: RunResult) -> dict | None:
                              "cache_keys": {c: k for c, k in sub.cache_keys.items() if c in sub.claim.primary.conditions()},
                              "error": sub.error})
             cells.append(cell)
-    return {"settings": [{"name": s.name, "label": s.label, "description": s.description} for s in settings],
+    return {"settings": [{"name": s.name, "label": s.label, "description": s.description} for s in matrix_settings(run)],
             "cells": cells, "generalization": {cr.claim.id: generalization(run, cr) for cr in run.claims}}
+
+
+def matrix_settings(run: RunResult) -> list:
+    """The robustness matrix's columns: the default setting, then the thorough profile's."""
+    return [DEFAULT] + [column.setting for column in run.robustness]
+
+
+def matrix_row(run: RunResult, cr: ClaimResult) -> list[tuple]:
+    """(setting, ClaimResult or None where the setting changes nothing of the claim) for each
+    column; the default setting's result is the claim's own."""
+    return [(DEFAULT, cr)] + [(column.setting, column.claims.get(cr.claim.id)) for column in run.robustness]
 
 
 def generalization(run: RunResult, cr: ClaimResult) -> dict:
@@ -834,8 +843,6 @@ def robustness_view(run: RunResult) -> dict | None:
     the setting changes nothing of the claim), and whether the verdict generalized."""
     if not run.robustness:
         return None
-    settings = [DEFAULT] + [column.setting for column in run.robustness]
-
     def cell(sub: ClaimResult | None) -> dict | None:
         if sub is None:
             return None
@@ -850,11 +857,10 @@ def robustness_view(run: RunResult) -> dict | None:
 
     rows = []
     for cr in run.claims:
-        subs = [cr] + [column.claims.get(cr.claim.id) for column in run.robustness]
         rows.append({"number": cr.claim.number, "id": cr.claim.id, "title": cr.claim.title,
-                     "cells": [cell(sub) for sub in subs], "generalization": generalization(run, cr)})
+                     "cells": [cell(sub) for _, sub in matrix_row(run, cr)], "generalization": generalization(run, cr)})
     counts = {k: sum(r["generalization"]["class"] == k for r in rows) for k in ("holds", "reverses", "varies", "untested")}
-    return {"settings": settings, "rows": rows, "counts": counts}
+    return {"settings": matrix_settings(run), "rows": rows, "counts": counts}
 
 
 def forest_rows(run: RunResult) -> list[dict]:
