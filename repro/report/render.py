@@ -822,6 +822,8 @@ def provenance_view(value: Any) -> Any:
     if isinstance(value, dict):
         return [(str(k).replace("_", " "), provenance_view(v)) for k, v in value.items()]
     if isinstance(value, (list, tuple)):
+        if not value:
+            return "none"
         if all(not isinstance(v, (dict, list, tuple)) for v in value):
             return ", ".join(str(provenance_view(v)) for v in value)
         return [(str(i), provenance_view(v)) for i, v in enumerate(value)]
