@@ -1,20 +1,12 @@
 """Claim 1: with batch norm, Xavier/He initialisation is unnecessary."""
 from repro import Claim, Figure, NonInferiority, Recorded, Superiority
 from repro.metrics import final_accuracy
-from repro.standard import MNIST_MLP
-
-INITS = {  # the naive inits of the discussion, and the principled ones
-    "0.01*N(0,1)": dict(init="normal", init_scale=0.01),
-    "N(0,1)": dict(init="normal", init_scale=1.0),
-    "U(-1,1)": dict(init="uniform", init_scale=1.0),
-    "Xavier": dict(init="xavier"),
-    "He": dict(init="he"),
-}
+from repro.standard import INITS, MNIST_MLP, NAIVE_INITS as naive
 
 bn = {f"BN, {name}": MNIST_MLP.replace(**kw) for name, kw in INITS.items()}
 plain = {f"no BN, {name}": MNIST_MLP.replace(norm="none", **kw) for name, kw in INITS.items()}
 # The fixed-rate view (every arm at FIXED_LR): the question "is the init unnecessary at the rate I use?"
-fixed = {f"BN, {n}, fixed lr": MNIST_MLP.replace(**INITS[n]) for n in ("0.01*N(0,1)", "N(0,1)", "U(-1,1)", "Xavier")}
+fixed = {f"BN, {n}, fixed lr": MNIST_MLP.replace(**INITS[n]) for n in (*naive, "Xavier")}
 # Effective-learning-rate check: BN(aWu) = BN(Wu) and dL/dW scales by 1/a, so a hidden weight's relative
 # step goes as 1/a^2: N(0,1) (7.07x He's std) learns ~50x slower, 0.01*N(0,1) (14x smaller) ~200x faster.
 compensated = {
@@ -26,7 +18,6 @@ he_readout = {f"BN, {n}, He read-out": MNIST_MLP.replace(readout_init="he", **IN
 fixed_by_std = {0.01: "BN, 0.01*N(0,1), fixed lr", 0.1: "BN, Xavier, fixed lr", 1.0: "BN, N(0,1), fixed lr"}
 
 acc = final_accuracy()
-naive = ("0.01*N(0,1)", "N(0,1)", "U(-1,1)")
 MARGIN = 2.0
 
 CLAIM = Claim(
@@ -60,40 +51,38 @@ CLAIM = Claim(
                     a="BN, 0.01*N(0,1), hidden lr / 200", b="BN, 0.01*N(0,1), fixed lr", margin=MARGIN),
     ),
     recorded=Recorded("refuted", estimate=-7.61111, ci=(-10.2539, -4.9683), n_seeds=12, protocol=2, date="2026-11-27"),
-    method=("Same architecture, data, optimiser and step budget for every init, each arm at its own best "
-            "learning rate (chosen on the validation split): best against best, so a difference is the "
-            "init's, not the rate's. Seeds are paired (same minibatch order and the same standard-normal "
-            "draws scaled by each init). Non-inferiority at a 2-point margin: on MNIST-1D two points "
-            "separate a well from a badly tuned MLP. The primary test pools the three naive inits per "
-            "seed; each init is also tested alone, and the same inits are run without BN, where Xavier "
-            "should win. Secondary, at one fixed rate (0.1) for every arm: the same comparison, and two "
-            "arms that rescale the hidden weights' rate by (He std / init std)^2 to test the "
+    method=("Same architecture, data, optimiser and step budget for every init, each arm at its own best learning "
+            "rate (chosen on the validation split): best against best, so a difference is the init's, not the rate's. "
+            "Seeds are paired (same minibatch order and the same standard-normal draws scaled by each init). "
+            "Non-inferiority at a 2-point margin: on MNIST-1D two points separate a well from a badly tuned MLP. The "
+            "primary test pools the three naive inits per seed; each init is also tested alone, and the same inits "
+            "are run without BN, where Xavier should win. Secondary, at one fixed rate (0.1) for every arm: the same "
+            "comparison, and two arms that rescale the hidden weights' rate by (He std / init std)^2 to test the "
             "effective-learning-rate explanation."),
     figures=(
         Figure("metric_vs_x", "Final test accuracy vs init std with BN, every arm at the fixed rate 0.1",
                options={"metric": acc, "logx": True, "xlabel": "init std of the hidden weights (Xavier: about 0.1)",
                         "groups": {"BN, fixed lr 0.1": fixed_by_std}}),
         Figure("curves", "Validation accuracy over training with BN, by init (each at its best rate)",
-               conditions=tuple(bn), options={"value": "val_acc", "ylabel": "validation accuracy"}),
+               conditions=tuple(bn), options={"value": "val_acc"}),
         Figure("curves", "Validation accuracy over training without BN, by init (each at its best rate)",
-               conditions=tuple(plain), options={"value": "val_acc", "ylabel": "validation accuracy"}),
+               conditions=tuple(plain), options={"value": "val_acc"}),
         Figure("paired_seeds", "Per-seed final accuracy with BN (lines join the same seed)",
                conditions=tuple(bn), options={"metric": acc}),
-        Figure("layer_profile", "Weight-gradient norm per layer at init, with BN: scales as 1/init std",
-               conditions=tuple(bn), options={"value": "probe/grad_w_norm", "step": 0, "logy": True}),
+        Figure.profile("Weight-gradient norm per layer at init, with BN: scales as 1/init std", "probe/grad_w_norm",
+                       step=0, logy=True, conditions=tuple(bn)),
     ),
-    literature=("Ioffe & Szegedy (2015), sec. 3.3: BN(aWu) = BN(Wu) and the gradient with respect to W "
-                "scales by 1/a, so BN makes the forward pass invariant to the weight scale but changes the "
-                "effective learning rate, which is why the claim can only hold within a range of scales at "
-                "a fixed learning rate and step budget."),
-    caveats=("One architecture (6x100 MLP), one data set and a 2000-step budget. With an adaptive optimiser "
-             "(Adam normalises the gradient scale) the range of harmless init scales may widen. The read-out "
-             "is not followed by BN, so its naive init (huge or tiny logits at the start) is not something "
-             "BN can fix; the learning-rate arms leave its rate unchanged."),
-    settle=("Per-init results show where it holds: at its best rate the small init 0.01*N(0,1) even beats "
-            "Xavier, but N(0,1) and U(-1,1) lose at any rate. Part of that is the read-out, whose init BN does "
-            "not normalize: with a He read-out (arms added after the first protocol-2 run, declared before "
-            "their own) they win back 8.0 of their 13.7 points, yet still lose 5.7 to Xavier (refuted). At one "
-            "fixed rate the gap is larger, and rescaling the hidden weights' rate wins part of it back, the "
-            "effective-learning-rate explanation."),
+    literature=("Ioffe & Szegedy (2015), sec. 3.3: BN(aWu) = BN(Wu) and the gradient with respect to W scales by 1/a, "
+                "so BN makes the forward pass invariant to the weight scale but changes the effective learning rate, "
+                "which is why the claim can only hold within a range of scales at a fixed learning rate and step "
+                "budget."),
+    caveats=("One architecture (6x100 MLP), one data set and a 2000-step budget. With an adaptive optimiser (Adam "
+             "normalises the gradient scale) the range of harmless init scales may widen. The read-out is not "
+             "followed by BN, so its naive init (huge or tiny logits at the start) is not something BN can fix; the "
+             "learning-rate arms leave its rate unchanged."),
+    settle=("Per-init results show where it holds: at its best rate the small init 0.01*N(0,1) even beats Xavier, but "
+            "N(0,1) and U(-1,1) lose at any rate. Part of that is the read-out, whose init BN does not normalize: "
+            "with a He read-out (arms added after the first protocol-2 run, declared before their own) they win back "
+            "8.0 of their 13.7 points, yet still lose 5.7 to Xavier (refuted). At one fixed rate the gap is larger, "
+            "and rescaling the hidden weights' rate wins part of it back, the effective-learning-rate explanation."),
 )

@@ -53,14 +53,12 @@ CLAIM = Claim(
             "further tests: the drift averaged over every probe step of the run (100, 500, 1000 and 2000), "
             "and the drift of the Linear outputs, the values BN normalizes (with BN their scale is free)."),
     figures=(
-        Figure("layer_profile", "Post-activation std per layer at init", options={"value": "probe/act_std", "step": 0,
-                                                                                   "logy": True}),
-        Figure("layer_profile", "Post-activation std per layer after training",
-               options={"value": "probe/act_std", "step": -1, "logy": True}),
+        Figure.profile("Post-activation std per layer at init", "probe/act_std", step=0, logy=True),
+        Figure.profile("Post-activation std per layer after training", "probe/act_std", logy=True),
         Figure("drift", "Drift of the post-activation std from its value at init, along the run",
                options={"value": "probe/act_std"}),
         Figure("drift", "The same before the normalization (Linear outputs)", options={"value": "probe/linear_std"}),
-        Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
+        Figure("curves", "Test accuracy"),
     ),
     literature=("He et al. (2015): with ReLU, Xavier's n Var[w] = 1 halves the variance at every layer and "
                 "He's n Var[w] = 2 preserves it; after L layers Xavier's std is 1/sqrt(2^L) of He's. Ioffe "

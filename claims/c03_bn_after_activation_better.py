@@ -39,7 +39,7 @@ CLAIM = Claim(
             "metric": acc, "logx": False, "xlabel": "hidden layers (depth)",
             "groups": {p: {d: f"{p}, depth {d}" for d in DEPTHS} for p in ("before", "after")}}),
         Figure("curves", "Test accuracy over training, depth 6",
-               conditions=("before, depth 6", "after, depth 6"), options={"value": "test_acc", "ylabel": "test accuracy"}),
+               conditions=("before, depth 6", "after, depth 6")),
         Figure("paired_seeds", "Per-seed final accuracy, depth 6", conditions=("before, depth 6", "after, depth 6"),
                options={"metric": acc}),
     ),

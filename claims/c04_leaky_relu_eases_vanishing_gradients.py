@@ -1,31 +1,29 @@
 """Claim 4: leaky ReLU's small negative slope eases vanishing gradients."""
 from repro import Claim, Figure, Recorded, Superiority, Threshold, Trend
-from repro.metrics import backward_factor, final_accuracy, layer_log_ratio, probe_mean, relu_backward_prediction
-from repro.standard import MNIST_MLP_NO_BN
+from repro.metrics import (backward_factor, final_accuracy, first_to_last_gradient, probe_mean,
+                           relu_backward_prediction)
+from repro.standard import INITS, MNIST_MLP_NO_BN
 
 DEPTH = 12
 SLOPES = (0.0, 0.01, 0.1, 0.3)
 # He init with the leaky gain, (1 + a^2)/2 * n Var[w] = 1, so slope is not confounded with scale.
-deep = MNIST_MLP_NO_BN.replace(depth=DEPTH)
 leaky = {a: {} if a == 0 else dict(activation="leaky_relu", leaky_slope=a) for a in SLOPES}
-conditions = {("ReLU" if a == 0 else f"leaky {a:g}"): deep.replace(**leaky[a]) for a in SLOPES}
+conditions = {("ReLU" if a == 0 else f"leaky {a:g}"): MNIST_MLP_NO_BN.replace(depth=DEPTH, **leaky[a]) for a in SLOPES}
 names = list(conditions)
 # Fixed inits, where vanishing exists at init (no leaky gain): the blog's 0.01*N(0,1) and Xavier, depth 20.
-FIXED, DEEP = {"0.01*N(0,1)": dict(init="normal", init_scale=0.01), "Xavier": dict(init="xavier")}, 20
+FIXED, DEEP = {i: INITS[i] for i in ("0.01*N(0,1)", "Xavier")}, 20
 at_init = MNIST_MLP_NO_BN.replace(depth=DEEP, steps=0, probe_steps=(0,))
 fixed = {i: {a: f"{i}, {n}, depth {DEEP}, at init" for a, n in zip(SLOPES, names)} for i in FIXED}
 conditions.update({fixed[i][a]: at_init.replace(**kw, **leaky[a]) for i, kw in FIXED.items() for a in SLOPES})
+AT_INIT = tuple(c for by_slope in fixed.values() for c in by_slope.values())
 
-grad_ratio = layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=DEPTH - 1, step=-1,
-                             name="log10(|dL/dW| first layer / last hidden layer), after training")
-grad_ratio_init = layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=DEPTH - 1, step=0,
-                                  name="log10(|dL/dW| first layer / last hidden layer), at init")
-ratio_deep = layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=DEEP - 1, step=0,
-                             name="log10(|dL/dW| first layer / last hidden layer), at init")
+grad_ratio, grad_ratio_init = first_to_last_gradient(DEPTH), first_to_last_gradient(DEPTH, step=0)
+ratio_deep = first_to_last_gradient(DEEP, step=0)
 theory_gap = backward_factor(predicted=relu_backward_prediction)
 dead = probe_mean("probe/dead_frac", name="fraction of dead units (mean over layers), after training",
                   higher_is_better=False)
 acc = final_accuracy()
+LEVELS, UP = dict(zip(SLOPES, names)), dict(direction="increasing", margin=0.3, log2_x=False)
 
 CLAIM = Claim(
     id="leaky-relu-eases-vanishing-gradients",
@@ -38,12 +36,10 @@ CLAIM = Claim(
                 "last hidden layer's grows with the leaky slope (0 to 0.3)."),
     conditions=conditions,
     tests=(
-        Trend("gradient ratio grows with the slope (after training)", metric=grad_ratio,
-              levels=dict(zip(SLOPES, names)), direction="increasing", margin=0.3, log2_x=False),
-        Trend("gradient ratio grows with the slope (at init)", metric=grad_ratio_init,
-              levels=dict(zip(SLOPES, names)), direction="increasing", margin=0.3, log2_x=False),
+        Trend("gradient ratio grows with the slope (after training)", metric=grad_ratio, levels=LEVELS, **UP),
+        Trend("gradient ratio grows with the slope (at init)", metric=grad_ratio_init, levels=LEVELS, **UP),
         *(Trend(f"{i} init, depth {DEEP}: gradient ratio grows with the slope (at init)", metric=ratio_deep,
-                levels=fixed[i], direction="increasing", margin=0.3, log2_x=False) for i in FIXED),
+                levels=fixed[i], **UP) for i in FIXED),
         *(Threshold(f"{i} init, depth {DEEP}: dL/dh shrinks per layer as n Var[w] (1+a^2)/2 predicts (within "
                     "0.02 decades), worst slope", metric=theory_gap, a=tuple(fixed[i].values()), tau=0.02,
                     pool="worst") for i in FIXED),
@@ -52,48 +48,44 @@ CLAIM = Claim(
         Superiority("leaky 0.3 trains better than ReLU", metric=acc, a="leaky 0.3", b="ReLU", margin=0.5),
     ),
     recorded=Recorded("refuted", estimate=-0.298534, ci=(-0.880687, 0.283619), n_seeds=12, protocol=2, date="2026-11-27"),
-    method=(f"Deep plain networks ({DEPTH} hidden layers of 100 units, no BN) where vanishing gradients can "
-            "show, He-initialised with the leaky gain so every slope starts with the same forward "
-            "variance. The metric is log10 of the first layer's weight-gradient norm over the last hidden "
-            "layer's on a fixed probe batch: 0 means no vanishing, -1 means the first layer gets a tenth. "
-            "Trend test of the per-seed slope of that metric against the leaky slope; margin 0.3 decades "
-            "per unit slope, i.e. 0.09 decades (23% more gradient) across the whole 0-0.3 range. Dead-unit "
-            f"fraction and accuracy are secondary. Where vanishing exists at init: fixed inits without the "
-            f"leaky gain (the blog's 0.01*N(0,1), Xavier), depth {DEEP}, untrained; the same ratio's trend, and "
-            "the per-layer variance factor of dL/dh (from its first and last block) against the analytic one."),
+    method=(f"Deep plain networks ({DEPTH} hidden layers of 100 units, no BN) where vanishing gradients can show, "
+            "He-initialised with the leaky gain so every slope starts with the same forward variance. The metric is "
+            "log10 of the first layer's weight-gradient norm over the last hidden layer's on a fixed probe batch: 0 "
+            "means no vanishing, -1 means the first layer gets a tenth. Trend test of the per-seed slope of that "
+            "metric against the leaky slope; margin 0.3 decades per unit slope, i.e. 0.09 decades (23% more "
+            "gradient) across the whole 0-0.3 range. Dead-unit fraction and accuracy are secondary. Where vanishing "
+            f"exists at init: fixed inits without the leaky gain (the blog's 0.01*N(0,1), Xavier), depth {DEEP}, "
+            "untrained; the same ratio's trend, and the per-layer variance factor of dL/dh (from its first and last "
+            "block) against the analytic one."),
     figures=(
-        Figure("layer_profile", "Weight-gradient norm per layer after training", conditions=tuple(names),
-               options={"value": "probe/grad_w_norm", "step": -1, "logy": True}),
-        Figure("layer_profile", "Weight-gradient norm per layer at init", conditions=tuple(names),
-               options={"value": "probe/grad_w_norm", "step": 0, "logy": True}),
-        Figure("layer_profile", f"Fixed inits, depth {DEEP}, at init: activation-gradient norm |dL/dh| per layer",
-               conditions=tuple(c for f in fixed.values() for c in f.values()),
-               options={"value": "probe/grad_act_norm", "step": 0, "logy": True}),
-        Figure("layer_profile", "Dead-unit fraction per layer after training", conditions=tuple(names),
-               options={"value": "probe/dead_frac", "step": -1}),
-        Figure("curves", "Test accuracy", conditions=tuple(names), options={"value": "test_acc", "ylabel": "accuracy"}),
+        Figure.profile("Weight-gradient norm per layer after training", "probe/grad_w_norm",
+                       logy=True, conditions=tuple(names)),
+        Figure.profile("Weight-gradient norm per layer at init", "probe/grad_w_norm",
+                       step=0, logy=True, conditions=tuple(names)),
+        Figure.profile(f"Fixed inits, depth {DEEP}, at init: activation-gradient norm |dL/dh| per layer",
+                       "probe/grad_act_norm", step=0, logy=True, conditions=AT_INIT),
+        Figure.profile("Dead-unit fraction per layer after training", "probe/dead_frac", conditions=tuple(names)),
+        Figure("curves", "Test accuracy", conditions=tuple(names)),
     ),
-    literature=("He et al. (2015): leaky ReLU with slope 0.01 has 'negligible impact on accuracy' (citing "
-                "Maas et al. 2013); a learned slope (PReLU) gained 1.2 points top-1 on their 14-layer "
-                "ImageNet model. Through a square layer the variance of dL/dh changes by n Var[w] (1+a^2)/2 "
-                "per layer going down (He et al. eq. 13 with the slope): the He gain makes it 1 for every "
-                "slope; with Xavier (n Var[w] = 1) it is (1+a^2)/2, so slope 0.01 changes it by a factor "
-                "1.0001 per layer (+0.2% in variance over 20 layers) and slope 0.3 by 1.09 (about 5.6x over 20 "
-                "layers) against ReLU's halving; with 0.01*N(0,1) it is 0.01 (1+a^2)/2. The first/last "
-                "weight-gradient ratio cancels this to first order: |dL/dW_l| goes as |dL/dh_l| |h_(l-1)|, and "
-                "the forward signal shrinks by the same factor per layer (Glorot & Bengio 2010), so that ratio "
-                "is predicted flat in the slope at these inits."),
-    caveats=("The He gain removes vanishing at init for every slope, so the primary test sees training "
-             "dynamics only. At init the claimed direction is there: at depth 12 the ratio grows with the slope "
-             "beyond the margin (0.59 decades per unit slope, 90% CI 0.45 to 0.74). At the fixed inits (depth 20) "
-             "the slope eases vanishing of dL/dh just as the theory says (slope 0.3 against ReLU: 1.095x per "
-             "layer measured, 1.09x predicted; slope 0.01: no measurable change), a small relief against a "
-             "halving (Xavier) or 200x loss (0.01*N(0,1)) per layer; the weight-gradient ratio stays flat, as "
-             "predicted, while layer 1's gradient itself grows 2.7x from slope 0 to 0.3. The two fixed inits are "
-             "the same weights scaled by 10, so their dL/dh tests agree. After training (protocol v2, best rate "
-             "each, to a plateau) the trend is negative and its repeated interval ends below the margin: "
-             "refuted (v1: inconclusive, on the line). Leaky ReLU still helps: slope 0.3 trains 12.3 points "
-             "better than ReLU (slope 0.01: 0.9 worse), through something other than the first layer's share "
-             "of the gradient."),
+    literature=("He et al. (2015): leaky ReLU with slope 0.01 has 'negligible impact on accuracy' (citing Maas et al. "
+                "2013); a learned slope (PReLU) gained 1.2 points top-1 on their 14-layer ImageNet model. Through a "
+                "square layer the variance of dL/dh changes by n Var[w] (1+a^2)/2 per layer going down (He et al. eq. "
+                "13 with the slope): the He gain makes it 1 for every slope; with Xavier (n Var[w] = 1) it is "
+                "(1+a^2)/2, so slope 0.01 changes it by a factor 1.0001 per layer (+0.2% in variance over 20 layers) "
+                "and slope 0.3 by 1.09 (about 5.6x over 20 layers) against ReLU's halving; with 0.01*N(0,1) it is "
+                "0.01 (1+a^2)/2. The first/last weight-gradient ratio cancels this to first order: |dL/dW_l| goes as "
+                "|dL/dh_l| |h_(l-1)|, and the forward signal shrinks by the same factor per layer (Glorot & Bengio "
+                "2010), so that ratio is predicted flat in the slope at these inits."),
+    caveats=("The He gain removes vanishing at init for every slope, so the primary test sees training dynamics only. "
+             "At init the claimed direction is there: at depth 12 the ratio grows with the slope beyond the margin "
+             "(0.59 decades per unit slope, 90% CI 0.45 to 0.74). At the fixed inits (depth 20) the slope eases "
+             "vanishing of dL/dh just as the theory says (slope 0.3 against ReLU: 1.095x per layer measured, 1.09x "
+             "predicted; slope 0.01: no measurable change), a small relief against a halving (Xavier) or 200x loss "
+             "(0.01*N(0,1)) per layer; the weight-gradient ratio stays flat, as predicted, while layer 1's gradient "
+             "itself grows 2.7x from slope 0 to 0.3. The two fixed inits are the same weights scaled by 10, so their "
+             "dL/dh tests agree. After training (protocol v2, best rate each, to a plateau) the trend is negative and "
+             "its repeated interval ends below the margin: refuted (v1: inconclusive, on the line). Leaky ReLU still "
+             "helps: slope 0.3 trains 12.3 points better than ReLU (slope 0.01: 0.9 worse), through something other "
+             "than the first layer's share of the gradient."),
     settle="Deeper networks or larger learning rates, where ReLU units die, would show whether slope helps.",
 )

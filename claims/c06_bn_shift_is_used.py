@@ -58,7 +58,7 @@ CLAIM = Claim(
         Figure("distribution", "Trained gamma of every BN unit", conditions=("BN, gamma and beta learned",
                                                                              "BN, beta frozen at 0"),
                options={"value": "probe/gamma", "step": -1}),
-        Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
+        Figure("curves", "Test accuracy"),
     ),
     literature=("Frankle et al. (2020): training only BN's gamma and beta reaches 82% on CIFAR-10, so these "
                 "parameters carry real capacity. Ioffe & Szegedy (2015) add them so BN can represent the "

@@ -54,10 +54,9 @@ CLAIM = Claim(
             "After the ReLU we ask whether some layer is off by more than 2x. The report shows the measured "
             "worst-layer |log2 std| and its interval; the distance below 0.07 is labelled as such."),
     figures=(
-        Figure("layer_profile", "Std per layer measured after BN (the blog's view)",
-               options={"value": "probe/norm_std", "step": 0, "logy": True}),
-        Figure("layer_profile", "Std per layer measured after the ReLU (the commenter's view)",
-               options={"value": "probe/act_std", "step": 0, "logy": True}),
+        Figure.profile("Std per layer measured after BN (the blog's view)", "probe/norm_std", step=0, logy=True),
+        Figure.profile("Std per layer measured after the ReLU (the commenter's view)", "probe/act_std", step=0,
+                       logy=True),
         Figure("layer_histograms", "Histograms after BN vs after ReLU (0.01*N(0,1) init)",
                conditions=("blog setup, 0.01*N(0,1)",), options={"sites": ("norm", "act"), "layers": (0, 4, 9, 14, 19)}),
         Figure("layer_histograms", "The same with the blog's normalization axis (each example over its units)",

@@ -1,21 +1,16 @@
 """Claim 8: batch norm works by reducing internal covariate shift."""
 from repro import Claim, Figure, NonInferiority, Recorded, Superiority
 from repro.metrics import final_accuracy, geometry_mean
-from repro.standard import GEOMETRY_CONDITIONS, MNIST_MLP
+from repro.standard import GEOMETRY_CONDITIONS, GEOMETRY_PAIRS as NETS, MNIST_MLP
 
 # the same runs as claim 9 (one training, both measures), and Santurkar et al.'s noisy BN
 conditions = {**GEOMETRY_CONDITIONS, "noisy BN, ReLU": MNIST_MLP.replace(norm="noisy_batch")}
+RELU = dict(a="BN, ReLU", b="no BN, ReLU")
 acc = final_accuracy()
 
-applied = geometry_mean("geometry/ics_applied_rel", name="relative ICS at the applied (momentum) update "
-                        "(mean over layers and steps)")
-ics_rel = geometry_mean("geometry/ics_rel", name="relative ICS ||G - G'|| / ||G|| after a plain step lr*g "
-                        "(mean over layers and steps)")
-ics = geometry_mean("geometry/ics_dist", name="ICS ||G - G'|| (mean over layers and steps)", unit="gradient norm")
-ics_cos = geometry_mean("geometry/ics_cos", name="cos(G, G') (mean over layers and steps)", higher_is_better=True)
-smooth = geometry_mean("geometry/beta_smooth", name="effective beta-smoothness along -g (mean over steps)")
-loss_range = geometry_mean("geometry/loss_range", name="loss range along -g, 0.5 to 4 steps (mean over steps)",
-                           unit="nats")
+# Santurkar et al.'s measures (names and units: repro.metrics.GEOMETRY_MEASURES); `applied` is the primary
+applied, ics_rel, ics, ics_cos, smooth, loss_range = (geometry_mean(f"geometry/{v}") for v in (
+    "ics_applied_rel", "ics_rel", "ics_dist", "ics_cos", "beta_smooth", "loss_range"))
 
 CLAIM = Claim(
     id="bn-reduces-internal-covariate-shift",
@@ -28,41 +23,29 @@ CLAIM = Claim(
                 "(smaller ||G - G'||, Santurkar et al.'s ICS), in a ReLU MLP and in a deep linear net."),
     conditions=conditions,
     tests=(
-        Superiority("BN has smaller relative ICS (ReLU MLP)", metric=applied, a="BN, ReLU", b="no BN, ReLU",
-                    margin=0.0),
-        Superiority("BN has smaller relative ICS (deep linear net)", metric=applied, a="BN, deep linear",
-                    b="no BN, deep linear", margin=0.0),
-        Superiority("... after a plain step lr*g (ReLU MLP)", metric=ics_rel, a="BN, ReLU", b="no BN, ReLU",
-                    margin=0.0),
-        Superiority("... after a plain step lr*g (deep linear net)", metric=ics_rel, a="BN, deep linear",
-                    b="no BN, deep linear", margin=0.0),
-        Superiority("BN has smaller ICS in absolute units (ReLU MLP)", metric=ics, a="BN, ReLU", b="no BN, ReLU",
-                    margin=0.0),
-        Superiority("BN has smaller ICS in absolute units (deep linear net)", metric=ics, a="BN, deep linear",
-                    b="no BN, deep linear", margin=0.0),
-        Superiority("BN keeps G and G' more aligned (ReLU MLP)", metric=ics_cos, a="BN, ReLU", b="no BN, ReLU",
-                    margin=0.0),
-        Superiority("BN makes the loss smoother along the gradient (ReLU MLP)", metric=smooth, a="BN, ReLU",
-                    b="no BN, ReLU", margin=0.0),
-        Superiority("BN narrows the loss range along the gradient (ReLU MLP)", metric=loss_range, a="BN, ReLU",
-                    b="no BN, ReLU", margin=0.0),
+        *Superiority.each("BN has smaller relative ICS ({})", NETS, metric=applied, margin=0.0),
+        *Superiority.each("... after a plain step lr*g ({})", NETS, metric=ics_rel, margin=0.0),
+        *Superiority.each("BN has smaller ICS in absolute units ({})", NETS, metric=ics, margin=0.0),
+        Superiority("BN keeps G and G' more aligned (ReLU MLP)", metric=ics_cos, margin=0.0, **RELU),
+        Superiority("BN makes the loss smoother along the gradient (ReLU MLP)", metric=smooth, margin=0.0, **RELU),
+        Superiority("BN narrows the loss range along the gradient (ReLU MLP)", metric=loss_range, margin=0.0, **RELU),
         Superiority("Noisy BN, with a covariate shift injected every step, still beats no BN", metric=acc,
                     a="noisy BN, ReLU", b="no BN, ReLU", margin=1.0),
         NonInferiority("... and is not worse than BN by 2 points or more", metric=acc, a="noisy BN, ReLU",
                        b="BN, ReLU", margin=2.0),
     ),
     recorded=Recorded("supported", estimate=0.149813, ci=(0.0574319, 0.242193), n_seeds=12, protocol=2, date="2026-11-27"),
-    method=("Santurkar et al.'s definition: at each of 6 points of training, G is layer i's weight gradient "
-            "on a minibatch, G' the same gradient on the same batch after every earlier layer took the update "
-            "training applies (momentum 0.9: lr (0.9 v + g)); ICS = ||G - G'||_2, and the primary, scale-free "
-            "||G - G'|| / ||G||, averaged over layers and measurement points; also after a plain step lr*g. Smoothness: the largest "
-            "||grad(theta - eta g) - g|| / ||eta g|| for eta from 0.5 to 4 learning rates, and the range of the loss over those points (Santurkar et al.'s "
-            "loss landscape, fig. 4). Paired seeds; "
-            "margin 0 (any consistent direction counts; the question is the sign). Santurkar et al.'s noisy BN "
-            "(their sec. 2.1): BN whose output is scaled by U(0.5, 1.5) and shifted by U(-0.5, 0.5), per unit, "
-            "redrawn every training step (evaluation sees the plain net), so each unit's distribution moves by "
-            "about a third of its standard deviation per step by construction; its test accuracy at its own best "
-            "rate against BN (non-inferiority, 2 points) and no BN (superiority, 1 point)."),
+    method=("Santurkar et al.'s definition: at each of 6 points of training, G is layer i's weight gradient on a "
+            "minibatch, G' the same gradient on the same batch after every earlier layer took the update training "
+            "applies (momentum 0.9: lr (0.9 v + g)); ICS = ||G - G'||_2, and the primary, scale-free ||G - G'|| / "
+            "||G||, averaged over layers and measurement points; also after a plain step lr*g. Smoothness: the "
+            "largest ||grad(theta - eta g) - g|| / ||eta g|| for eta from 0.5 to 4 learning rates, and the range of "
+            "the loss over those points (Santurkar et al.'s loss landscape, fig. 4). Paired seeds; margin 0 (any "
+            "consistent direction counts; the question is the sign). Santurkar et al.'s noisy BN (their sec. 2.1): BN "
+            "whose output is scaled by U(0.5, 1.5) and shifted by U(-0.5, 0.5), per unit, redrawn every training step "
+            "(evaluation sees the plain net), so each unit's distribution moves by about a third of its standard "
+            "deviation per step by construction; its test accuracy at its own best rate against BN (non-inferiority, "
+            "2 points) and no BN (superiority, 1 point)."),
     figures=(
         Figure("geometry", "Relative ICS ||G - G'|| / ||G|| at the applied update over training",
                options={"value": "geometry/ics_applied_rel", "logy": True}),
@@ -72,27 +55,26 @@ CLAIM = Claim(
                options={"value": "geometry/beta_smooth", "logy": True}),
         Figure("geometry", "Loss range along the gradient over training",
                options={"value": "geometry/loss_range", "logy": True}),
-        Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
+        Figure("curves", "Test accuracy"),
         Figure("unit_percentiles", "Ioffe & Szegedy's figure 1: the 15th, 50th and 85th percentiles of one unit's "
                "input to the ReLU over training", conditions=("BN, ReLU", "no BN, ReLU"),
                caption="The shift Ioffe & Szegedy called internal covariate shift: without BN the unit's input "
                        "distribution drifts as the layers below learn; with BN it stays put by construction.",
                options={"layer": -1, "unit": 0}),
     ),
-    literature=("Santurkar et al. (2018), 'How does batch normalization help optimization?': with this "
-                "definition BN does not reduce ICS and often increases it (VGG on CIFAR-10, a 25-layer "
-                "linear net), while it improves gradient predictiveness and effective beta-smoothness."),
-    caveats=("The primary was ICS in absolute units until this version (supported at 24 seeds); it depends on "
-             "the gradient scale, which BN changes, so the scale-free ||G - G'|| / ||G|| is now primary (changed "
-             "at a reviewer's request, knowing it also favoured BN in the ReLU MLP). ReLU MLP: every ICS measure "
-             "and the smoothness favour BN. Santurkar et al.'s 25-layer deep linear net: BN has the larger ICS "
-             "(refuted), as they found; each arm runs at its own rate, and BN's is 100x larger there. G' is taken "
-             "at the momentum update training applies (engine 5; a plain step lr*g gives the same answers: 0.144 "
-             "against 0.150). The loss range along the gradient is inconclusive at 12 seeds. Noisy BN does not "
-             "reproduce Santurkar et al.'s answer: with a third of a standard deviation of shift per step it "
-             "reaches 65.1% against BN's 68.3% and no BN's 66.0% (both refuted; with AVX-512 kernels the second "
-             "is inconclusive, -2.55 [-3.55, -1.55] against the 2-point margin). Their noise (i.i.d. per "
-             "activation and example, VGG/CIFAR-10) differs from this per-unit form, and BN's own gain here is "
-             "2.3 points."),
+    literature=("Santurkar et al. (2018), 'How does batch normalization help optimization?': with this definition BN "
+                "does not reduce ICS and often increases it (VGG on CIFAR-10, a 25-layer linear net), while it "
+                "improves gradient predictiveness and effective beta-smoothness."),
+    caveats=("The primary was ICS in absolute units until this version (supported at 24 seeds); it depends on the "
+             "gradient scale, which BN changes, so the scale-free ||G - G'|| / ||G|| is now primary (changed at a "
+             "reviewer's request, knowing it also favoured BN in the ReLU MLP). ReLU MLP: every ICS measure and the "
+             "smoothness favour BN. Santurkar et al.'s 25-layer deep linear net: BN has the larger ICS (refuted), as "
+             "they found; each arm runs at its own rate, and BN's is 100x larger there. G' is taken at the momentum "
+             "update training applies (engine 5; a plain step lr*g gives the same answers: 0.144 against 0.150). The "
+             "loss range along the gradient is inconclusive at 12 seeds. Noisy BN does not reproduce Santurkar et "
+             "al.'s answer: with a third of a standard deviation of shift per step it reaches 65.1% against BN's "
+             "68.3% and no BN's 66.0% (both refuted; with AVX-512 kernels the second is inconclusive, -2.55 [-3.55, "
+             "-1.55] against the 2-point margin). Their noise (i.i.d. per activation and example, VGG/CIFAR-10) "
+             "differs from this per-unit form, and BN's own gain here is 2.3 points."),
     settle="Per-setting tests show which way each architecture goes.",
 )

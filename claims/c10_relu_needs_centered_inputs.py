@@ -4,21 +4,21 @@ from repro.metrics import linear_units, within_unit_share
 from repro.standard import MNIST_MLP, MNIST_MLP_NO_BN
 
 AT_INIT = dict(depth=50, steps=0, probe_steps=(0,))  # Page's depth, untrained (He, ReLU, MNIST-1D)
+# BN, none, and the quote's two halves apart: centred but not scaled, scaled but not centred
+NORMS = {"BN": "batch", "no BN": "none", "mean-only BN": "mean_only", "scale-only BN": "scale_only"}
 conditions = {
     "BN, depth 6": MNIST_MLP, "no BN, depth 6": MNIST_MLP_NO_BN,
-    "BN, depth 12": MNIST_MLP.replace(depth=12), "no BN, depth 12": MNIST_MLP_NO_BN.replace(depth=12),
-    # the quote's two halves apart: centred but not scaled, scaled but not centred
-    "mean-only BN, depth 12": MNIST_MLP.replace(depth=12, norm="mean_only"),
-    "scale-only BN, depth 12": MNIST_MLP.replace(depth=12, norm="scale_only"),
-    "BN, depth 50, at init": MNIST_MLP.replace(**AT_INIT), "no BN, depth 50, at init": MNIST_MLP_NO_BN.replace(**AT_INIT),
-    "mean-only BN, depth 50, at init": MNIST_MLP.replace(norm="mean_only", **AT_INIT),
-    "scale-only BN, depth 50, at init": MNIST_MLP.replace(norm="scale_only", **AT_INIT),
+    **{f"{n}, depth 12": MNIST_MLP.replace(depth=12, norm=norm) for n, norm in NORMS.items()},
+    **{f"{n}, depth 50, at init": MNIST_MLP.replace(norm=norm, **AT_INIT) for n, norm in NORMS.items()},
 }
 
 DEPTH50 = tuple(c for c in conditions if c.endswith("at init"))
 TRAINED = tuple(c for c in conditions if c not in DEPTH50)
 trained, init = linear_units(-1, "after training"), linear_units(0, "at init")
 varying = within_unit_share(step=0, layer=-1, name="within-unit share of post-ReLU variance, layer 50, at init")
+POOLED = dict(a=("BN, depth 6", "BN, depth 12"), b=("no BN, depth 6", "no BN, depth 12"))  # depths 6 and 12
+DEPTHS = {d: (f"BN, depth {d}", f"no BN, depth {d}") for d in ("6", "12")}
+AT_50 = dict(a="BN, depth 50, at init", b="no BN, depth 50, at init")
 
 CLAIM = Claim(
     id="relu-needs-centered-inputs",
@@ -34,64 +34,55 @@ CLAIM = Claim(
     # AVX-512): see the caveats.
     looks=(12, 24, 48, 96),
     tests=(
-        Superiority("BN keeps more units nonlinear after training (depths pooled)", metric=trained,
-                    a=("BN, depth 6", "BN, depth 12"), b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),
-        Superiority("... depth 6, after training", metric=trained, a="BN, depth 6", b="no BN, depth 6", margin=0.02),
-        Superiority("... depth 12, after training", metric=trained, a="BN, depth 12", b="no BN, depth 12",
-                    margin=0.02),
-        Superiority("... at init (depths pooled)", metric=init, a=("BN, depth 6", "BN, depth 12"),
-                    b=("no BN, depth 6", "no BN, depth 12"), margin=0.02),
-        Superiority("... at init, depth 50", metric=init, a="BN, depth 50, at init", b="no BN, depth 50, at init",
-                    margin=0.02),
+        Superiority("BN keeps more units nonlinear after training (depths pooled)", metric=trained, margin=0.02,
+                    **POOLED),
+        *Superiority.each("... depth {}, after training", DEPTHS, metric=trained, margin=0.02),
+        Superiority("... at init (depths pooled)", metric=init, margin=0.02, **POOLED),
+        Superiority("... at init, depth 50", metric=init, margin=0.02, **AT_50),
         Superiority("Page's measure: BN keeps layer 50's units varying with the input (at init)", metric=varying,
-                    a="BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
+                    margin=0.1, **AT_50),
         Superiority("Centring alone (mean-only BN) keeps more units nonlinear, depth 12, after training",
                     metric=trained, a="mean-only BN, depth 12", b="no BN, depth 12", margin=0.02),
         Superiority("Scaling alone (scale-only BN) keeps more units nonlinear, depth 12, after training",
                     metric=trained, a="scale-only BN, depth 12", b="no BN, depth 12", margin=0.02),
         Superiority("Page's measure, centring alone (mean-only BN, at init)", metric=varying,
-                    a="mean-only BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
+                    a="mean-only BN, depth 50, at init", b=AT_50["b"], margin=0.1),
         Superiority("Page's measure, scaling alone (scale-only BN, at init)", metric=varying,
-                    a="scale-only BN, depth 50, at init", b="no BN, depth 50, at init", margin=0.1),
+                    a="scale-only BN, depth 50, at init", b=AT_50["b"], margin=0.1),
     ),
     recorded=Recorded("supported", estimate=0.0254687, ci=(0.0215639, 0.0293736), n_seeds=48, protocol=2, date="2026-11-27"),
-    method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' "
-            "if it is > 0 for all of them: in both cases it computes a linear function of its input on "
-            "the data. The metric is the fraction of such units averaged over layers; margin 2 percentage "
-            "points of units. Paired seeds; depths 6 and 12, and at init depth 50 (Page's depth). Page's own "
-            "measure at depth 50: the share of layer 50's post-ReLU variance that lies within units (across "
-            "the 512 probe examples) rather than between unit means; margin 0.1. Mean-only BN subtracts the "
-            "batch mean and does not divide; scale-only BN divides by the batch standard deviation and does "
-            "not subtract the mean (both with gamma and beta, like BN)."),
+    method=("A unit is 'dead' if its ReLU input is <= 0 for every one of 512 probe examples and 'linear' if it is > 0 "
+            "for all of them: in both cases it computes a linear function of its input on the data. The metric is the "
+            "fraction of such units averaged over layers; margin 2 percentage points of units. Paired seeds; depths 6 "
+            "and 12, and at init depth 50 (Page's depth). Page's own measure at depth 50: the share of layer 50's "
+            "post-ReLU variance that lies within units (across the 512 probe examples) rather than between unit "
+            "means; margin 0.1. Mean-only BN subtracts the batch mean and does not divide; scale-only BN divides by "
+            "the batch standard deviation and does not subtract the mean (both with gamma and beta, like BN)."),
     figures=(
-        Figure("layer_profile", "Dead units per layer after training", conditions=TRAINED,
-               options={"value": "probe/dead_frac", "step": -1}),
-        Figure("layer_profile", "Always-active units per layer after training", conditions=TRAINED,
-               options={"value": "probe/linear_frac", "step": -1}),
-        Figure("layer_profile", "Mean of the Linear output (before BN, if any) per layer after training",
-               conditions=TRAINED, options={"value": "probe/linear_mean", "step": -1}),
-        Figure("layer_profile", "Depth 50 at init: always-active units per layer", conditions=DEPTH50,
-               options={"value": "probe/linear_frac", "step": 0}),
-        Figure("layer_profile", "Depth 50 at init: Page's within-unit share of post-ReLU variance per layer",
-               conditions=DEPTH50, options={"value": "probe/within_share", "step": 0}),
+        Figure.profile("Dead units per layer after training", "probe/dead_frac", conditions=TRAINED),
+        Figure.profile("Always-active units per layer after training", "probe/linear_frac", conditions=TRAINED),
+        Figure.profile("Mean of the Linear output (before BN, if any) per layer after training", "probe/linear_mean",
+                       conditions=TRAINED),
+        Figure.profile("Depth 50 at init: always-active units per layer", "probe/linear_frac", step=0,
+                       conditions=DEPTH50),
+        Figure.profile("Depth 50 at init: Page's within-unit share of post-ReLU variance per layer",
+                       "probe/within_share", step=0, conditions=DEPTH50),
     ),
     literature=("David Page (2019, 'How to train your ResNet 7'): deep He-initialised ReLU networks without BN "
-                "compute near-constant functions because ReLU pushes channel means up with depth; BN "
-                "re-centres every layer. His main demonstration is a fully connected He-init ReLU stack, "
-                "collapsed by about layer 50 (the within-unit share of variance goes to 0); a conv net comes "
-                "second."),
-    caveats=("Fully connected networks on MNIST-1D. Trained, up to depth 12, the effect is small: about 2.5% "
-             "of the units, just beyond the 2% margin, and only at depth 12 on its own (depth 6: 1.5%). Protocol "
-             "v1 called it supported with an estimate below its own margin; under v2 'supported' means beyond the "
-             "margin, which took 48 seeds. With looks 12/24/48 it read supported with AVX2 (Holm p 0.040) and "
-             "inconclusive with AVX-512 (0.054): at a design's last look the sequential p cannot fall below the "
-             "alpha spent before it, and Holm multiplies that. Claim 6's rule (a cap of 96 for a test left "
-             "inconclusive at 48 on either kernel set) gives looks 12/24/48/96, whose boundary the test crosses at "
-             "48 on both kernel sets. At init at depth 50 the effect is large: without BN half the units are dead "
-             "or always active, and layer 50 keeps 0.19 of its variance within units (Page's collapse) against "
-             "1.00 with BN. The quote's two halves part: centring alone does it all (mean-only BN: no unit lost at "
-             "depth 12, 0.99 at layer 50, and 68.5% test accuracy at depth 12 against BN's 56.1%), scaling "
-             "alone does not (scale-only BN loses 20% of the units at depth 12, more than no BN's 3.9%; 0.59 at "
-             "layer 50)."),
+                "compute near-constant functions because ReLU pushes channel means up with depth; BN re-centres every "
+                "layer. His main demonstration is a fully connected He-init ReLU stack, collapsed by about layer 50 "
+                "(the within-unit share of variance goes to 0); a conv net comes second."),
+    caveats=("Fully connected networks on MNIST-1D. Trained, up to depth 12, the effect is small: about 2.5% of the "
+             "units, just beyond the 2% margin, and only at depth 12 on its own (depth 6: 1.5%). Protocol v1 called "
+             "it supported with an estimate below its own margin; under v2 'supported' means beyond the margin, which "
+             "took 48 seeds. With looks 12/24/48 it read supported with AVX2 (Holm p 0.040) and inconclusive with "
+             "AVX-512 (0.054): at a design's last look the sequential p cannot fall below the alpha spent before it, "
+             "and Holm multiplies that. Claim 6's rule (a cap of 96 for a test left inconclusive at 48 on either "
+             "kernel set) gives looks 12/24/48/96, whose boundary the test crosses at 48 on both kernel sets. At init "
+             "at depth 50 the effect is large: without BN half the units are dead or always active, and layer 50 "
+             "keeps 0.19 of its variance within units (Page's collapse) against 1.00 with BN. The quote's two halves "
+             "part: centring alone does it all (mean-only BN: no unit lost at depth 12, 0.99 at layer 50, and 68.5% "
+             "test accuracy at depth 12 against BN's 56.1%), scaling alone does not (scale-only BN loses 20% of the "
+             "units at depth 12, more than no BN's 3.9%; 0.59 at layer 50)."),
     settle="Deeper networks, where the drift of the means compounds.",
 )

@@ -49,9 +49,8 @@ CLAIM = Claim(
     figures=(
         Figure("layer_histograms", "Post-ReLU activations per layer (the blog's figure, measured after the ReLU)",
                options={"sites": ("act",), "layers": (0, 4, 9, 14, 19)}),
-        Figure("layer_profile", "Post-ReLU std per layer", options={"value": "probe/act_std", "step": 0, "logy": True}),
-        Figure("layer_profile", "Weight-gradient norm per layer", options={"value": "probe/grad_w_norm", "step": 0,
-                                                                          "logy": True}),
+        Figure.profile("Post-ReLU std per layer", "probe/act_std", step=0, logy=True),
+        Figure.profile("Weight-gradient norm per layer", "probe/grad_w_norm", step=0, logy=True),
     ),
     literature=("The blog post (Varma 2018, nn-init-demo) shows per-layer histograms of a 20x100 ReLU stack "
                 "with 0.01 init, with and without BN; it plots values after BN (claim 7) and its 'Activation "

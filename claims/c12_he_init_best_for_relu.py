@@ -41,11 +41,9 @@ CLAIM = Claim(
             "per hidden layer: its variance, 1/(3n), is a third of Xavier's, a sixth of He's. The at-init test "
             "checks the mechanism: with Xavier the forward variance halves at every ReLU layer."),
     figures=(
-        Figure("layer_profile", "Post-ReLU std per layer at init", options={"value": "probe/act_std", "step": 0,
-                                                                           "logy": True}),
-        Figure("layer_profile", "Weight-gradient norm per layer at init",
-               options={"value": "probe/grad_w_norm", "step": 0, "logy": True}),
-        Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
+        Figure.profile("Post-ReLU std per layer at init", "probe/act_std", step=0, logy=True),
+        Figure.profile("Weight-gradient norm per layer at init", "probe/grad_w_norm", step=0, logy=True),
+        Figure("curves", "Test accuracy"),
     ),
     literature=("He et al. (2015), Fig. 3: a 30-layer ReLU network with Xavier init does not learn, with their "
                 "init it does; at 22 layers both converge, theirs sooner. Glorot & Bengio (2010) showed the "

@@ -36,9 +36,8 @@ CLAIM = Claim(
             "(interaction near 0, tested by TOST within 2 points). The last tests say which way it goes and "
             "whether each fix still helps when the other is present."),
     figures=(
-        Figure("curves", "Test accuracy", options={"value": "test_acc", "ylabel": "test accuracy"}),
-        Figure("layer_profile", "Weight-gradient norm per layer at init",
-               options={"value": "probe/grad_w_norm", "step": 0, "logy": True}),
+        Figure("curves", "Test accuracy"),
+        Figure.profile("Weight-gradient norm per layer at init", "probe/grad_w_norm", step=0, logy=True),
     ),
     literature=("Ioffe & Szegedy (2015) present BN as making training less sensitive to the init; He et al. "
                 "(2015) and Glorot & Bengio (2010) fix the init alone. Claim 1 tests the first half at depth 6."),

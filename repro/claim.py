@@ -111,6 +111,19 @@ class _PairedTest(Test):
     def conditions(self):
         return _as_tuple(self.a) + _as_tuple(self.b)
 
+    @classmethod
+    def each(cls, name: str, pairs: Mapping[str, tuple[Conditions, Conditions]], **kwargs) -> tuple[Test, ...]:
+        """The same test on each (a, b) pair, in order: `name` has one '{}', filled with the pair's label.
+
+        `Superiority.each("BN wins ({})", {"ReLU": ("BN, ReLU", "no BN, ReLU")}, metric=m, margin=0.0)`
+        """
+        if name.count("{}") != 1:
+            raise ClaimError(f"{cls.__name__}.each: name={name!r} must contain '{{}}' exactly once "
+                             "(where each pair's label goes)")
+        if not pairs:
+            raise ClaimError(f"{cls.__name__}.each({name!r}): pairs must name at least one (a, b) pair")
+        return tuple(cls(name.replace("{}", label), a=a, b=b, **kwargs) for label, (a, b) in pairs.items())
+
     def evaluate(self, records, alpha):
         sign = -1.0 if self.oriented and not self.metric.higher_is_better else 1.0
         decide = getattr(stats, self.kind)
@@ -273,6 +286,13 @@ class Figure:
     caption: str = ""
     conditions: tuple[str, ...] = ()
     options: Mapping = field(default_factory=dict)
+
+    @classmethod
+    def profile(cls, title: str, value: str, *, step: int = -1, logy: bool = False,
+                conditions: Sequence[str] = (), caption: str = "") -> Figure:
+        """A per-layer probe value (e.g. "probe/act_std") at one probe step (0: at init, -1: the last)."""
+        options = {"value": value, "step": step, **({"logy": True} if logy else {})}
+        return cls("layer_profile", title, caption, tuple(conditions), options)
 
 
 @dataclass(frozen=True)

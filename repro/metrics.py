@@ -55,6 +55,14 @@ def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1
                   higher_is_better=higher_is_better)
 
 
+def first_to_last_gradient(depth: int, step: int = -1) -> Metric:
+    """log10(|dL/dW| of the first hidden layer / of the last, layer `depth`) at one probe step (0: at init,
+    -1: after training): 0 means no vanishing, -1 means the first layer gets a tenth of the last one's."""
+    when = {0: "at init", -1: "after training"}.get(step, f"at probe step {step}")
+    return layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=depth - 1, step=step,
+                           name=f"log10(|dL/dW| first layer / last hidden layer), {when}")
+
+
 def layer_log(value: str, layer: int, step: int = -1, name: str = "", higher_is_better: bool = True) -> Metric:
     """log10 of one layer's probe value at one probe step (e.g. the size of its weight gradient)."""
     def fn(r: Record) -> np.ndarray:
@@ -82,14 +90,31 @@ def log_drift(value: str, name: str = "", higher_is_better: bool = False, along_
                   higher_is_better=higher_is_better)
 
 
-def geometry_mean(value: str, name: str = "", unit: str = "", higher_is_better: bool = False,
+#: The geometry measures' names, units and directions (claims 8 and 9): geometry_mean's defaults.
+GEOMETRY_MEASURES = {
+    "geometry/ics_applied_rel": ("relative ICS at the applied (momentum) update (mean over layers and steps)",
+                                 "", False),
+    "geometry/ics_rel": ("relative ICS ||G - G'|| / ||G|| after a plain step lr*g (mean over layers and steps)",
+                         "", False),
+    "geometry/ics_dist": ("ICS ||G - G'|| (mean over layers and steps)", "gradient norm", False),
+    "geometry/ics_cos": ("cos(G, G') (mean over layers and steps)", "", True),
+    "geometry/beta_smooth": ("effective beta-smoothness along -g (mean over steps)", "", False),
+    "geometry/loss_range": ("loss range along -g, 0.5 to 4 steps (mean over steps)", "nats", False),
+}
+
+
+def geometry_mean(value: str, name: str = "", unit: str | None = None, higher_is_better: bool | None = None,
                   absolute: bool = False) -> Metric:
-    """A geometry measure averaged over its measurement steps (and layers, if per layer)."""
+    """A geometry measure averaged over its measurement steps (and layers, if per layer). Name, unit and
+    direction default to GEOMETRY_MEASURES' entry (else: the value's name, no unit, lower is better)."""
+    default_name, default_unit, default_higher = GEOMETRY_MEASURES.get(value, (f"{value} (mean over steps)", "", False))
+
     def fn(r: Record) -> np.ndarray:
         v = r[value]
         v = np.abs(v) if absolute else v
         return v.reshape(v.shape[0], -1).mean(axis=1)
-    return Metric(name or f"{value} (mean over steps)", fn, unit=unit, higher_is_better=higher_is_better)
+    return Metric(name or default_name, fn, unit=default_unit if unit is None else unit,
+                  higher_is_better=default_higher if higher_is_better is None else higher_is_better)
 
 
 def backward_factor(step: int = 0, name: str = "",

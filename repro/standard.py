@@ -29,6 +29,14 @@ MNIST_MLP = ExperimentSpec(
 )
 MNIST_MLP_NO_BN = MNIST_MLP.replace(norm="none")
 
+#: The inits the discussion names, as spec fields under the names the report uses: the naive ones
+#: (the blog post's 0.01 * N(0, 1), N(0, 1), U(-1, 1)) and the principled ones.
+INITS = {
+    "0.01*N(0,1)": dict(init="normal", init_scale=0.01), "N(0,1)": dict(init="normal", init_scale=1.0),
+    "U(-1,1)": dict(init="uniform", init_scale=1.0), "Xavier": dict(init="xavier"), "He": dict(init="he"),
+}
+NAIVE_INITS = ("0.01*N(0,1)", "N(0,1)", "U(-1,1)")
+
 #: The blog post's setting: 20 layers of 100 units, no bias, random Gaussian input, weights
 #: 0.01 * N(0, 1), BN after the ReLU, nothing trained (the gradient entering the top is noise).
 BLOG = ExperimentSpec(
@@ -48,14 +56,15 @@ GEOMETRY_CONDITIONS = {
     "BN, ReLU": GEOMETRY_MLP, "no BN, ReLU": GEOMETRY_MLP.replace(norm="none"),
     "BN, deep linear": GEOMETRY_LINEAR, "no BN, deep linear": GEOMETRY_LINEAR.replace(norm="none"),
 }
+GEOMETRY_PAIRS = {"ReLU MLP": ("BN, ReLU", "no BN, ReLU"), "deep linear net": ("BN, deep linear", "no BN, deep linear")}
 
 #: Deep plain networks (claims 12-14): the standard model at the blog's depth of 20 hidden layers,
 #: with and without BN, under three inits. The same specs serve all three claims (trained once).
 DEEP_DEPTH = 20
 DEEP_BN = MNIST_MLP.replace(depth=DEEP_DEPTH)
 DEEP_NO_BN = DEEP_BN.replace(norm="none")
-POST_INIT = dict(init="normal", init_scale=0.01)      # the blog post's 0.01 * N(0, 1)
-UNIFORM_INIT = dict(init="uniform", init_scale=0.1)   # the pre-Xavier heuristic U(-1/sqrt(n), 1/sqrt(n)), n = 100
+POST_INIT = INITS["0.01*N(0,1)"]                     # the blog post's 0.01 * N(0, 1)
+UNIFORM_INIT = dict(init="uniform", init_scale=0.1)  # the pre-Xavier heuristic U(-1/sqrt(n), 1/sqrt(n)), n = 100
 DEEP_FACTORIAL = {  # init (He or the post's) x BN or none: claims 13 and 14 share these runs
     "He, BN": DEEP_BN, "He, no BN": DEEP_NO_BN,
     "0.01*N(0,1), BN": DEEP_BN.replace(**POST_INIT), "0.01*N(0,1), no BN": DEEP_NO_BN.replace(**POST_INIT),

@@ -55,6 +55,7 @@ VALUE_LABELS = {
     "geometry/ics_rel": "relative ICS |G - G'| / |G|", "geometry/beta_smooth": "effective beta-smoothness",
     "geometry/ics_applied_rel": "relative ICS |G - G'| / |G| (applied update)",
     "geometry/interaction_rel": "relative interaction",
+    "test_acc": "test accuracy", "val_acc": "validation accuracy", "train_acc": "training accuracy",
 }
 
 
@@ -183,7 +184,7 @@ def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         steps = np.asarray(r.axes.get("eval_step", ()))
         x = steps if v.shape[1] == len(steps) else np.arange(1, v.shape[1] + 1)  # e.g. batch_loss: every step
         _band(ax, x, v, name, position=i)
-    ylabel = fig.options.get("ylabel", value)
+    ylabel = fig.options.get("ylabel", VALUE_LABELS.get(value, value))
     _finish(ax, fig, "training step", f"{ylabel} (%)" if percent else ylabel)
     return out
 
