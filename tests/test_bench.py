@@ -44,3 +44,13 @@ def test_bench_rejects_bad_settings():
     with pytest.raises(SystemExit) as e:
         main(["--seeds", "0"])
     assert e.value.code == 2
+
+
+def test_budget_levers_needs_a_full_default_run(tmp_path, capsys):
+    from bench.budget_levers import main as levers
+    with pytest.raises(SystemExit) as missing_dir:
+        levers(["--cache", str(tmp_path / "nowhere")])
+    assert missing_dir.value.code == 2 and "--cache" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="(?s)does not hold a full default run.*repro all --cache"):
+        levers(["--cache", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []   # a replay writes nothing
