@@ -54,7 +54,8 @@ PROSE = ("quote", "hypothesis", "method", "literature", "caveats", "settle")
 def test_claim_files_stay_small(path):
     """The declarations stay short; the prose fields are the report's text and are not counted."""
     source = path.read_text()
-    call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Claim")
+    call = next(n for n in ast.walk(ast.parse(source))
+                if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Claim")
     prose = {line for k in call.keywords if k.arg in PROSE for line in range(k.lineno, k.end_lineno + 1)}
     n_lines = len(source.splitlines())
     assert n_lines - len(prose) <= 65, "declarations this long mean the library is missing a piece"
