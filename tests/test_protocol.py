@@ -60,6 +60,21 @@ def test_select_takes_the_best_stage_two_rate_and_flags_the_grid_edge():
     assert tie.selected == 0.1 and not tie.on_edge
 
 
+def test_a_search_where_every_rate_stays_at_chance_is_flagged():
+    from repro.report.render import condition_view
+    grid = (0.01, 0.1, 1.0)
+    stuck = select(grid, {0.01: 9.7, 0.1: 10.4, 1.0: 11.9}, {0.1: 8.2, 1.0: 10.1})
+    assert stuck.at_chance() and not stuck.at_chance(chance=5.0)
+    learns_late = select(grid, {0.01: 9.7, 0.1: 10.4, 1.0: 11.9}, {0.1: 8.2, 1.0: 17.5})
+    assert not learns_late.at_chance()                      # stage 2 found a rate that trains it
+    row = {"name": "no BN", "spec": ExperimentSpec(steps=10).to_dict(), "selected_on": "validation",
+           "learning_rate": 1.0, "lr_on_grid_edge": False, "lr_search_at_chance": True,
+           "test_accuracy": 0.093, "n_seeds": 12, "plateau_gain": 0.0}
+    view = condition_view(row)
+    assert view["warn"] and "the selected rate is arbitrary" in view["notes"]
+    assert not condition_view({**row, "lr_search_at_chance": False})["warn"]
+
+
 def test_plateau_gain_compares_the_last_three_evaluations_with_those_ending_at_85_percent():
     # 21 evaluations at 0, 100, ..., 2000: the window at 85% ends at step 1700 (evaluations 15-17)
     curve = np.linspace(0.2, 0.7, 21)[None, :]

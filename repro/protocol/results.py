@@ -51,6 +51,7 @@ class ClaimResult:
                    "lr_grid": list(tuning.grid) if isinstance(tuning, Tuning) else None,
                    "selected_on": ("validation" if isinstance(tuning, Tuning) else "fixed") if trained else None,
                    "lr_on_grid_edge": tuning.on_edge if isinstance(tuning, Tuning) else None,
+                   "lr_search_at_chance": tuning.at_chance() if isinstance(tuning, Tuning) else None,
                    "tuning_curve": tuning.curve if isinstance(tuning, Tuning) else None,
                    "n_seeds": record.n_seeds if record is not None else 0, "test_accuracy": None,
                    "plateau_gain": None}

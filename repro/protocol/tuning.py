@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.data import N_CLASSES
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
 
@@ -33,6 +34,7 @@ TUNING_SEED_BASE = 1_000_000
 PLATEAU_GAIN = 1.0  # percentage points of validation accuracy over the end of training
 PLATEAU_AT = 0.85
 LAST_EVALS = 3
+CHANCE_MARGIN = 2.0  # points of validation accuracy: a rate whose score is within this of chance trains nothing
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ class Tuning:
     @property
     def on_edge(self) -> bool:
         return self.selected in (self.grid[0], self.grid[-1])
+
+    def at_chance(self, chance: float = 100.0 / N_CLASSES) -> bool:
+        """Whether every rate tried, in both stages, scored within CHANCE_MARGIN points of `chance` (%):
+        the search found no rate that trains the condition, so the selected rate is arbitrary (and a
+        rate that stage 1 dropped might still train it at the full budget)."""
+        return max(*self.stage1.values(), *self.stage2.values()) <= chance + CHANCE_MARGIN
 
     @property
     def curve(self) -> list[tuple[float, float, float | None]]:

@@ -31,7 +31,7 @@ from ..protocol.cache import atomic_write
 from ..claim import shipped_dir
 from ..claim import Figure as ClaimFigure
 from ..claim import Interaction
-from ..protocol.tuning import PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
+from ..protocol.tuning import CHANCE_MARGIN, PLATEAU_AT, PLATEAU_GAIN, PROTOCOL_VERSION, Tuning
 from ..protocol.results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from ..protocol.settings import DEFAULT, randomized
 from ..stats import TestResult
@@ -730,6 +730,9 @@ def condition_view(row: dict) -> dict:
     if row["selected_on"] == "validation":
         notes.append(f"lr {row['learning_rate']:g} selected on validation"
                      + (" (on the grid's edge: the optimum may lie beyond it)" if row["lr_on_grid_edge"] else ""))
+        if row["lr_search_at_chance"]:
+            notes.append(f"every rate tried scored within {CHANCE_MARGIN:g} points of chance: the search found "
+                         "no rate that trains it, so the selected rate is arbitrary")
     elif row["selected_on"] == "fixed":
         notes.append(f"lr {row['learning_rate']:g} fixed")
     if row["test_accuracy"] is not None:
@@ -739,7 +742,7 @@ def condition_view(row: dict) -> dict:
         notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points"
                      + ("" if ok else f" — not plateaued (criterion < {PLATEAU_GAIN:g})"))
     return {"name": row["name"], "color": figures.color(row["name"]), "describe": spec.describe(),
-            "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"]) or (
+            "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"] or row["lr_search_at_chance"]) or (
                 row["plateau_gain"] is not None and row["plateau_gain"] >= PLATEAU_GAIN)}
 
 
@@ -849,20 +852,21 @@ def robustness_view(run: RunResult) -> dict | None:
         if sub is None:
             return None
         if sub.verdict == "error" or not sub.tests:
-            return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id, "edge": ""}
+            return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id, "edge": "", "chance": ""}
         t = test_view(sub.tests[0])
         primary = sub.claim.primary.conditions()
-        edge = [f"{c} ({tuning.selected:g})" for c, tuning in sub.tunings.items()
-                if c in primary and isinstance(tuning, Tuning) and tuning.on_edge]
+        tuned = {c: t for c, t in sub.tunings.items() if c in primary and isinstance(t, Tuning)}
+        edge = [f"{c} ({t.selected:g})" for c, t in tuned.items() if t.on_edge]
+        chance = [c for c, t in tuned.items() if t.at_chance()]
         return {"verdict": sub.verdict, "estimate": t["estimate"], "ci": t["ci"], "seeds": t["n_seeds"],
-                "id": sub.claim.id, "edge": "; ".join(edge)}
+                "id": sub.claim.id, "edge": "; ".join(edge), "chance": "; ".join(chance)}
 
     rows = []
     for cr in run.claims:
         rows.append({"number": cr.claim.number, "id": cr.claim.id, "title": cr.claim.title,
                      "cells": [cell(sub) for _, sub in matrix_row(run, cr)], "generalization": generalization(run, cr)})
     counts = {k: sum(r["generalization"]["class"] == k for r in rows) for k in ("holds", "reverses", "varies", "untested")}
-    return {"settings": matrix_settings(run), "rows": rows, "counts": counts}
+    return {"settings": matrix_settings(run), "rows": rows, "counts": counts, "chance_margin": f"{CHANCE_MARGIN:g}"}
 
 
 def forest_rows(run: RunResult) -> list[dict]:
