@@ -29,22 +29,21 @@ import numpy as np
 from repro.claim import load_claims
 from repro.protocol import runner, tuning as protocol
 from repro.protocol.cache import Cache
-from repro.protocol.progress import Progress
 
 CHANCE, TOL = 0.10, 0.02
 
 
-def _score(record, seeds: int | None = None) -> float:
-    return float(100 * np.nanmean(record["val_acc"][:seeds, -protocol.LAST_EVALS:]))
+def _first_seed_score(record) -> float:
+    """The validation score a search on one tuning seed would have seen (protocol.validation_score)."""
+    return float(100 * np.nanmean(record["val_acc"][:1, -protocol.LAST_EVALS:]))
 
 
 def replay(cache_dir: Path) -> None:
-    cache = Cache(cache_dir)
     claims = load_claims()
-    training = runner.Training(cache, runner._Inline(), Progress(enabled=False), cache_only=True)
+    training = runner.cached_training(Cache(cache_dir))
     try:
-        runner.run_looks(claims, runner.tune(claims, training, quick=False), training, seeds=None, quick=False,
-                         alpha=runner.ALPHA)
+        tunings = runner.tune(claims, training, quick=False)
+        runner.run_looks(claims, tunings, training, seeds=None, quick=False, alpha=runner.ALPHA)
     except runner.MissingCacheError as e:
         sys.exit(f"budget_levers: the cache does not hold a full default run: {e}\n"
                  f"Run `python -m repro all --cache {cache_dir}` first.")
@@ -54,39 +53,42 @@ def replay(cache_dir: Path) -> None:
           f"(about {total / 120:.0f} min on 2 cores)\n")
 
     plan = protocol.DEFAULT_PLAN
-    bases: dict = {}
+    searches: dict = {}   # tuning base -> (the first condition tuned on it, its Tuning)
     for c in claims:
         for cond, spec in c.conditions.items():
             if c.is_tuned(cond):
-                bases.setdefault(protocol.tuning_base(spec), f"{c.id}: {cond}")
+                searches.setdefault(protocol.tuning_base(spec), (f"{c.id}: {cond}", tunings[(c.id, cond)]))
 
-    def record(base, lr, stage):
-        return training.seen[protocol.stage_spec(base, lr, stage, plan).key(plan.seeds(stage))].record
+    def records(base, rates, stage):
+        return {lr: training.seen[protocol.stage_spec(base, lr, stage, plan).key(plan.seeds(stage))].record
+                for lr in rates}
 
-    s1 = {b: {lr: record(b, lr, 1) for lr in plan.grid} for b in bases}
-    sc1 = {b: {lr: _score(r) for lr, r in d.items()} for b, d in s1.items()}
-    kept = {b: protocol.kept_rates(sc1[b], plan) for b in bases}
-    s2 = {b: {lr: record(b, lr, 2) for lr in kept[b]} for b in bases}
-    sc2 = {b: {lr: _score(r) for lr, r in d.items()} for b, d in s2.items()}
-    selected = {b: protocol.select(plan.grid, sc1[b], sc2[b]).selected for b in bases}
-    t1 = sum(r.runtime_s for d in s1.values() for r in d.values())
-    t2 = sum(r.runtime_s for d in s2.values() for r in d.values())
-    best = lambda scores, rates: min(rates, key=lambda lr: (-scores[lr], lr))  # noqa: E731
+    stage1 = {b: records(b, t.grid, 1) for b, (_, t) in searches.items()}
+    stage2 = {b: records(b, t.stage2, 2) for b, (_, t) in searches.items()}
+    t1 = sum(r.runtime_s for d in stage1.values() for r in d.values())
+    t2 = sum(r.runtime_s for d in stage2.values() for r in d.values())
 
-    def moved_rates(scores_of):
-        return [f"{bases[b]} {selected[b]:g} -> {best(scores_of(b), list(scores_of(b))):g}" for b in bases
-                if best(scores_of(b), list(scores_of(b))) != selected[b]]
+    def moved(stage2_scores: dict) -> list[str]:
+        """The searches whose selected rate these stage-2 scores (tuning base -> rate -> score) would move."""
+        out = []
+        for b, scores in stage2_scores.items():
+            label, t = searches[b]
+            new = protocol.select(t.grid, t.stage1, scores).selected
+            if new != t.selected:
+                out.append(f"{label} {t.selected:g} -> {new:g}")
+        return out
 
     rows = []   # (lever, core-seconds saved, what changes, the runs or conditions it changes)
-    k2 = {b: protocol.kept_rates(sc1[b], protocol.TuningPlan(keep=2)) for b in bases}
-    moved = moved_rates(lambda b: {lr: sc2[b][lr] for lr in k2[b]})
-    rows.append(("keep 2", sum(s2[b][lr].runtime_s for b in bases for lr in kept[b] if lr not in k2[b]),
-                 f"{len(moved)} selected rates move", moved))
-    new_kept = [bases[b] for b in bases
-                if set(protocol.kept_rates({lr: _score(r, 1) for lr, r in s1[b].items()}, plan)) - set(kept[b])]
-    rows.append(("stage-1 x1", t1 / 2, f"{len(new_kept)} conditions keep other rates (new stage-2 runs)", new_kept))
-    moved = moved_rates(lambda b: {lr: _score(r, 1) for lr, r in s2[b].items()})
-    rows.append(("stage-2 x1", t2 / 2, f"{len(moved)} selected rates move", moved))
+    keep2 = {b: protocol.kept_rates(t.stage1, protocol.TuningPlan(keep=2)) for b, (_, t) in searches.items()}
+    changes = moved({b: {lr: searches[b][1].stage2[lr] for lr in keep2[b]} for b in searches})
+    rows.append(("keep 2", sum(stage2[b][lr].runtime_s for b in searches for lr in stage2[b] if lr not in keep2[b]),
+                 f"{len(changes)} selected rates move", changes))
+    changes = [label for b, (label, t) in searches.items()
+               if set(protocol.kept_rates({lr: _first_seed_score(r) for lr, r in stage1[b].items()}, plan))
+               - set(t.stage2)]
+    rows.append(("stage-1 x1", t1 / 2, f"{len(changes)} conditions keep other rates (new stage-2 runs)", changes))
+    changes = moved({b: {lr: _first_seed_score(r) for lr, r in stage2[b].items()} for b in searches})
+    rows.append(("stage-2 x1", t2 / 2, f"{len(changes)} selected rates move", changes))
     for stop in (300, 500, 1000):
         saved, n, late = 0.0, 0, []
         for e in runs:

@@ -480,11 +480,17 @@ def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool
 NOT_CACHED, ERRORED = "not in the cache", "errored"
 
 
+def cached_training(cache: Cache) -> Training:
+    """The training of a replay: every experiment from the cache, none trained (MissingCacheError
+    names the missing ones), no workers, no progress lines."""
+    return Training(cache, _Inline(), Progress(enabled=False), cache_only=True)
+
+
 def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bool,
                      alpha: float = ALPHA) -> float | str:
     """The sequential p-value of a claim's primary test replayed from the cache alone (tuning and
     looks exactly as a run would take them), or why there is none: NOT_CACHED or ERRORED."""
-    training = Training(cache, _Inline(), Progress(enabled=False), cache_only=True)
+    training = cached_training(cache)
     try:
         tunings = tune([claim], training, quick=quick)
         state, = run_looks([claim], tunings, training, seeds=seeds, quick=quick, alpha=alpha)

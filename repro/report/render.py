@@ -122,12 +122,18 @@ def robustness_json(run: RunResult) -> dict | None:
                              "primary": {"key": test_key(sub.claim.id, 0, sub.tests[0].name), **test_dict(sub.tests[0])}
                              if sub.tests else None,
                              "randomized": randomized(sub.specs.values() or sub.claim.conditions.values()),
-                             "conditions": [r for r in sub.condition_rows() if r["name"] in sub.claim.primary.conditions()],
+                             "conditions": primary_condition_rows(sub),
                              "cache_keys": {c: k for c, k in sub.cache_keys.items() if c in sub.claim.primary.conditions()},
                              "error": sub.error})
             cells.append(cell)
     return {"settings": [{"name": s.name, "label": s.label, "description": s.description} for s in matrix_settings(run)],
             "cells": cells, "generalization": {cr.claim.id: generalization(run, cr) for cr in run.claims}}
+
+
+def primary_condition_rows(cr: ClaimResult) -> list[dict]:
+    """The condition rows (results.json's) of the claim's primary test: a robustness cell's arms."""
+    primary = cr.claim.primary.conditions()
+    return [row for row in cr.condition_rows() if row["name"] in primary]
 
 
 def matrix_settings(run: RunResult) -> list:
@@ -854,10 +860,9 @@ def robustness_view(run: RunResult) -> dict | None:
         if sub.verdict == "error" or not sub.tests:
             return {"verdict": "error", "estimate": "", "ci": "", "seeds": "", "id": sub.claim.id, "edge": "", "chance": ""}
         t = test_view(sub.tests[0])
-        primary = sub.claim.primary.conditions()
-        tuned = {c: t for c, t in sub.tunings.items() if c in primary and isinstance(t, Tuning)}
-        edge = [f"{c} ({t.selected:g})" for c, t in tuned.items() if t.on_edge]
-        chance = [c for c, t in tuned.items() if t.at_chance()]
+        arms = primary_condition_rows(sub)
+        edge = [f"{a['name']} ({a['learning_rate']:g})" for a in arms if a["lr_on_grid_edge"]]
+        chance = [a["name"] for a in arms if a["lr_search_at_chance"]]
         return {"verdict": sub.verdict, "estimate": t["estimate"], "ci": t["ci"], "seeds": t["n_seeds"],
                 "id": sub.claim.id, "edge": "; ".join(edge), "chance": "; ".join(chance)}
 
