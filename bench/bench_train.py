@@ -12,7 +12,7 @@ It prints
 - the time of the step's matmuls alone (same GEMMs, preallocated, no elementwise work): the
   floor that no engine calling this BLAS can go under,
 - the whole machine: the same seeds trained as `repro all` trains them, in chunks of at most
-  10 seeds over --jobs worker processes (repro.protocol.runner.train_chunk, one BLAS thread each),
+  10 seeds over --jobs worker processes (repro.protocol.training.train_chunk, one BLAS thread each),
 - which kernels the BLAS runs, and a hint when they are OpenBLAS's AVX2 kernels on a CPU that
   has AVX-512 (repro pins those by default, repro/engine/blas.py; OpenBLAS 0.3.31 also picks them on AMD
   Zen 5, which it does not recognise: OpenMathLib/OpenBLAS#6029),
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 from repro.engine.blas import blas_libraries, cpu_flags, describe  # noqa: E402
 from repro.engine.data import load  # noqa: E402
-from repro.protocol.runner import chunks, train_chunk  # noqa: E402
+from repro.protocol.training import chunks, train_chunk  # noqa: E402
 from repro.engine.spec import ExperimentSpec  # noqa: E402
 from repro.engine.train import BatchStream, train  # noqa: E402
 
@@ -150,7 +150,7 @@ def gemm_floor(spec: ExperimentSpec, k: int, n_in: int, n_out: int, repeat: int)
 
 
 def whole_machine(spec: ExperimentSpec, parts: list[tuple[int, ...]], jobs: int, repeat: int) -> Timing:
-    """Wall time of training the seed chunks `parts` (runner.chunks) as the runner does, over `jobs` processes.
+    """Wall time of training the seed chunks `parts` (training.chunks) as the runner does, over `jobs` processes.
 
     The pool is started and warmed up (imports, data) before timing, as it is in a long run.
     """

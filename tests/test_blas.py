@@ -44,7 +44,7 @@ def test_every_record_names_the_kernels_that_trained_it(tmp_path):
 
     from repro.engine.blas import loaded_kernels
     from repro.protocol.cache import Cache
-    from repro.protocol.runner import merge
+    from repro.protocol.training import merge
     from repro.standard import BLOG
     from repro.engine.train import train
 

@@ -7,7 +7,8 @@ import pytest
 from repro import stats
 from repro.protocol.cache import Cache
 from repro.claim import Claim, Superiority, Threshold, load_claims
-from repro.protocol.runner import MissingCacheError, chunks, claim_looks, merge, plan, profiled, run, train_chunk
+from repro.protocol.runner import claim_looks, profiled, run
+from repro.protocol.training import MissingCacheError, chunks, merge, plan, train_chunk
 from repro.engine.spec import QUICK_MAX_SEEDS, quick
 
 FIXTURE = Path(__file__).parent / "claims_fixture"
@@ -152,7 +153,7 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
     unit of work pins one thread, so --jobs 1 (a process with every core) matches --jobs 2."""
     from threadpoolctl import threadpool_limits
 
-    from repro.protocol.runner import train_chunk
+    from repro.protocol.training import train_chunk
     from repro.standard import BLOG
     spec, seeds = BLOG.replace(norm="none"), (0, 1)
     runs = []
@@ -166,7 +167,7 @@ def test_train_chunk_numbers_do_not_depend_on_the_callers_blas_threads():
 def test_geometry_experiments_train_through_the_task_path():
     """A geometry run is its own task (never stacked); train_group must not send it to train_rates,
     which refuses geometry (claims 8 and 9 errored with 'train_rates cannot measure geometry')."""
-    from repro.protocol.runner import train_group
+    from repro.protocol.training import train_group
     from repro.engine.spec import ExperimentSpec
     from repro.engine.train import train
     from repro.engine.spec import GEOMETRY

@@ -3,7 +3,7 @@ table at the end.
 
 The engine has no step callback, so progress counts finished training tasks: seed chunks (a
 stacked learning-rate task finishes several chunks at once). Each phase (tuning stage, look) is
-announced by runner.Training.fill through `log`, then counted by begin/advance/end.
+announced by training.Training.fill through `log`, then counted by begin/advance/end.
 """
 from __future__ import annotations
 

@@ -13,12 +13,7 @@ Flow (protocol v2, repro.protocol.tuning and STATISTICS.md):
 4. the thorough profile (repro.protocol.settings): each claim's primary test, moved to each setting,
    is one more claim in steps 1-2 (trained in the same phases), decided with Holm across its setting.
 
-Every training request is a (spec, seeds) pair; identical pairs across claims and phases share
-one cache key and are trained once. A key's seeds are split into chunks of <= CHUNK_SEEDS (per-seed numbers
-do not depend on the chunking: the engine derives every random stream from the seed index), so
-workers balance. Each finished chunk is cached at once (a killed run resumes from it); when all
-chunks of a key are in, the parent merges them, caches the whole record under the key and drops
-the chunk entries. Workers only return Records, so remote (Dask) workers need no shared disk.
+The training itself (requests, chunks, executors, the cache) is repro.protocol.training.
 
 A claim whose experiments or evaluation raise gets verdict "error" with the traceback.
 """
@@ -29,7 +24,6 @@ import dataclasses
 import datetime
 import os
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -39,38 +33,16 @@ from .. import stats
 from . import tuning as protocol
 from .cache import Cache
 from ..claim import Claim, common_seeds
-from .cluster import ClusterError
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from ..engine.record import Record
+from .training import (CHUNK_SEEDS, LazyPool, MissingCacheError, Training, cached_training, format_error,
+                       merge, training_kernels)
 from .results import ClaimResult, RunResult, SettingResult
 from .settings import Setting, in_setting
 from ..engine.spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
 
-CHUNK_SEEDS = 12  # a first look of 12 seeds trains as one batched task
 ALPHA = 0.05
-
-
-class MissingCacheError(LookupError):
-    """`cache_only` was asked for but some experiment is not in the cache."""
-
-
-@dataclass
-class Experiment:
-    """One unique (spec, seeds) of the run and the claims' conditions that use it."""
-
-    key: str
-    spec: ExperimentSpec
-    seeds: tuple[int, ...]
-    users: list[tuple[str, str]] = field(default_factory=list)   # (claim id, condition name)
-    record: Record | None = None
-    error: str | None = None
-
-    @property
-    def label(self) -> str:
-        claim, cond = self.users[0]
-        more = f" +{len(self.users) - 1}" if len(self.users) > 1 else ""
-        return f"{claim}: {cond}{more}"
 
 
 def claim_looks(claim: Claim, seeds: int | None, quick: bool) -> tuple[int, ...]:
@@ -83,224 +55,6 @@ def claim_looks(claim: Claim, seeds: int | None, quick: bool) -> tuple[int, ...]
 
 def profiled(spec: ExperimentSpec, quick: bool) -> ExperimentSpec:
     return quick_spec(spec) if quick else spec
-
-
-def plan(requests) -> dict[str, Experiment]:
-    """The unique experiments of (claim id, condition label, spec, seeds) requests, by cache key,
-    in first-use order."""
-    experiments: dict[str, Experiment] = {}
-    for claim_id, label, spec, seeds in requests:
-        key = spec.key(seeds)
-        exp = experiments.setdefault(key, Experiment(key, spec, seeds))
-        exp.users.append((claim_id, label))
-    return experiments
-
-
-def chunks(seeds: tuple[int, ...], size: int = CHUNK_SEEDS) -> list[tuple[int, ...]]:
-    """Split seeds into near-equal consecutive chunks of at most `size` seeds."""
-    n = max(1, -(-len(seeds) // size))
-    return [tuple(int(s) for s in part) for part in np.array_split(np.asarray(seeds), n) if len(part)]
-
-
-def merge(parts: Sequence[Record]) -> Record:
-    """Concatenate chunk records of one spec along the seed axis (in chunk order)."""
-    first = parts[0]
-    values = {name: np.concatenate([p.values[name] for p in parts], axis=0) for name in first.values}
-    seeds = tuple(s for p in parts for s in p.seeds)
-    kernels = ", ".join(sorted({p.kernels for p in parts}))  # more than one name shows a mixed record
-    return Record(first.spec, seeds, values, dict(first.axes), runtime_s=float(sum(p.runtime_s for p in parts)),
-                  kernels=kernels)
-
-
-def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
-    """One spec trained on one thread (module level, so it pickles by reference; the bench uses it).
-
-    Every BLAS library runs one thread for the task, wherever it runs: a matmul's rounding
-    depends on how BLAS splits it over threads, so the numbers would otherwise depend on --jobs
-    and the executor; and concurrent tasks with unpinned OpenBLAS threads oversubscribe the cores
-    (10-30x slower on a 2-core machine). The engine's small batched matmuls gain little from threads.
-    """
-    return train_group([spec], seeds)[0]
-
-
-def train_group(specs: list[ExperimentSpec], seeds: tuple[int, ...]) -> list[Record]:
-    """The unit of work sent to a worker: specs that differ only in lr, trained as one batched
-    computation (train_rates), with BLAS pinned to one thread (see train_chunk)."""
-    from threadpoolctl import threadpool_limits
-
-    from ..engine.train import train, train_rates  # imported first: BLAS libraries it loads get capped too
-    with threadpool_limits(limits=1):
-        return [train(specs[0], seeds)] if len(specs) == 1 else train_rates(list(specs), seeds)
-
-
-MAX_GROUP_ROWS = 32  # rows (rates x seeds) of one stacked task: past ~16 the engine gains nothing more
-
-
-def _tasks(experiments: dict[str, Experiment], pending: dict[str, list]):
-    """The run's tasks as (specs, seeds, [(key, chunk index)]): chunks still to train, with
-    single-chunk experiments that differ only in their learning rate stacked into one task (the
-    rate search's runs: few seeds each, the same seeds). Stacking changes no number."""
-    groups: dict[tuple, list] = {}
-    for key, (parts, slots) in pending.items():
-        spec = experiments[key].spec
-        for i, (part, slot) in enumerate(zip(parts, slots)):
-            if slot is not None:
-                continue
-            stackable = len(parts) == 1 and not spec.geometry
-            group = (spec.replace(lr=1.0), part) if stackable else (key, i)
-            groups.setdefault(group, []).append((spec, part, (key, i)))
-    for members in groups.values():
-        per_task = max(1, MAX_GROUP_ROWS // len(members[0][1]))
-        for start in range(0, len(members), per_task):
-            batch = members[start:start + per_task]
-            yield [m[0] for m in batch], batch[0][1], [m[2] for m in batch]
-
-
-class _Inline(cf.Executor):
-    """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
-            future.set_exception(e)
-        return future
-
-
-class _LazyPool(cf.Executor):
-    """The run's own workers, started at the first task (a fully cached run starts none) and
-    kept for every phase of the run (tuning stages, looks)."""
-
-    def __init__(self, jobs: int):
-        self.jobs, self.pool = jobs, None
-
-    def submit(self, fn, /, *args, **kwargs):
-        if self.pool is None:
-            self.pool = _Inline() if self.jobs == 1 else cf.ProcessPoolExecutor(max_workers=self.jobs)
-        return self.pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def _format_error(e: BaseException) -> str:
-    return "".join(traceback.format_exception(type(e), e, e.__traceback__))
-
-
-def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor: cf.Executor,
-                  progress: Progress, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS) -> None:
-    """Fill every experiment's record from the cache or by training; failures go to .error."""
-    pending: dict[str, list] = {}   # key -> per-chunk slot: Record, or None while training
-    for exp in experiments.values():
-        exp.record = cache.get(exp.spec, exp.seeds)
-        if exp.record is not None:
-            continue
-        parts = chunks(exp.seeds, chunk_seeds)
-        slots = [cache.get(exp.spec, c) if len(parts) > 1 else None for c in parts]
-        if all(s is not None for s in slots):  # killed after its last chunk, before the merge
-            _store_merged(exp, parts, slots, cache)
-            continue
-        pending[exp.key] = [parts, slots]
-    if cache_only and pending:
-        missing = [experiments[k].label for k in pending]
-        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root} "
-                                f"({'; '.join(missing[:3])}{more})")
-    if cache_only:
-        return  # everything was in the cache: nothing to report on progress
-    progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
-                   cached=len(experiments) - len(pending),
-                   resumed=sum(s is not None for _, slots in pending.values() for s in slots))
-    for key, (parts, slots) in pending.items():
-        for _ in (s for s in slots if s is not None):
-            progress.advance(experiments[key].label)
-
-    def collect(future: cf.Future, targets) -> None:
-        try:
-            records = future.result()
-        except ClusterError:  # the cluster, not this experiment, failed: stop the run (finished chunks are cached)
-            raise
-        except Exception as e:  # noqa: BLE001 - an experiment's failure is its claims' error verdict
-            for key, _ in targets:
-                exp = experiments[key]
-                exp.error = exp.error or _format_error(e)
-                progress.advance(exp.label, failed=True)
-            return
-        for (key, i), record in zip(targets, records):
-            exp = experiments[key]
-            parts, slots = pending[key]
-            slots[i] = record
-            if len(parts) > 1:
-                cache.put(record)
-            progress.advance(exp.label)
-            if exp.error is None and all(s is not None for s in slots):
-                _store_merged(exp, parts, slots, cache)
-
-    try:
-        futures = {}
-        for specs, part, targets in _tasks(experiments, pending):
-            future = executor.submit(train_group, specs, part)
-            if future.done():  # an inline executor (jobs=1) has run it already: count it now, not at the end
-                collect(future, targets)
-            else:
-                futures[future] = targets
-        for future in cf.as_completed(futures):
-            collect(future, futures[future])
-    finally:
-        progress.end()
-
-
-def _store_merged(exp: Experiment, parts: list, slots: list, cache: Cache) -> None:
-    """Merge the chunk records into the experiment's record, cache it, then drop the chunk entries."""
-    exp.record = merge(slots)
-    cache.put(exp.record)
-    if len(parts) > 1:
-        for part in parts:
-            for path in cache.paths(exp.spec.key(part))[::-1]:  # json first: entry gone at once
-                path.unlink(missing_ok=True)
-
-
-def training_kernels(experiments: dict[str, Experiment]) -> dict[str, int]:
-    """How many of the run's experiments each BLAS kernel set trained (from the records, cached ones included)."""
-    counts: dict[str, int] = {}
-    for exp in experiments.values():
-        if exp.record is not None:
-            name = exp.record.kernels or "not recorded (cached by an older repro, or no OpenBLAS)"
-            counts[name] = counts.get(name, 0) + 1
-    return dict(sorted(counts.items()))
-
-
-@dataclass
-class Training:
-    """Fills training requests from the cache or by training, phase after phase, and keeps every
-    experiment it saw (for the provenance)."""
-
-    cache: Cache
-    executor: cf.Executor
-    progress: Progress
-    cache_only: bool = False
-    chunk_seeds: int = CHUNK_SEEDS
-    seen: dict[str, Experiment] = field(default_factory=dict)
-    phases: list[dict] = field(default_factory=list)   # where the wall time went, phase by phase
-
-    def fill(self, requests, phase: str) -> dict[str, Experiment]:
-        """Experiments of (claim id, label, spec, seeds) requests, each with .record or .error."""
-        experiments = plan(requests)
-        new = {k: e for k, e in experiments.items() if k not in self.seen}
-        if new:
-            if not self.cache_only:
-                self.progress.log(f"[repro] {phase}")
-            t0 = time.perf_counter()
-            train_missing(new, self.cache, executor=self.executor, progress=self.progress,
-                          cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
-            self.seen.update(new)
-            self.phases.append({"phase": phase, "experiments": len(new), "wall_s": round(time.perf_counter() - t0, 1),
-                                "seed_steps": int(sum(e.spec.steps * len(e.seeds) for e in new.values())),
-                                "training_s": round(sum(e.record.runtime_s for e in new.values()
-                                                        if e.record is not None), 1)})
-        return {k: self.seen[k] for k in experiments}
 
 
 def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tuple[str, str], protocol.Tuning | str]:
@@ -415,7 +169,7 @@ def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, see
                 if s.design.decide(result, look) != "continue":
                     s.primary = result
             except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
-                s.error = _format_error(e)
+                s.error = format_error(e)
         look += 1
     return states
 
@@ -436,7 +190,7 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
                 rest = [t.evaluate(common_seeds(cr.records, t.conditions()), alpha) for t in s.claim.tests[1:]]
                 cr.tests = [primary] + rest
             except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
-                cr.error = _format_error(e)
+                cr.error = format_error(e)
         else:
             cr.error = s.error
         results.append(cr)
@@ -454,7 +208,7 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
                         [stats.decide(t, _p(q), alpha, n_tests=n_rest) for t, q in zip(rest, rest_adj)])
             cr.verdict = cr.tests[0].verdict
         except Exception as e:  # noqa: BLE001
-            cr.tests, cr.verdict, cr.error = [], "error", _format_error(e)
+            cr.tests, cr.verdict, cr.error = [], "error", format_error(e)
     return results
 
 
@@ -478,12 +232,6 @@ def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool
 
 
 NOT_CACHED, ERRORED = "not in the cache", "errored"
-
-
-def cached_training(cache: Cache) -> Training:
-    """The training of a replay: every experiment from the cache, none trained (MissingCacheError
-    names the missing ones), no workers, no progress lines."""
-    return Training(cache, _Inline(), Progress(enabled=False), cache_only=True)
 
 
 def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bool,
@@ -579,7 +327,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
             progress.log(f"warning: {cid}: {f['note']}")
     moved = {s.name: {c.id: d for c in claims if (d := in_setting(c, s)) is not None} for s in settings}
     everything = list(claims) + [d for column in moved.values() for d in column.values()]
-    own = _LazyPool(jobs) if executor is None else None
+    own = LazyPool(jobs) if executor is None else None
     training = Training(cache, executor or own, progress, cache_only=cache_only, chunk_seeds=chunk_seeds)
     try:
         tunings = tune(everything, training, quick=quick)
