@@ -78,6 +78,8 @@ class TestResult:
     looks: tuple = ()                       # seed counts of a group-sequential design (empty: fixed sample)
     stopped_at: int | None = None           # seed count at which the sequential test stopped
     p_sequential: float | None = None       # stage-wise ordering p of the stopped trial
+    distance_to_tau: float | None = None    # threshold tests: oriented distance beyond tau on the tested scale
+    role: str = "secondary"                 # "part" (a co-primary part of the claim's hypothesis) or "secondary"
 
 
 KINDS = ("superiority", "equivalence", "noninferiority", "threshold", "trend", "identity")
@@ -338,8 +340,8 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     Wilcoxon (paired) or Mann-Whitney (unpaired) p goes to details as a robustness check.
     With a margin, supported means beyond it: H0 is theta <= margin (superiority by a margin), so a
     real but practically negligible effect is never "supported".
-    power: when the true effect is twice the margin (None when margin is 0); mde: the smallest true
-    effect (margin included) the test detects with 80% power.
+    power: None (a power against some chosen alternative beside a margin test misleads); mde: the
+    smallest true effect (margin included) the test detects with 80% power.
     Welch: n_seeds is the smaller arm, effect size is Hedges g, P(A > B) over all pairs.
     """
     margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
@@ -356,8 +358,8 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     return TestResult(
         name=name, kind="superiority", metric=metric, unit=unit, **_dual_ci(mean, se, df, alpha), p=float(p),
         n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
-        power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
-        mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", n, alpha))
+        power=None, mde=margin + _mde_one_sided(se, df, alpha), details=details,
+        **_feasible_fields("superiority", n, alpha))
 
 
 def _welch(a, b, *, margin, alpha, name, metric, unit, n_diverged) -> TestResult:
@@ -388,8 +390,7 @@ def _welch(a, b, *, margin, alpha, name, metric, unit, n_diverged) -> TestResult
         estimate_rel=_relative(mean, float(b.mean())), **_dual_ci(mean, se, df, alpha), p=p,
         effect_size=g, effect_size_name="hedges_g", n_seeds=min(na, nb), n_diverged=int(n_diverged),
         margin=margin, prob_superiority=_prob_positive(pairs.ravel()), correlation=None,
-        power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
-        mde=_mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", min(na, nb), alpha))
+        power=None, mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", min(na, nb), alpha))
 
 
 def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
@@ -437,11 +438,12 @@ def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) 
 def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
     """X below/above tau: one-sample one-sided t (on log10 x and log10 tau when `log`).
 
-    theta = distance beyond tau on the tested scale (tau - mean for 'below', mean - tau for
-    'above'), so positive = claim direction; on the log scale estimate_rel is the geometric
-    mean's distance from tau in % of tau, oriented (e.g. 90 = the geometric mean is 90% below tau).
-    There is no margin, so no power; mde is the distance beyond tau detectable with 80% power.
-    details["binom_p"] tests "every run beyond tau".
+    `estimate` and `ci` are the measured value in the metric's unit: the mean of the per-seed values
+    (their geometric mean when `log`) and its interval, so the report, the CSV and the claim file
+    show one number for one quantity. `distance_to_tau` is the oriented distance beyond tau on the
+    tested scale (tau - mean for 'below', mean - tau for 'above'; decades when `log`), positive =
+    claim direction; `mde` is the distance beyond tau detectable with 80% power (there is no margin,
+    so no power). details["binom_p"] tests "every run beyond tau".
     """
     alpha = _check_alpha(alpha)
     direction = _check_choice(direction, "direction", ("below", "above"))
@@ -461,24 +463,45 @@ def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverge
     v = sign * (scaled - t_tau)
     n = int(v.size)
     details = {"x": _listed(x), "n_dropped": int((~keep).sum()), "scale": "log10" if log else "linear",
+               "statistic": "geometric mean" if log else "mean",
                "direction": direction, "test": "one-sample t (one-sided)", "null": f"mean not {direction} tau"}
     if n < 2:
         return _too_few("threshold", name, metric, unit, n, n_diverged, details, tau=float(tau),
                         ci_level=1 - 2 * alpha, effect_size_name="d")
-    mean, se, df, t, p = (float(val) for val in _t_core(v))
-    ci_fields = _dual_ci(mean, se, df, alpha)
-    ci = ci_fields["ci"]
+    distance, se, df, t, p = (float(val) for val in _t_core(v))
+    ci_fields = _dual_ci(distance, se, df, alpha)
+    d_lo, d_hi = ci_fields.pop("ci")
     k = int(np.sum(v > 0))
-    details.update(t=t, df=df, mean=float(scaled.mean()), **_skew_details(v),
-                   ci_mean=tuple(sorted((t_tau + sign * ci[0], t_tau + sign * ci[1]))),
+    to_unit = (lambda z: 10.0 ** z) if log else (lambda z: z)
+    measured_ci = tuple(sorted((to_unit(t_tau + sign * d_lo), to_unit(t_tau + sign * d_hi))))
+    details.update(t=t, df=df, mean=float(scaled.mean()), distance_ci=(d_lo, d_hi), **_skew_details(v),
+                   ci_mean=tuple(sorted((t_tau + sign * d_lo, t_tau + sign * d_hi))),
                    n_beyond=k, binom_p=float(stats.binomtest(k, n, 0.5, alternative="greater").pvalue))
-    rel = float(100.0 * sign * (10 ** (sign * mean) - 1)) if log else _relative(mean, float(tau))
+    rel = float(100.0 * sign * (10 ** (sign * distance) - 1)) if log else _relative(distance, float(tau))
     return TestResult(
-        name=name, kind="threshold", metric=metric, unit=unit, estimate=mean, estimate_rel=rel, **ci_fields, p=p,
+        name=name, kind="threshold", metric=metric, unit=unit, estimate=float(to_unit(scaled.mean())),
+        estimate_rel=rel, ci=(float(measured_ci[0]), float(measured_ci[1])), **ci_fields, p=p,
         effect_size=_d_z(v), effect_size_name="d", n_seeds=n,
-        n_diverged=int(n_diverged), tau=float(tau), prob_superiority=_prob_positive(v),
+        n_diverged=int(n_diverged), tau=float(tau), distance_to_tau=distance, prob_superiority=_prob_positive(v),
         power=None, mde=_mde_one_sided(se, df, alpha),
         details=details, **_feasible_fields("threshold", n, alpha))
+
+
+def decision_interval(result: TestResult) -> tuple[float, float]:
+    """The interval the verdict rules read, oriented so that positive = the claim's direction: the
+    test's `ci` for differences and slopes; for a threshold test, the distance beyond tau on the tested
+    scale (its `ci` is the measured value's interval in the metric's unit)."""
+    if result.kind != "threshold":
+        return result.ci
+    if "distance_ci" in result.details:
+        return tuple(result.details["distance_ci"])
+    lo, hi = result.ci   # a result without details (e.g. rebuilt from results.json): derive it
+    log = result.details.get("scale") == "log10"
+    scale = (lambda z: math.log10(z) if z > 0 else -math.inf) if log else float
+    t_tau = scale(result.tau)
+    if result.details.get("direction", "below") == "above":
+        return scale(lo) - t_tau, scale(hi) - t_tau
+    return t_tau - scale(hi), t_tau - scale(lo)
 
 
 def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
@@ -522,7 +545,7 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
         name=name, kind="trend", metric=metric, unit=unit, estimate=mean,
         estimate_rel=_relative(mean, float(yk.mean())), **_dual_ci(mean, se, df, alpha), p=p,
         effect_size=_d_z(slopes), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
-        prob_superiority=_prob_positive(slopes), power=_power_one_sided(margin, se, df, alpha) if margin > 0 else None,
+        prob_superiority=_prob_positive(slopes), power=None,
         mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
 
 
@@ -602,7 +625,7 @@ def decide(result: TestResult, p_adjusted: float | None, alpha: float = 0.05, n_
         return replace(result, p_adjusted=float("nan"), verdict=result.details["rule_verdict"], **extra)
     unadjusted = result.p if result.p_sequential is None else result.p_sequential
     p_adj = unadjusted if p_adjusted is None else float(p_adjusted)
-    lo, hi = result.ci
+    lo, hi = decision_interval(result)
     m = result.margin or 0.0
     verdict = str(_rule(result.kind, p_adj, lo, hi, m, alpha))
     return replace(result, p_adjusted=p_adj, verdict=verdict, **extra)
@@ -806,7 +829,7 @@ class SequentialDesign:
         if not math.isclose(result.ci_level, 1 - 2 * a, rel_tol=1e-9, abs_tol=1e-12):
             raise ValueError(f"result was evaluated with alpha = {(1 - result.ci_level) / 2:.6g}, but look {k} "
                              f"needs alpha=design.nominal_alpha({k}) = {a:.6g} (its interval is the RCI)")
-        verdict = str(_rule(result.kind, result.p, *result.ci, result.margin, a))
+        verdict = str(_rule(result.kind, result.p, *decision_interval(result), result.margin, a))
         if verdict == "inconclusive":
             return "continue" if k < len(self.looks) - 1 else "inconclusive"
         return verdict

@@ -144,7 +144,9 @@ def test_reported_interval_is_dual_to_the_one_sided_test():
                        name="t", metric="m")]
         for t, null in zip(res, (0.0, 0.0, -0.3, 0.0, 0.0)):
             assert t.ci_level == pytest.approx(0.90) and t.ci_sides == 2
-            assert (t.p < ALPHA) == (t.ci[0] > null), t
+            assert (t.p < ALPHA) == (S.decision_interval(t)[0] > null), t
+        threshold_result = res[3]                         # its ci is the measured geometric mean's: beyond tau = 1
+        assert (threshold_result.p < ALPHA) == (threshold_result.ci[0] > 1.0)
         eq = S.equivalence(a - 0.25, b - 0.25, margin=0.8, alpha=ALPHA, name="t", metric="m")
         assert (eq.p < ALPHA) == (-0.8 < eq.ci[0] and eq.ci[1] < 0.8)
 
@@ -202,7 +204,8 @@ def test_superiority_fills_every_field():
     assert res.prob_superiority == pytest.approx(np.mean(d > 0))
     assert res.correlation == pytest.approx(np.corrcoef(a, b)[0, 1])
     assert res.n_seeds == 10 and res.n_diverged == 2 and res.margin == 0.005
-    assert 0 < res.power < 1 and res.mde > 0
+    assert res.power is None and res.mde > res.margin    # no power against a chosen alternative; the MDE
+
     assert res.details["wilcoxon_p"] == pytest.approx(sps.wilcoxon(d - 0.005, alternative="greater").pvalue)
     assert res.p == pytest.approx(sps.ttest_1samp(d, 0.005, alternative="greater").pvalue, rel=1e-10)
     assert len(res.details["d"]) == 10 and res.feasible
@@ -274,7 +277,9 @@ def test_noninferiority():
 def test_threshold_directions_log_and_errors():
     x = 10 ** rng(13).normal(-3, 0.2, 10)
     below = S.threshold(x, tau=1e-2, direction="below", log=True, alpha=ALPHA, name="t", metric="m")
-    assert below.estimate == pytest.approx(-2 - np.log10(x).mean()) and below.estimate > 0
+    assert below.distance_to_tau == pytest.approx(-2 - np.log10(x).mean()) and below.distance_to_tau > 0
+    assert below.estimate == pytest.approx(10 ** np.log10(x).mean())      # the measured geometric mean
+    assert below.details["statistic"] == "geometric mean" and below.ci[0] < below.estimate < below.ci[1] < 1e-2
     assert below.estimate_rel == pytest.approx(100 * (1 - 10 ** np.log10(x).mean() / 1e-2))
     assert S.decide(below, below.p).verdict == "supported"
     above = S.threshold(x, tau=1e-2, direction="above", log=True, alpha=ALPHA, name="t", metric="m")
