@@ -1,7 +1,13 @@
-"""Smoke test of the benchmark entry point (tiny settings) and its FLOP count."""
+"""Smoke test of the benchmark (repro.benchmark, tiny settings), its FLOP count and its checkout wrapper."""
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from bench.bench_train import bench_spec, flops_per_step_seed, main
+from repro.benchmark import bench_spec, flops_per_step_seed, main, reference
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_flop_count_by_hand():
@@ -18,7 +24,7 @@ def test_bench_main_runs_with_tiny_settings(capsys):
 
 
 def test_kernel_hint_only_for_avx2_kernels_on_an_avx512_cpu():
-    from bench.bench_train import AVX512_FLAGS, kernel_hint
+    from repro.benchmark import AVX512_FLAGS, kernel_hint
     haswell = [{"internal_api": "openblas", "architecture": "Haswell"}]
     skylake = [{"internal_api": "openblas", "architecture": "SkylakeX"}]
     avx512 = AVX512_FLAGS | {"avx2", "fma"}
@@ -40,10 +46,24 @@ def test_repro_bench_passes_its_options_through(capsys):
     assert code == 2
 
 
-def test_bench_rejects_bad_settings():
+def test_bench_rejects_bad_settings(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--seeds", "0"])
-    assert e.value.code == 2
+    assert e.value.code == 2 and "--seeds=0 must be a positive integer" in capsys.readouterr().err
+
+
+def test_references_are_found_in_a_checkout_and_missing_ones_are_none():
+    assert reference("reference_torch").LABEL.startswith("PyTorch")
+    assert reference("reference_nothing") is None
+
+
+def test_checkout_script_is_the_package_benchmark():
+    import bench.bench_train as wrapper
+    from repro import benchmark
+    assert wrapper.main is benchmark.main and wrapper.Timing is benchmark.Timing  # reference_jax imports Timing
+    shown = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_train.py"), "--help"], capture_output=True,
+                           text=True, timeout=120, cwd=ROOT.parent)
+    assert shown.returncode == 0 and "--no-reference" in shown.stdout
 
 
 def test_budget_levers_needs_a_full_default_run(tmp_path, capsys):
