@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import XSS, make_run  # noqa: E402
 
-from repro.report import figures, render as report  # noqa: E402
+from repro.report import drawing, export, figures, render as report, text as txt  # noqa: E402
 from repro.claim import Figure  # noqa: E402
 
 
@@ -160,7 +160,7 @@ def test_per_seed_csv_keeps_secondary_tests_at_fewer_seeds(written):
                                 details={k: np.asarray(v)[:n] if np.ndim(v) == 1 else v
                                          for k, v in cr.tests[0].details.items()})
     cr2 = dataclasses.replace(cr, tests=[cr.tests[0], short])
-    rows = list(csv.DictReader(io.StringIO(report.per_seed_csv(dataclasses.replace(run, claims=[cr2])))))
+    rows = list(csv.DictReader(io.StringIO(export.per_seed_csv(dataclasses.replace(run, claims=[cr2])))))
     mine = [r for r in rows if r["test"] == "secondary" and r["series"] == "a"]
     assert [int(r["seed"]) for r in mine] == list(cr.seeds[:n])
     np.testing.assert_allclose([float(r["value"]) for r in mine], cr.tests[0].details["a"][:n])
@@ -169,14 +169,14 @@ def test_per_seed_csv_keeps_secondary_tests_at_fewer_seeds(written):
 def test_series_codes_name_their_conditions():
     from repro.claim import Identity, Superiority, Threshold, Trend
     from synthetic import ACC
-    assert report.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
+    assert export.series_conditions(Superiority("s", metric=ACC, a=("x1", "x2"), b="y")) == {
         "a": "mean of (x1 + x2)", "x": "mean of (x1 + x2)", "b": "y", "d": "mean of (x1 + x2) − y"}
-    assert report.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
-    assert report.series_conditions(Threshold("t", metric=ACC, a=("x1", "x2"), tau=1.0, pool="worst"))["x"] == \
+    assert export.series_conditions(Threshold("t", metric=ACC, a="bn", tau=1.0))["x"] == "bn"
+    assert export.series_conditions(Threshold("t", metric=ACC, a=("x1", "x2"), tau=1.0, pool="worst"))["x"] == \
         "worst of (x1 + x2)"
-    assert report.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
+    assert export.series_conditions(Trend("tr", metric=ACC, levels={0.0: "relu", 0.1: "leaky"})) == {
         "slopes": "slope over 0: relu, 0.1: leaky"}
-    ident = report.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
+    ident = export.series_conditions(Identity("i", quantity=lambda r: r, a="bias", b="nobias"))
     assert ident["max_abs_diff"] == "|bias − nobias|"
 
 
@@ -187,7 +187,7 @@ def test_test_keys_are_stable_slugs(written):
     assert "bn-after-activation-better/0-accuracy-pooled" in keys and len(set(keys)) == len(keys)
     rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
     assert {r["test_key"] for r in rows if r["test_key"]} == set(keys)
-    assert report.slug("BN drifts less (He init)") == "bn-drifts-less-he-init"
+    assert export.slug("BN drifts less (He init)") == "bn-drifts-less-he-init"
 
 
 def test_results_json_says_versions_seed_and_sources(written):
@@ -198,7 +198,7 @@ def test_results_json_says_versions_seed_and_sources(written):
     assert about["sources"]["post"]["code"] == "https://github.com/rohan-varma/nn-init-demo"
     thread = about["sources"]["thread"]
     assert thread["item"] == "16440103" and thread["url"] is None  # the thread file names no URL: none is made up
-    given = report.sources('Source: a Hacker News discussion (item 7, x) https://news.ycombinator.com/item?id=7')
+    given = export.sources('Source: a Hacker News discussion (item 7, x) https://news.ycombinator.com/item?id=7')
     assert given["thread"]["url"] == "https://news.ycombinator.com/item?id=7" and given["post"] is None
 
 
@@ -310,10 +310,10 @@ def test_standardize_uses_dz_then_margin():
 
 
 def test_number_formatting():
-    assert report.num(0.0123456) == "0.0123" and report.num(1234.5) == "1234"  # 3 significant digits
-    assert report.num(None) == "—" and report.num(float("nan")) == "NaN" and report.num(-2.5) == "−2.50"
-    assert report.num(7.0) == "7" and report.num(-3.0) == "−3"
-    assert report.pval(0.00001) == "<\u00a00.0001" and report.pval(0.0312) == "0.031" and report.pval(0.004) == "0.0040"
+    assert txt.num(0.0123456) == "0.0123" and txt.num(1234.5) == "1234"  # 3 significant digits
+    assert txt.num(None) == "—" and txt.num(float("nan")) == "NaN" and txt.num(-2.5) == "−2.50"
+    assert txt.num(7.0) == "7" and txt.num(-3.0) == "−3"
+    assert txt.pval(0.00001) == "<\u00a00.0001" and txt.pval(0.0312) == "0.031" and txt.pval(0.004) == "0.0040"
 
 
 def test_figure_cache_reuses_identical_figures_only(tmp_path):
@@ -332,17 +332,17 @@ def test_figure_cache_reuses_identical_figures_only(tmp_path):
     report.render_html(run, figure_cache=cache)
     assert len(claim_pngs() - before) == len(cr.claim.figures)
     cr.claim = dataclasses.replace(cr.claim, source="")  # unknown provenance: never cached
-    assert report.figure_key(cr, 0) is None
+    assert drawing.figure_key(cr, 0) is None
 
 
 def test_forest_plot_is_cached_by_the_rows_it_shows(tmp_path):
     run = make_run()
-    first = report.forest_figure(run, tmp_path)
+    first = drawing.forest_figure(run, tmp_path)
     assert [p.name[:7] for p in tmp_path.iterdir()] == ["forest-"]
-    assert report.forest_figure(run, tmp_path) == first == report.forest_figure(run)  # cached = drawn
+    assert drawing.forest_figure(run, tmp_path) == first == drawing.forest_figure(run)  # cached = drawn
     cr = next(c for c in run.claims if c.tests)
     cr.tests[0] = dataclasses.replace(cr.tests[0], estimate=cr.tests[0].estimate + 1.0)
-    report.forest_figure(run, tmp_path)
+    drawing.forest_figure(run, tmp_path)
     assert len(list(tmp_path.iterdir())) == 2  # another estimate, another picture
 
 
@@ -372,7 +372,7 @@ def eleven_claims():
 
 def test_forest_has_one_row_per_claim_grouped_by_verdict():
     run = eleven_claims()
-    rows = report.forest_rows(run)
+    rows = drawing.forest_rows(run)
     assert [r["label"].split(".")[0] for r in rows] == [str(i) for i in range(1, 12)]
     assert all(r["label"].endswith(cr.claim.title) for r, cr in zip(rows, run.claims))  # the whole title
     slots = figures.forest_layout(rows)
@@ -385,7 +385,7 @@ def test_forest_has_one_row_per_claim_grouped_by_verdict():
 
 
 def test_forest_fits_one_a4_page_with_its_caption():
-    width, height = _png_size_in(report.forest_figure(eleven_claims()))
+    width, height = _png_size_in(drawing.forest_figure(eleven_claims()))
     assert width == pytest.approx(figures.WIDTH_IN, abs=0.05)
     assert height <= 8.0  # A4 text block is ~10.2 in tall: room for the caption below
 
@@ -402,7 +402,7 @@ def test_forest_names_identity_with_its_unit_instead_of_a_point():
     run = make_run()
     cr = next(c for c in run.claims if c.verdict != "error")
     cr.tests[0] = dataclasses.replace(cr.tests[0], kind="identity", estimate=8.88e-16, unit="nats", margin=1e-9)
-    row = next(r for r in report.forest_rows(run) if r["label"].endswith(cr.claim.title))
+    row = next(r for r in drawing.forest_rows(run) if r["label"].endswith(cr.claim.title))
     assert row["result"] is None and "8.88e−16\u00a0nats" in row["note"]
 
 
@@ -434,23 +434,23 @@ def test_units_are_explained_once(html):
 
 
 def test_interval_wording():
-    assert [report.level_text(x) for x in (0.9, 0.95, 0.9998, 0.999847, 1.0)] == ["90%", "95%", "99.98%", "99.985%", "100%"]
+    assert [txt.level_text(x) for x in (0.9, 0.95, 0.9998, 0.999847, 1.0)] == ["90%", "95%", "99.98%", "99.985%", "100%"]
     t = make_run().claims[2].tests[0]
-    assert report.ci_label(dataclasses.replace(t, ci_level=0.9)) == "90% CI"
+    assert txt.ci_label(dataclasses.replace(t, ci_level=0.9)) == "90% CI"
     seq = dataclasses.replace(t, ci_level=0.9998, looks=(12, 24, 48), stopped_at=24)
-    assert report.ci_label(seq) == "99.98% repeated CI" and "repeated confidence interval" in report.sentence(
+    assert txt.ci_label(seq) == "99.98% repeated CI" and "repeated confidence interval" in txt.sentence(
         dataclasses.replace(make_run().claims[2], tests=[seq]))
     ident = dataclasses.replace(t, kind="identity", ci_level=1.0, ci_method="range", p=float("nan"), p_adjusted=None,
                                 estimate=8.88e-16, ci=(4.44e-16, 8.88e-16), unit="nats", margin=1e-9)
-    assert report.ci_label(ident) == "min–max over seeds"
-    view = report.test_view(ident)
+    assert txt.ci_label(ident) == "min–max over seeds"
+    view = txt.test_view(ident)
     assert view["p"] == "tolerance rule" and view["p_adjusted"] == "" and view["estimate"] == "8.88e−16\u00a0nats"
-    assert report.p_text(0.00001) == "p <\u00a00.0001" and report.p_text(0.031) == "p = 0.031"
+    assert txt.p_text(0.00001) == "p <\u00a00.0001" and txt.p_text(0.031) == "p = 0.031"
 
 
 def test_pooled_arms_read_as_one_name():
-    assert report.arm_names(("after, depth 2", "after, depth 6")) == "after (depth 2 / depth 6)"
-    assert report.arm_names("bn") == "bn" and report.arm_names(("a", "b")) == "a / b (pooled)"
+    assert txt.arm_names(("after, depth 2", "after, depth 6")) == "after (depth 2 / depth 6)"
+    assert txt.arm_names("bn") == "bn" and txt.arm_names(("a", "b")) == "a / b (pooled)"
 
 
 def test_provenance_is_compact():
@@ -465,7 +465,7 @@ def test_identity_carries_its_unit_to_the_report():
     from repro import stats
     t = stats.identity(np.array([4.44e-16, 8.88e-16]), tol=1e-9, scale=np.ones(2), name="trajectory identical",
                        metric="minibatch loss at every step", unit="nats")
-    assert t.unit == "nats" and report.test_view(t)["estimate"] == "8.88e−16\u00a0nats"
+    assert t.unit == "nats" and txt.test_view(t)["estimate"] == "8.88e−16\u00a0nats"
 
 
 def _threshold(log: bool):
@@ -481,24 +481,24 @@ def _threshold(log: bool):
 def test_threshold_shows_the_measured_value_not_the_distance():
     t, declared, x = _threshold(log=False)
     assert t.estimate == pytest.approx(0.07 - x.mean())  # the test's estimate is the distance below tau
-    view = report.test_view(t)
+    view = txt.test_view(t)
     assert view["estimate"] == "0.0420\u00a0doublings" and view["estimate_rel"] == "mean over seeds"
     lo, hi = t.details["ci_mean"]
-    assert view["ci"] == f"[{report.num(lo)}, {report.num(hi)}]" and lo < x.mean() < hi
+    assert view["ci"] == f"[{txt.num(lo)}, {txt.num(hi)}]" and lo < x.mean() < hi
     assert view["effects"][0] == "distance below τ = 0.0700: 0.0280\u00a0doublings"
     cr = dataclasses.replace(make_run().claims[2], tests=[t])
     cr.claim = dataclasses.replace(cr.claim, tests=(declared,))
-    text = report.finding(cr)
+    text = txt.finding(cr)
     assert "is 0.0420\u00a0doublings (mean over seeds; 90% CI" in text and "claimed below 0.0700" in text
     assert "distance below τ = 0.0700: 0.0280" in text and text.count("CI") == 1  # one interval: the value's
-    assert "0.0420" in report.forest_note(cr)
+    assert "0.0420" in drawing.forest_note(cr)
 
 
 def test_threshold_on_log_scale_is_shown_back_on_the_metric_scale():
     t, _, x = _threshold(log=True)
     geo = 10 ** np.log10(x).mean()
-    view = report.test_view(t)
-    assert view["estimate"] == f"{report.num(geo)}\u00a0doublings" and view["estimate_rel"] == "geometric mean over seeds"
+    view = txt.test_view(t)
+    assert view["estimate"] == f"{txt.num(geo)}\u00a0doublings" and view["estimate_rel"] == "geometric mean over seeds"
     lo, hi = (float(v) for v in view["ci"].strip("[]").split(", "))
     assert lo < geo < hi
     assert view["effects"][0].startswith("distance below τ = 0.0700: ") and "decades" in view["effects"][0]
@@ -509,7 +509,7 @@ def test_threshold_short_of_tau_says_so():
     from repro import stats
     t = stats.threshold(np.array([0.09, 0.1, 0.11]), tau=0.07, direction="below", log=False, alpha=0.05,
                         name="n", metric="m", unit="doublings")
-    assert report.test_view(t)["effects"][0].startswith("distance above τ = 0.0700: 0.0300")
+    assert txt.test_view(t)["effects"][0].startswith("distance above τ = 0.0700: 0.0300")
 
 
 def test_opening_figure_shows_the_posts_gradients_as_published_and_corrected(html):
@@ -541,7 +541,7 @@ def test_interaction_finding_names_both_effects_and_the_rule():
     t = stats.equivalence(np.full(6, 50.0) + np.arange(6), np.full(6, 2.0), margin=2.0, alpha=0.05, name="i",
                           metric="interaction on acc", unit="% points")
     d = Interaction("i", metric=ACC, a=("bad, BN", "bad, none"), b=("good, BN", "good, none"), margin=2.0)
-    text = report._found_interaction(t, d)
+    text = txt._found_interaction(t, d)
     assert text.startswith("On final test accuracy, the gain of bad, BN over bad, none is larger than the gain of "
                            "good, BN over good, none by 50.5")
     assert "the effects add up if it lies within ±2\u00a0%\u00a0points" in text
