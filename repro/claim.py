@@ -2,18 +2,21 @@
 
 A claim module in `claims/` defines `CLAIM = Claim(...)`: the quote, a testable hypothesis
 (the quote's prediction, written before any run), named conditions (experiment specs),
-pre-declared tests on metrics of those conditions, the sequential design (`looks`: seed counts),
-which conditions keep a fixed learning rate (the others are tuned, repro.protocol.tuning), the figures
-to draw, and `recorded`: what the confirmatory run found (a regression reference, not a
-prediction).
+pre-declared tests on metrics of those conditions, which conditions keep a fixed learning rate
+(the others are tuned, repro.protocol.tuning), the figures to draw, and `recorded`: what the
+confirmatory run found (a regression reference, not a prediction).
 
-The first test in `tests` is the claim's primary (pooled) test: it decides the claim's verdict
-and runs at the sequential looks. Further tests show each setting of a grid and robustness checks.
+`parts` are the co-primary tests of the hypothesis: one per arm, setting or quantity it names.
+Each runs at the one sequential design (DESIGN_LOOKS) at alpha, and the claim's verdict follows
+from all of them by the intersection-union rule (repro.protocol.decision): supported only if every
+part is. A claim without `parts` has one: the first of its `tests`. The other tests are secondary:
+each setting of a grid, robustness checks, the opposite orientation of a part.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,7 +29,10 @@ from . import stats
 from .engine.record import Record
 from .engine.spec import ExperimentSpec
 
-VERDICTS = ("supported", "refuted", "inconclusive")
+VERDICTS = ("supported", "refuted", "mixed", "inconclusive")
+#: The one sequential design of every claim's parts, declared before the confirmatory run: looks at
+#: 12, 24, 48 and 96 seeds with O'Brien-Fleming alpha spending (repro.stats.SequentialDesign).
+DESIGN_LOOKS = (12, 24, 48, 96)
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -60,6 +66,9 @@ class Metric:
         values = np.asarray(self.fn(record), dtype=float)
         if values.shape != (record.n_seeds,):
             raise ValueError(f"metric {self.name!r} returned shape {values.shape}, expected ({record.n_seeds},)")
+        if values.size and np.all(np.isnan(values)):
+            raise ValueError(f"metric {self.name!r} is NaN for every seed: it cannot be computed from this record "
+                             "(check the metric's probe names and steps)")
         return values
 
 
@@ -79,9 +88,11 @@ def _n_diverged(records: Mapping[str, Record], *groups: Conditions) -> int:
 
 @dataclass(frozen=True)
 class Test:
-    """Base of the declared tests. `name` labels the row in the report."""
+    """Base of the declared tests. `name` labels the row in the report; `why` is the one sentence that
+    ties its margin (or tau) to the quote's wording (prose: not part of the registered declarations)."""
 
     name: str
+    why: str = field(default="", kw_only=True)
 
     def conditions(self) -> tuple[str, ...]:
         raise NotImplementedError
@@ -92,6 +103,16 @@ class Test:
     @property
     def kind(self) -> str:
         return type(self).__name__.lower()
+
+
+def _check_margin(test: Test, positive: bool = False) -> None:
+    """Declarations fail when loaded, before any training: a margin is a finite number >= 0 (> 0 for
+    equivalence, which cannot be shown inside a zero-width band)."""
+    m = test.margin
+    ok = isinstance(m, (int, float)) and not isinstance(m, bool) and math.isfinite(m) and (m > 0 if positive else m >= 0)
+    if not ok:
+        need = "a finite number > 0" if positive else "a finite number >= 0"
+        raise ClaimError(f"test {test.name!r}: margin={m!r} must be {need} (in the metric's unit)")
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,11 @@ class _PairedTest(Test):
     b: Conditions = ()
     margin: float = 0.0
     oriented: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_margin(self, positive=self.kind == "equivalence")
+        if not isinstance(self.metric, Metric):
+            raise ClaimError(f"test {self.name!r}: metric={self.metric!r} must be a Metric (see repro.metrics)")
 
     def conditions(self):
         return _as_tuple(self.a) + _as_tuple(self.b)
@@ -167,6 +193,7 @@ class Interaction(Test):
     test: str = "equivalence"
 
     def __post_init__(self) -> None:
+        _check_margin(self, positive=self.test == "equivalence")
         if self.test not in ("equivalence", "superiority"):
             raise ClaimError(f"Interaction {self.name!r}: test={self.test!r} must be 'equivalence' or 'superiority'")
         for side in ("a", "b"):
@@ -212,6 +239,12 @@ class Threshold(Test):
     pool: str = "mean"
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.tau, (int, float)) and not isinstance(self.tau, bool) and math.isfinite(self.tau)):
+            raise ClaimError(f"test {self.name!r}: tau={self.tau!r} must be a finite number")
+        if self.direction not in ("below", "above"):
+            raise ClaimError(f"test {self.name!r}: direction={self.direction!r} must be 'below' or 'above'")
+        if self.log and self.tau <= 0:
+            raise ClaimError(f"test {self.name!r}: log=True needs tau > 0, got tau={self.tau!r}")
         if self.pool not in ("mean", "worst"):
             raise ClaimError(f"test {self.name!r}: pool={self.pool!r} must be 'mean' or 'worst'")
 
@@ -240,6 +273,11 @@ class Trend(Test):
     direction: str = "increasing"
     margin: float = 0.0
     log2_x: bool = True
+
+    def __post_init__(self) -> None:
+        _check_margin(self)
+        if self.direction not in ("increasing", "decreasing"):
+            raise ClaimError(f"test {self.name!r}: direction={self.direction!r} must be 'increasing' or 'decreasing'")
 
     def conditions(self):
         return tuple(self.levels.values())
@@ -321,9 +359,10 @@ class Claim:
     speaker: str
     hypothesis: str
     conditions: Mapping[str, ExperimentSpec]
-    tests: tuple[Test, ...]
-    looks: tuple[int, ...] = (12, 24, 48)   # seed counts of the primary test's sequential looks
-    seeds: int | None = None                # shorthand for a fixed design: looks=(seeds,)
+    tests: tuple[Test, ...] = ()            # secondary tests (without `parts`: the first is the one part)
+    parts: tuple[Test, ...] = ()            # the co-primary parts of the hypothesis (intersection-union)
+    looks: tuple[int, ...] = DESIGN_LOOKS   # seed counts of the parts' sequential looks
+    seeds: int | None = None                # a fixed design: looks=(seeds,) (the shipped claims: identity only)
     fixed_rate: tuple[str, ...] = ()        # conditions that keep their spec's lr (not tuned)
     recorded: Recorded | None = None
     figures: tuple[Figure, ...] = ()
@@ -338,8 +377,16 @@ class Claim:
         where = f"claim {self.id!r}"
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", self.id or ""):
             raise ClaimError(f"{where}: id must be lowercase words joined by '-'")
-        if not self.tests:
-            raise ClaimError(f"{where}: declare at least one test (the first decides the verdict)")
+        if not self.parts and not self.tests:
+            raise ClaimError(f"{where}: declare its parts (the co-primary tests that decide the verdict)")
+        if not self.parts:
+            object.__setattr__(self, "parts", tuple(self.tests[:1]))
+            object.__setattr__(self, "tests", tuple(self.tests[1:]))
+        object.__setattr__(self, "parts", tuple(self.parts))
+        object.__setattr__(self, "tests", tuple(self.tests))
+        for t in self.parts + self.tests:
+            if not isinstance(t, Test):
+                raise ClaimError(f"{where}: parts and tests must be tests (Superiority, Threshold, ...), got {t!r}")
         if self.seeds is not None:
             if not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or self.seeds < 2:
                 raise ClaimError(f"{where}: seeds={self.seeds!r} must be an integer >= 2")
@@ -356,10 +403,10 @@ class Claim:
         for name, spec in self.conditions.items():
             if not isinstance(spec, ExperimentSpec):
                 raise ClaimError(f"{where}: condition {name!r} must be an ExperimentSpec")
-        names = [t.name for t in self.tests]
+        names = [t.name for t in self.all_tests]
         if len(set(names)) != len(names):
             raise ClaimError(f"{where}: test names must be unique, got {names}")
-        for item in list(self.tests) + list(self.figures):
+        for item in list(self.all_tests) + list(self.figures):
             used, label = (item.conditions(), item.name) if isinstance(item, Test) else (item.conditions, item.title)
             missing = [c for c in used if c not in self.conditions]
             if missing:
@@ -368,7 +415,18 @@ class Claim:
 
     @property
     def primary(self) -> Test:
-        return self.tests[0]
+        """The first part (the one part of a single-part claim)."""
+        return self.parts[0]
+
+    @property
+    def all_tests(self) -> tuple[Test, ...]:
+        """The parts, then the secondary tests: the order of ClaimResult.tests."""
+        return self.parts + self.tests
+
+    def part_conditions(self, parts: Sequence[Test] | None = None) -> tuple[str, ...]:
+        """The conditions the parts (default: all of them) compare, in declaration order."""
+        names = [c for t in (self.parts if parts is None else parts) for c in t.conditions()]
+        return tuple(dict.fromkeys(names))
 
     @property
     def max_seeds(self) -> int:

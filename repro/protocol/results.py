@@ -22,13 +22,22 @@ VERDICTS_WITH_ERROR = VERDICTS + ("error",)
 class ClaimResult:
     claim: Claim
     verdict: str                                  # one of VERDICTS_WITH_ERROR
-    tests: list[TestResult] = field(default_factory=list)   # tests[0] is the primary test
+    tests: list[TestResult] = field(default_factory=list)   # the parts (role "part") first, then the secondaries
     records: dict[str, Record] = field(default_factory=dict)  # condition name -> record
     cache_keys: dict[str, list[str]] = field(default_factory=dict)  # condition -> cache key of each look's seeds
     runtime_s: float = 0.0                        # training time of its experiments (shared ones counted in each)
     error: str | None = None                      # traceback text when verdict == "error"
     specs: dict[str, ExperimentSpec] = field(default_factory=dict)  # condition -> spec as trained (selected lr)
     tunings: dict[str, Tuning | str] = field(default_factory=dict)  # tuned condition -> Tuning (or its error)
+
+    @property
+    def parts(self) -> list[TestResult]:
+        """The co-primary parts whose verdicts decide the claim's (intersection-union)."""
+        return [t for t in self.tests if t.role == "part"]
+
+    @property
+    def secondary(self) -> list[TestResult]:
+        return [t for t in self.tests if t.role != "part"]
 
     @property
     def matches_recorded(self) -> bool | None:
@@ -77,3 +86,5 @@ class RunResult:
     claims: list[ClaimResult]
     provenance: dict = field(default_factory=dict)
     robustness: list[SettingResult] = field(default_factory=list)  # the thorough profile's settings
+    registration: dict = field(default_factory=dict)  # the claims' declarations against their registration
+    design: dict = field(default_factory=dict)        # the sequential design and the procedure's simulated error rate

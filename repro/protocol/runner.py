@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import stats
-from . import tuning as protocol
+from . import decision, tuning as protocol
 from .cache import Cache
 from ..claim import Claim, common_seeds
 from .progress import Progress
@@ -109,36 +109,52 @@ def final_specs(claim: Claim, tunings: dict, quick: bool) -> dict[str, Experimen
 
 @dataclass
 class _Sequential:
-    """One claim's progress through its looks."""
+    """One claim's progress through its looks: each part stops at the first look where it is decisive."""
 
     claim: Claim
     specs: dict[str, ExperimentSpec]
     design: stats.SequentialDesign
-    parts: dict[str, list[Record]] = field(default_factory=dict)   # condition -> records of each look's seeds
+    chunks: dict[str, list[Record]] = field(default_factory=dict)   # condition -> records of each look's seeds
     keys: dict[str, list[str]] = field(default_factory=dict)
-    look: int = -1
-    primary: stats.TestResult | None = None                         # at the stopping look
+    stopped_parts: dict[int, tuple[int, stats.TestResult]] = field(default_factory=dict)  # part -> (look, result)
     error: str | None = None
 
     @property
+    def open_parts(self) -> list[int]:
+        return [i for i in range(len(self.claim.parts)) if i not in self.stopped_parts]
+
+    @property
     def stopped(self) -> bool:
-        return self.error is not None or self.primary is not None
+        return self.error is not None or not self.open_parts
 
     def records(self) -> dict[str, Record]:
-        return {c: merge(p) if len(p) > 1 else p[0] for c, p in self.parts.items()}
+        return {c: merge(p) if len(p) > 1 else p[0] for c, p in self.chunks.items()}
 
     def requests(self, look: int):
-        """Training requests of this look: every condition at the first look, then only the
-        primary test's conditions, on the seeds this look adds."""
+        """Training requests of this look: every condition at the first look, then only the conditions
+        of the parts still undecided, on the seeds this look adds."""
         start = self.design.looks[look - 1] if look else 0
         seeds = tuple(range(start, self.design.looks[look]))
-        conds = self.claim.conditions if look == 0 else self.claim.primary.conditions()
+        open_parts = [self.claim.parts[i] for i in self.open_parts]
+        conds = self.claim.conditions if look == 0 else self.claim.part_conditions(open_parts)
         return [(self.claim.id, c, self.specs[c], seeds) for c in conds]
+
+    def test_parts(self, look: int) -> None:
+        """Evaluate the undecided parts at this look's boundary; a decisive one stops, stamped."""
+        records = self.records()
+        for i in self.open_parts:
+            part = self.claim.parts[i]
+            result = part.evaluate(common_seeds(records, part.conditions()), self.design.nominal_alpha(look))
+            if self.design.decide(result, look) != "continue":
+                self.stopped_parts[i] = (look, self.design.stamp(result, look))
+
+    def part_results(self) -> list[stats.TestResult]:
+        return [dataclasses.replace(self.stopped_parts[i][1], role="part") for i in range(len(self.claim.parts))]
 
 
 def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, seeds: int | None, quick: bool,
               alpha: float) -> list[_Sequential]:
-    """Train and test every claim's primary test look by look until it stops (repro.stats.SequentialDesign)."""
+    """Train and test every claim's parts look by look until each stops (repro.stats.SequentialDesign)."""
     states = []
     for claim in claims:
         failed = [f"condition {c!r}: {t}" for (cid, c), t in tunings.items() if cid == claim.id and isinstance(t, str)]
@@ -152,22 +168,17 @@ def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, see
         n = sorted({s.design.looks[look] for s in active})
         done = training.fill(requests, f"look {look + 1}: {len(active)} claim(s) at {', '.join(map(str, n))} seeds")
         for s in active:
-            s.look = look
             for _, cond, spec, seeds_ in s.requests(look):
                 exp = done[spec.key(seeds_)]
                 s.keys.setdefault(cond, []).append(exp.key)
                 if exp.error:
                     s.error = (s.error or "") + f"experiment {cond!r} ({exp.key}) failed:\n{exp.error}\n"
                 else:
-                    s.parts.setdefault(cond, []).append(exp.record)
+                    s.chunks.setdefault(cond, []).append(exp.record)
             if s.error:
                 continue
             try:
-                primary = s.claim.primary
-                result = primary.evaluate(common_seeds(s.records(), primary.conditions()),
-                                          s.design.nominal_alpha(look))
-                if s.design.decide(result, look) != "continue":
-                    s.primary = result
+                s.test_parts(look)
             except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
                 s.error = format_error(e)
         look += 1
@@ -176,8 +187,10 @@ def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, see
 
 def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: float = ALPHA,
                     others_p: Sequence[float] = ()) -> list[ClaimResult]:
-    """Verdicts: Holm across the primaries' sequential p-values (and `others_p`, the primary p-values of
-    declared claims outside this run, taken from the cache), Holm within each claim for the rest."""
+    """Verdicts: each claim's p (the largest of its parts' sequential p) is Holm-adjusted across every
+    declared claim (`others_p`: those outside this run, from the cache, or 1 where none is known); each
+    part is decided at its own Holm-adjusted p and the claim by the intersection-union rule
+    (repro.protocol.decision); secondary tests run at the seeds their arms share, Holm within each claim."""
     results: list[ClaimResult] = []
     for s in states:
         cr = ClaimResult(s.claim, "error", cache_keys=s.keys, specs=s.specs,
@@ -186,9 +199,8 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
             cr.records = s.records()
             cr.runtime_s = float(sum(r.runtime_s for r in cr.records.values()))
             try:
-                primary = s.design.stamp(s.primary, s.look)
-                rest = [t.evaluate(common_seeds(cr.records, t.conditions()), alpha) for t in s.claim.tests[1:]]
-                cr.tests = [primary] + rest
+                rest = [t.evaluate(common_seeds(cr.records, t.conditions()), alpha) for t in s.claim.tests]
+                cr.tests = s.part_results() + rest
             except Exception as e:  # noqa: BLE001 - a broken claim must not stop the others
                 cr.error = format_error(e)
         else:
@@ -196,17 +208,19 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
         results.append(cr)
 
     ok = [cr for cr in results if cr.error is None]
-    family = [cr.tests[0].p_sequential for cr in ok] + [float(p) for p in others_p]
-    primary_adj = stats.holm(family)[:len(ok)] if ok else []
-    n_primary = max(1, int(sum(np.isfinite(family))))
-    for cr, p_adj in zip(ok, primary_adj):
+    n_errored = len(results) - len(ok)   # claims of this run without a result count as p = 1 (conservative)
+    family = ([decision.claim_p([t.p_sequential for t in cr.parts]) for cr in ok] + [float(p) for p in others_p]
+              + [1.0] * n_errored)
+    n_family = max(1, int(sum(np.isfinite(family))))
+    for i, cr in enumerate(ok):
         try:
-            rest = cr.tests[1:]
+            parts, rest = cr.parts, cr.tests[len(cr.parts):]
+            parts = [stats.decide(t, _p(decision.part_adjusted_p(family, i, t.p_sequential)), alpha, n_tests=n_family)
+                     for t in parts]
             rest_adj = stats.holm([t.p for t in rest]) if rest else []
             n_rest = max(1, int(sum(np.isfinite(t.p) for t in rest)))
-            cr.tests = ([stats.decide(cr.tests[0], _p(p_adj), alpha, n_tests=n_primary)] +
-                        [stats.decide(t, _p(q), alpha, n_tests=n_rest) for t, q in zip(rest, rest_adj)])
-            cr.verdict = cr.tests[0].verdict
+            cr.tests = parts + [stats.decide(t, _p(q), alpha, n_tests=n_rest) for t, q in zip(rest, rest_adj)]
+            cr.verdict = decision.combine([t.verdict for t in parts])
         except Exception as e:  # noqa: BLE001
             cr.tests, cr.verdict, cr.error = [], "error", format_error(e)
     return results
@@ -218,33 +232,37 @@ def _p(value: float) -> float | None:
 
 def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool, alpha: float = ALPHA,
                       family: Sequence[Claim] | None = None) -> dict:
-    """Before training: can each claim's primary test reach its Holm threshold at all (at its cap),
+    """Before training: can each claim's parts reach their Holm threshold at all (at the cap),
     with Holm over `family` (default: the claims themselves)?"""
-    n_tests = max(1, sum(c.primary.kind != "identity" for c in (claims if family is None else family)))
+    family = claims if family is None else family
+    n_tests = max(1, sum(any(t.kind != "identity" for t in c.parts) for c in family))
     notes = {}
     for claim in claims:
-        try:
-            ok, note = stats.feasibility(claim.primary.kind, claim_looks(claim, seeds, quick)[-1], alpha, n_tests)
-        except ValueError as e:
-            ok, note = False, str(e)
-        notes[claim.id] = {"feasible": ok, "note": note}
+        checks = []
+        for part in claim.parts:
+            try:
+                checks.append(stats.feasibility(part.kind, claim_looks(claim, seeds, quick)[-1], alpha, n_tests))
+            except ValueError as e:
+                checks.append((False, str(e)))
+        bad = [note for ok, note in checks if not ok]
+        notes[claim.id] = {"feasible": not bad, "note": "; ".join(bad) if bad else checks[0][1]}
     return notes
 
 
 NOT_CACHED, ERRORED = "not in the cache", "errored"
 
 
-def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bool,
-                     alpha: float = ALPHA) -> float | str:
-    """The sequential p-value of a claim's primary test replayed from the cache alone (tuning and
-    looks exactly as a run would take them), or why there is none: NOT_CACHED or ERRORED."""
+def cached_claim_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bool,
+                   alpha: float = ALPHA) -> float | str:
+    """A claim's p for Holm (the largest of its parts' sequential p) replayed from the cache alone
+    (tuning and looks exactly as a run would take them), or why there is none: NOT_CACHED or ERRORED."""
     training = cached_training(cache)
     try:
         tunings = tune([claim], training, quick=quick)
         state, = run_looks([claim], tunings, training, seeds=seeds, quick=quick, alpha=alpha)
-        if state.error is not None or state.primary is None:
+        if state.error is not None or not state.stopped:
             return ERRORED
-        return float(state.design.stamp(state.primary, state.look).p_sequential)
+        return decision.claim_p([t.p_sequential for t in state.part_results()])
     except MissingCacheError:
         return NOT_CACHED
     except Exception:  # noqa: BLE001 - a claim that fails to evaluate has no result to count
@@ -253,30 +271,37 @@ def cached_primary_p(claim: Claim, cache: Cache, *, seeds: int | None, quick: bo
 
 @dataclass(frozen=True)
 class HolmFamily:
-    """How the Holm family of the primaries was formed: every declared claim, with the results of
-    claims outside the run taken from the cache."""
+    """How the Holm family of the claims was formed: every declared claim, always. The results of
+    claims outside the run come from the cache; a claim with no result (not in the cache, or errored)
+    enters conservatively as p = 1, and the run's verdicts are then provisional."""
 
     declared: tuple[str, ...]                 # every declared claim id
-    from_cache: dict[str, float]              # claim id outside the run -> its cached primary p
-    missing: tuple[str, ...]                  # claims outside the run with no cached result
-    errored: tuple[str, ...] = ()             # claims that errored, in the run or the cache (no p)
+    from_cache: dict[str, float]              # claim id outside the run -> its cached claim p
+    missing: tuple[str, ...]                  # claims outside the run with no cached result (p = 1)
+    errored: tuple[str, ...] = ()             # claims that errored, in the run or the cache (p = 1)
 
     @property
     def size(self) -> int:
-        return len(self.declared) - len(self.missing) - len(self.errored)
+        return len(self.declared)
+
+    @property
+    def provisional(self) -> bool:
+        """Whether some claim entered the family as p = 1 for want of a result."""
+        return bool(self.missing or self.errored)
 
     def note(self) -> str:
         parts = []
         if self.from_cache:
             parts.append(f"{len(self.from_cache)} from the cache")
         if self.missing:
-            parts.append(f"{len(self.missing)} not in the cache ({', '.join(self.missing)})")
+            parts.append(f"{len(self.missing)} not in the cache, counted as p = 1 ({', '.join(self.missing)})")
         if self.errored:
-            parts.append(f"{len(self.errored)} errored ({', '.join(self.errored)})")
-        return f"Holm over {self.size} of {len(self.declared)} claims" + (f": {'; '.join(parts)}" if parts else "")
+            parts.append(f"{len(self.errored)} errored, counted as p = 1 ({', '.join(self.errored)})")
+        text = f"Holm over all {self.size} declared claims" + (f": {'; '.join(parts)}" if parts else "")
+        return text + (". The verdicts are provisional until every claim has a result." if self.provisional else "")
 
     def provenance(self) -> dict:
-        return {"note": self.note(), "size": self.size, "declared": list(self.declared),
+        return {"note": self.note(), "size": self.size, "provisional": self.provisional, "declared": list(self.declared),
                 "from_cache": {k: round(v, 6) for k, v in self.from_cache.items()}, "missing": list(self.missing),
                 "errored": list(self.errored)}
 
@@ -286,7 +311,7 @@ def family_from_cache(claims: Sequence[Claim], family: Sequence[Claim], cache: C
     """The primary p-values of the declared claims that are not in `claims`, from the cache."""
     ids = {c.id for c in claims}
     others = [c for c in family if c.id not in ids]
-    found = {c.id: cached_primary_p(c, cache, seeds=seeds, quick=quick, alpha=alpha) for c in others}
+    found = {c.id: cached_claim_p(c, cache, seeds=seeds, quick=quick, alpha=alpha) for c in others}
     declared = tuple(dict.fromkeys([c.id for c in family] + [c.id for c in claims]))
     return HolmFamily(declared, {k: p for k, p in found.items() if not isinstance(p, str)},
                       tuple(k for k, p in found.items() if p == NOT_CACHED),
@@ -338,7 +363,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     holm = family_from_cache(claims, family, cache, seeds=seeds, quick=quick, alpha=alpha)
     state_of = {s.claim.id: s for s in states}
     results = evaluate_claims([state_of[c.id] for c in claims], tunings, alpha=alpha,
-                              others_p=list(holm.from_cache.values()))
+                              others_p=list(holm.from_cache.values()) + [1.0] * (len(holm.missing) + len(holm.errored)))
     robustness = []
     for setting in settings:
         column = moved[setting.name]

@@ -61,14 +61,14 @@ SETTINGS = {s.name: s for s in (DEFAULT,) + THOROUGH}
 
 
 def in_setting(claim: Claim, setting: Setting) -> Claim | None:
-    """The claim's primary test alone, its conditions moved to `setting`; None when the setting
-    changes none of them (e.g. a data set for a claim measured on the blog's Gaussian input)."""
-    conditions = {c: claim.conditions[c] for c in claim.primary.conditions()}
+    """The claim's parts alone (no secondary test), their conditions moved to `setting`; None when the
+    setting changes none of them (e.g. a data set for a claim measured on the blog's Gaussian input)."""
+    conditions = {c: claim.conditions[c] for c in claim.part_conditions()}
     moved = {c: setting.apply(spec) for c, spec in conditions.items()}
     if moved == conditions:
         return None
     return dataclasses.replace(
-        claim, id=f"{claim.id}-in-{setting.name}", conditions=moved, tests=(claim.primary,), figures=(),
+        claim, id=f"{claim.id}-in-{setting.name}", conditions=moved, parts=claim.parts, tests=(), figures=(),
         fixed_rate=tuple(c for c in claim.fixed_rate if c in moved), recorded=None)
 
 
