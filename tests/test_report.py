@@ -480,10 +480,11 @@ def _threshold(log: bool):
 
 def test_threshold_shows_the_measured_value_not_the_distance():
     t, declared, x = _threshold(log=False)
-    assert t.estimate == pytest.approx(0.07 - x.mean())  # the test's estimate is the distance below tau
+    assert t.estimate == pytest.approx(x.mean())  # one number per quantity: the estimate is the measured value
+    assert t.distance_to_tau == pytest.approx(0.07 - x.mean())
     view = txt.test_view(t)
     assert view["estimate"] == "0.0420\u00a0doublings" and view["estimate_rel"] == "mean over seeds"
-    lo, hi = t.details["ci_mean"]
+    lo, hi = t.ci
     assert view["ci"] == f"[{txt.num(lo)}, {txt.num(hi)}]" and lo < x.mean() < hi
     assert view["effects"][0] == "distance below τ = 0.0700: 0.0280\u00a0doublings"
     cr = dataclasses.replace(make_run().claims[2], tests=[t])

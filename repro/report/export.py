@@ -20,12 +20,48 @@ from ..protocol.settings import DEFAULT, randomized
 from ..protocol.tuning import PROTOCOL_VERSION
 from ..stats import TestResult
 
-SCHEMA_VERSION = 3       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results);
-                         # 3 = "randomized" per claim, "robustness" (the thorough profile's matrix)
+SCHEMA_VERSION = 4       # results.json: 2 = protocol v2 (conditions, sequential looks, recorded results);
+                         # 3 = "randomized" per claim, "robustness" (the thorough profile's matrix);
+                         # 4 = protocol v3: per claim "parts" (the co-primary tests) and "registration", each
+                         # test's "role"; a threshold's estimate/ci are the measured value (+ "distance_to_tau");
+                         # top-level "registration" and "design" (the sequential design's false-supported rate)
 
 TEST_FIELDS = [f.name for f in dataclasses.fields(TestResult) if f.name != "details"]
+# "primary": the test is a part of the claim (role "part"), one of the co-primary tests that decide the verdict
 CSV_FIELDS = ["claim_id", "claim_title", "claim_verdict", "recorded_verdict", "test_index", "test_key", "primary"] + \
     [f for f in TEST_FIELDS if f != "ci"] + ["ci_lo", "ci_hi"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # a spreadsheet reads a cell starting so as a formula
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell as text, never as a formula: a string starting with =, +, -, @, tab or CR gets a
+    leading single quote, unless it is a plain number ('-0.5', '1e-3'); other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_row(values: dict | list) -> dict | list:
+    """Every cell of a row through csv_cell."""
+    if isinstance(values, dict):
+        return {k: csv_cell(v) for k, v in values.items()}
+    return [csv_cell(v) for v in values]
+
+
+def declared_tests(claim) -> tuple:
+    """The claim's declared tests in ClaimResult.tests order: the parts, then the secondary tests
+    (a claim object without parts: its tests, the first being the primary)."""
+    return tuple(getattr(claim, "all_tests", None) or claim.tests)
+
+
+def is_part(cr: ClaimResult, index: int) -> bool:
+    """Whether cr.tests[index] is a part of the claim (co-primary); without roles, the first test is."""
+    role = getattr(cr.tests[index], "role", None)
+    parts = getattr(cr, "parts", None)
+    if parts is not None and role is not None and any(getattr(t, "role", None) == "part" for t in cr.tests):
+        return role == "part"
+    return index == 0
 
 
 def jsonable(x: Any) -> Any:
@@ -60,20 +96,44 @@ def test_dict(t: TestResult, with_details: bool = True) -> dict:
 
 def results_json(run: RunResult) -> dict:
     """The results.json contract of DESIGN.md (plus every TestResult field, each test's stable
-    `key`, and `about`: the software versions, root seed and sources of the run)."""
+    `key`, and `about`: the software versions, root seed and sources of the run), schema 4."""
     return jsonable({
         "schema_version": SCHEMA_VERSION, "protocol_version": PROTOCOL_VERSION, "profile": run.profile,
         "about": about(),
-        "claims": [{"id": cr.claim.id, "title": cr.claim.title, "quote": cr.claim.quote, "speaker": cr.claim.speaker,
-                    "hypothesis": cr.claim.hypothesis, "verdict": cr.verdict, "recorded": cr.claim.recorded,
-                    "matches_recorded": cr.matches_recorded, "conditions": cr.condition_rows(),
-                    "randomized": randomized(cr.specs.values() or cr.claim.conditions.values()),
-                    "tests": [{"key": test_key(cr.claim.id, i, t.name), **test_dict(t)} for i, t in enumerate(cr.tests)],
-                    "runtime_s": cr.runtime_s,
-                    "cache_keys": cr.cache_keys, "error": cr.error} for cr in run.claims],
+        "registration": getattr(run, "registration", None) or None,
+        "design": getattr(run, "design", None) or None,
+        "claims": [claim_json(run, cr) for cr in run.claims],
         "provenance": run.provenance,
         "robustness": robustness_json(run),
     })
+
+
+def claim_json(run: RunResult, cr: ClaimResult) -> dict:
+    """One claim of results.json: its text, verdict, parts, every test, conditions and registration."""
+    c = cr.claim
+    return {"id": c.id, "title": c.title, "quote": c.quote, "speaker": c.speaker,
+            "hypothesis": c.hypothesis, "verdict": cr.verdict, "recorded": c.recorded,
+            "matches_recorded": cr.matches_recorded, "parts": parts_json(cr),
+            "registration": claim_registration(run, c.id),
+            "conditions": cr.condition_rows(),
+            "randomized": randomized(cr.specs.values() or c.conditions.values()),
+            "tests": [{"key": test_key(c.id, i, t.name), **test_dict(t)} for i, t in enumerate(cr.tests)],
+            "runtime_s": cr.runtime_s, "cache_keys": cr.cache_keys, "error": cr.error}
+
+
+def parts_json(cr: ClaimResult) -> list[dict]:
+    """The claim's parts (co-primary tests) in short: name, verdict, estimate, ci and the test's key."""
+    return [{"name": t.name, "verdict": t.verdict, "estimate": t.estimate, "ci": t.ci,
+             "test": test_key(cr.claim.id, i, t.name)} for i, t in enumerate(cr.tests) if is_part(cr, i)]
+
+
+def claim_registration(run: RunResult, claim_id: str) -> dict | None:
+    """The registration check of one claim (status, changed fields, hash) from RunResult.registration;
+    None when the run carries no registration."""
+    registration = getattr(run, "registration", None)
+    if not isinstance(registration, dict):
+        return None
+    return (registration.get("claims") or {}).get(claim_id)
 
 
 def setting_results(run: RunResult) -> list[ClaimResult]:
@@ -191,13 +251,16 @@ def results_csv(run: RunResult) -> str:
         head = {"claim_id": cr.claim.id, "claim_title": cr.claim.title, "claim_verdict": cr.verdict,
                 "recorded_verdict": cr.claim.recorded.verdict if cr.claim.recorded else ""}
         if not cr.tests:
-            w.writerow(head)
+            w.writerow(csv_row(head))
         for i, t in enumerate(cr.tests):
             d = test_dict(t, with_details=False)
             lo, hi = d.pop("ci") or (None, None)
-            w.writerow({**head, "test_index": i, "test_key": test_key(cr.claim.id, i, t.name), "primary": i == 0, **d,
-                        "ci_lo": lo, "ci_hi": hi})
+            w.writerow(csv_row({**head, "test_index": i, "test_key": test_key(cr.claim.id, i, t.name),
+                                "primary": is_part(cr, i), **d, "ci_lo": lo, "ci_hi": hi}))
     return buf.getvalue()
+
+
+PER_SEED_FIELDS = ["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"]
 
 
 def per_seed_csv(run: RunResult) -> str:
@@ -207,18 +270,19 @@ def per_seed_csv(run: RunResult) -> str:
     profile's settings follow, each named '<claim id>-in-<setting>'."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["claim_id", "test_key", "test", "series", "condition", "seed_position", "seed", "value"])
+    w.writerow(PER_SEED_FIELDS)
     for cr in run.claims + setting_results(run):
         for i, t in enumerate(cr.tests):
             key = test_key(cr.claim.id, i, t.name)
-            names = series_conditions(cr.claim.tests[i] if i < len(cr.claim.tests) else None)
+            declared = declared_tests(cr.claim)
+            names = series_conditions(declared[i] if i < len(declared) else None)
             # a secondary test pairs the seeds its arms share: the first n_seeds of the claim's (claim.common_seeds)
             seeds = cr.seeds[:t.n_seeds] if t.n_seeds else cr.seeds
             for series, values in _series(t.details, kind=t.kind, n=len(seeds) or None):
                 for j, v in enumerate(values):
                     seed = seeds[j] if seeds else ""
-                    w.writerow([cr.claim.id, key, t.name, series, names.get(series, ""), j, seed,
-                                "" if not math.isfinite(v) else repr(float(v))])
+                    w.writerow(csv_row([cr.claim.id, key, t.name, series, names.get(series, ""), j, seed,
+                                    "" if not math.isfinite(v) else repr(float(v))]))
     return buf.getvalue()
 
 

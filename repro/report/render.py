@@ -73,8 +73,7 @@ def recorded_view(cr: ClaimResult) -> dict | None:
     rec = cr.claim.recorded
     if rec is None:
         return None
-    what = "distance beyond τ" if cr.claim.primary.kind == "threshold" else "estimate"
-    return {"verdict": rec.verdict, "text": f"{rec.verdict}, {what} {num(rec.estimate)}, interval "
+    return {"verdict": rec.verdict, "text": f"{rec.verdict}, estimate {num(rec.estimate)}, interval "
             f"[{num(rec.ci[0])}, {num(rec.ci[1])}] at {rec.n_seeds} seeds (protocol {rec.protocol}, {rec.date})",
             "matches": cr.matches_recorded}
 

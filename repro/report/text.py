@@ -54,30 +54,30 @@ def with_unit(x, unit: str) -> str:
 
 
 def measured(t: TestResult) -> tuple[float, tuple[float, float]] | None:
-    """A threshold test's measured value and its interval on the metric's own scale (details["mean"]
-    and ["ci_mean"], taken back from log10 when the test ran on log10: a geometric mean); None for
-    other tests, or when the details do not hold them."""
-    m, ci = t.details.get("mean"), t.details.get("ci_mean")
-    if t.kind != "threshold" or m is None or ci is None or None in tuple(ci):
+    """A threshold test's measured value and its interval in the metric's unit: since protocol v3 these
+    are the test's own `estimate` and `ci` (one number per quantity); None for other tests."""
+    if t.kind != "threshold" or t.estimate is None or t.ci is None:
         return None
-    lo, hi = ci
-    if t.details.get("scale") == "log10":
-        return 10.0 ** m, (10.0 ** lo, 10.0 ** hi)
-    return float(m), (float(lo), float(hi))
+    return float(t.estimate), (float(t.ci[0]), float(t.ci[1]))
 
 
 def measured_name(t: TestResult) -> str:
-    """What a threshold test's measured value is: the mean over seeds, geometric on a log10 test."""
-    return "geometric mean over seeds" if t.details.get("scale") == "log10" else "mean over seeds"
+    """What a threshold test's measured value is: the mean over seeds, geometric on a log10 test
+    (as stats names it in details["statistic"])."""
+    statistic = t.details.get("statistic") or ("geometric mean" if t.details.get("scale") == "log10" else "mean")
+    return f"{statistic} over seeds"
 
 
 def threshold_distance(t: TestResult) -> str:
-    """A threshold test's estimate, labelled as what it is: the distance of the mean beyond tau on
-    the tested scale (decades when the test ran on log10), or short of it."""
+    """A threshold test's distance beyond tau (stats' `distance_to_tau`, on the tested scale: decades
+    when the test ran on log10), labelled with its side; '' when the result has none."""
+    distance = getattr(t, "distance_to_tau", None)
+    if distance is None or not math.isfinite(distance):
+        return ""
     log = t.details.get("scale") == "log10"
-    size = with_unit(abs(t.estimate), "decades" if log else t.unit)
+    size = with_unit(abs(distance), "decades" if log else t.unit)
     claimed = t.details.get("direction", "below")
-    side = claimed if t.estimate >= 0 else ("above" if claimed == "below" else "below")
+    side = claimed if distance >= 0 else ("above" if claimed == "below" else "below")
     return f"distance {side} τ = {num(t.tau)}: {size}"
 
 
@@ -86,10 +86,8 @@ def test_view(t: TestResult) -> dict:
     lo, hi = t.ci
     ruled = t.kind == "identity" or not (t.p is not None and math.isfinite(t.p))  # no p: no Holm p either
     estimate, estimate_rel, effects = with_unit(t.estimate, t.unit), pct(t.estimate_rel), effect_lines(t)
-    value = measured(t)
-    if value is not None:  # a threshold: the measured value and its interval; the distance to tau labelled as such
-        estimate, (lo, hi) = with_unit(value[0], t.unit), value[1]
-        estimate_rel, effects = measured_name(t), [threshold_distance(t)] + effects
+    if t.kind == "threshold":  # the measured value and its interval; the distance to tau labelled as such
+        estimate_rel, effects = measured_name(t), [x for x in [threshold_distance(t)] if x] + effects
     return {
         "name": t.name, "kind": t.kind, "metric": t.metric, "unit": t.unit, "verdict": t.verdict,
         "estimate": estimate, "estimate_rel": estimate_rel,
@@ -248,7 +246,7 @@ def finding(cr: ClaimResult) -> str:
     t, declared = cr.tests[0], cr.claim.tests[0]
     finder = _found_interaction if isinstance(declared, Interaction) else FINDERS.get(t.kind, _found_generic)
     what = finder(t, declared)
-    if t.kind != "identity" and measured(t) is None:  # a threshold names its measured value's interval itself
+    if t.kind not in ("identity", "threshold"):  # a threshold names its measured value's interval itself
         what += f" ({interval_text(t)})"
     return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
 
@@ -282,13 +280,10 @@ def _found_threshold(t: TestResult, d) -> str:
     arms = arm_names(d.a)
     if getattr(d, "pool", "mean") == "worst" and not isinstance(d.a, str) and len(d.a) > 1:
         arms = f"the worst of {arm_names(d.a).removesuffix(' (pooled)')}"
-    value = measured(t)
-    if value is None:
-        side = "beyond" if t.estimate >= 0 else "short of"
-        return f"{t.metric} of {arms} lies {_size(t)} {side} the threshold (claimed: {where})"
-    v, (lo, hi) = value
-    return (f"{t.metric} of {arms} is {with_unit(v, t.unit)} ({measured_name(t)}; {ci_label(t)} "
-            f"{num(lo)} to {with_unit(hi, t.unit)}), claimed {where}; {threshold_distance(t)}")
+    lo, hi = t.ci
+    distance = threshold_distance(t)
+    return (f"{t.metric} of {arms} is {with_unit(t.estimate, t.unit)} ({measured_name(t)}; {ci_label(t)} "
+            f"{num(lo)} to {with_unit(hi, t.unit)}), claimed {where}" + (f"; {distance}" if distance else ""))
 
 
 def _found_trend(t: TestResult, d) -> str:
