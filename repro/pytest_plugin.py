@@ -14,8 +14,10 @@ claims' directories, as in the CLI: claims deselected with -k count with their c
 item then checks that the claim reproduces its recorded result (the verdict, and the primary estimate
 within the recorded interval's half-width): a regression test of the confirmatory run, not a
 prediction. On failure it prints the recorded and the new numbers, formatted as the report formats
-them. `--repro-quick` runs the smoke profile, whose numbers are not confirmatory: its items only
-check that each claim runs to a verdict. The plugin writes no report.
+them. Every item also draws its claim's figures (as the report does, into the cache's figures/): a
+figure that cannot be drawn fails the item. `--repro-quick` runs the smoke profile, whose numbers are
+not confirmatory: its items only check that each claim runs to a verdict and draws its figures. The
+plugin writes no report.
 """
 from __future__ import annotations
 
@@ -164,8 +166,18 @@ def _run_all(session: pytest.Session) -> dict:
             result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs, cache=cache,
                          family=declared_claims(items))
         session.stash[RUN_KEY] = {"results": {cr.claim.id: cr for cr in result.claims},
-                                  "holm": result.provenance["holm_family"]["note"]}
+                                  "holm": result.provenance["holm_family"]["note"],
+                                  "figure_errors": figure_errors(result, cache.root / "figures")}
     return session.stash[RUN_KEY]
+
+
+def figure_errors(result, figure_cache: Path) -> dict[str, list[str]]:
+    """Claim id -> the errors of its figures that cannot be drawn (drawn as the report draws them,
+    into the report's figure cache): a figure that cannot be drawn fails its claim."""
+    from repro.report import figures
+    from repro.report.drawing import figure_errors as errors_of
+    figures.reset_colors([list(cr.claim.conditions) for cr in result.claims])
+    return {cr.claim.id: errors_of(cr, figure_cache) for cr in result.claims}
 
 
 class ClaimItem(pytest.Item):
@@ -180,6 +192,9 @@ class ClaimItem(pytest.Item):
         self.user_properties.append(("holm_family", holm))
         if cr.verdict == "error":
             raise ClaimMismatch(f"claim {self.claim.id} errored:\n{cr.error}")
+        figure_problems = run["figure_errors"].get(self.claim.id)
+        if figure_problems:
+            raise ClaimMismatch(f"claim {self.claim.id}: " + "\n  ".join(figure_problems))
         if self.config.getoption("--repro-quick"):
             return  # smoke profile: reaching a verdict is the check
         rec = self.claim.recorded

@@ -18,12 +18,16 @@ import matplotlib
 import numpy as np
 
 from . import blogpost, figures
+from .style import is_png
 from ..claim import Figure as ClaimFigure
 from ..protocol.cache import atomic_write
 from ..protocol.results import ClaimResult, RunResult
-from ..protocol.tuning import PLATEAU_AT, PLATEAU_GAIN, Tuning
+from ..protocol import tuning as _tuning
+from ..protocol.tuning import Tuning
 
-FIGURE_CACHE_FORMAT = 1  # bump when a cached figure's PNG would change for reasons the key misses
+FIGURE_CACHE_FORMAT = 2  # bump when a cached figure's PNG would change for reasons the key misses
+                         # 2: palette-quantised PNG at 110 dpi, Okabe-Ito colours and markers
+DRAWING_MODULES = ("figures.py", "style.py", "forest.py", "panels.py", "drawing.py", "../metrics.py", "../claim.py")
 
 
 def _content_key(*parts, sort_keys: bool = False) -> str:
@@ -33,11 +37,25 @@ def _content_key(*parts, sort_keys: bool = False) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+def _valid(path: Path, data: bytes) -> bool:
+    """Whether a cached file holds what its suffix says: a whole PNG, or JSON."""
+    if path.suffix == ".png":
+        return is_png(data)
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
 def _cached_bytes(path: Path | None, draw: Callable[[], tuple[bytes, str | None]]) -> tuple[bytes, str | None]:
     """A figure's bytes (PNG, or the opening figure's JSON) from `path` when an identical one was drawn
-    before; otherwise draw() -> (bytes, error), kept at `path` only when drawn without error."""
+    before and the file is whole; otherwise draw() -> (bytes, error), kept at `path` only when drawn
+    without error (a corrupted cached file is drawn again and replaced, never served)."""
     if path is not None and path.exists():
-        return path.read_bytes(), None
+        data = path.read_bytes()
+        if _valid(path, data):
+            return data, None
     png, err = draw()
     if path is not None and err is None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,15 +63,33 @@ def _cached_bytes(path: Path | None, draw: Callable[[], tuple[bytes, str | None]
     return png, err
 
 
+def claim_level(cr: ClaimResult) -> float:
+    """The interval level of a claim's figures: that of its first test with a t-interval (its parts
+    come first), so that a figure's bands match the test they illustrate."""
+    for t in cr.tests:
+        if t.ci_method == "t" and 0.0 < t.ci_level < 1.0:
+            return float(t.ci_level)
+    return figures.DEFAULT_LEVEL
+
+
+def declared_figure(cr: ClaimResult, index: int) -> ClaimFigure:
+    """The claim's figure `index` as drawn: its options, with the claim's interval level unless it sets one."""
+    f = cr.claim.figures[index]
+    if "level" in f.options:
+        return f
+    return dataclasses.replace(f, options={**f.options, "level": claim_level(cr)})
+
+
 def figure_key(cr: ClaimResult, index: int) -> str | None:
-    """Content hash of a figure's PNG: the claim module's text, the figure's position, its
-    conditions' colours and records (their cache keys), and the drawing code. None when a record
-    has no cache key (nothing to key a cached image on)."""
+    """Content hash of a figure's PNG: the claim module's text, the figure's position and interval
+    level, its conditions' colours, markers and records (their cache keys), and the drawing code.
+    None when a record has no cache key (nothing to key a cached image on)."""
     names = cr.claim.figures[index].conditions or tuple(cr.claim.conditions)
     keys = [cr.cache_keys.get(n) for n in cr.claim.conditions]
     if not cr.claim.source or not all(keys):
         return None
-    return _content_key(cr.claim.source, index, keys, [figures.color(n) for n in names])
+    return _content_key(cr.claim.source, index, claim_level(cr), keys,
+                        [(figures.color(n), figures.marker(n)) for n in names])
 
 
 def figure_png(cr: ClaimResult, index: int, cache_dir: Path | None) -> tuple[bytes, str | None]:
@@ -61,10 +97,98 @@ def figure_png(cr: ClaimResult, index: int, cache_dir: Path | None) -> tuple[byt
     key = figure_key(cr, index) if cache_dir is not None else None
 
     def draw():
-        mpl, err = figures.draw(cr.claim.figures[index], cr.records)
+        mpl, err = figures.draw(declared_figure(cr, index), cr.records)
         return figures.to_png(mpl), err
 
     return _cached_bytes(cache_dir / f"{key}.png" if key else None, draw)
+
+
+def _seeds_text(cr: ClaimResult, names) -> str:
+    """The seed count of a figure's conditions ("24", or "12-24" when they differ)."""
+    counts = sorted({cr.records[n].n_seeds for n in names if n in cr.records})
+    if not counts:
+        return "0"
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+
+def _claim_name(cr: ClaimResult) -> str:
+    c = cr.claim
+    return f"Claim {c.number} ({c.title})" if c.number else f"Claim {c.id} ({c.title})"
+
+
+def caption(cr: ClaimResult, index: int) -> str:
+    """A declared figure's caption: the claim's number, the claim file's caption, and what the figure
+    shows of the seeds (their number, what a band or bar is, at the test's level)."""
+    f = declared_figure(cr, index)
+    names = f.conditions or tuple(cr.claim.conditions)
+    head = f"Claim {cr.claim.number}." if cr.claim.number else f"Claim {cr.claim.id}."
+    text = " ".join(p for p in (head, f.caption.strip(), figures.statistics_text(f, _seeds_text(cr, names))) if p)
+    return text
+
+
+def alt_text(cr: ClaimResult, title: str, names) -> str:
+    """A figure's alt text: its claim, what it shows, and for which conditions."""
+    shown = ", ".join(names)
+    return f"{_claim_name(cr)}, figure: {title.rstrip('.')}" + (f"; conditions: {shown}." if shown else ".")
+
+
+def claim_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
+    """Every figure of a claim's section, declared then protocol figures: {"title", "caption", "alt",
+    "src" (data URI), "error"}. A claim in error has none (its traceback is its evidence)."""
+    if cr.verdict == "error":
+        return []
+    out = []
+    for i, f in enumerate(cr.claim.figures):
+        png, err = figure_png(cr, i, figure_cache)
+        out.append({"title": f.title, "caption": caption(cr, i), "src": figures.png_data_uri(png), "error": err,
+                    "alt": alt_text(cr, f.title, f.conditions or tuple(cr.claim.conditions))})
+    return out + protocol_figures(cr, figure_cache)
+
+
+def figure_errors(cr: ClaimResult, figure_cache: Path | None = None) -> list[str]:
+    """Draw (or reuse from `figure_cache`) every figure of a claim; the errors of those that cannot
+    be drawn, one line each naming the figure. Empty for a claim already in error."""
+    if cr.verdict == "error":
+        return []
+    errors = []
+    for i, f in enumerate(cr.claim.figures):
+        _, err = figure_png(cr, i, figure_cache)
+        if err:
+            errors.append(f"figure {i + 1} ({f.kind}, {f.title!r}) cannot be drawn: {err}")
+    errors += [f"figure {d['title']!r} cannot be drawn: {d['error']}" for d in protocol_figures(cr, figure_cache)
+               if d["error"]]
+    return errors
+
+
+def mark_figure_errors(run: RunResult, figure_cache: Path | None = None) -> list[str]:
+    """Make every claim with a figure that cannot be drawn an error of the run (verdict "error", the
+    figures' errors as its error text); returns the ids of the claims it marked."""
+    figures.reset_colors([list(cr.claim.conditions) for cr in run.claims])  # as render_html: the same cache keys
+    marked = []
+    for cr in run.claims:
+        errors = figure_errors(cr, figure_cache)
+        if errors:
+            cr.verdict, cr.error = "error", "\n".join(errors)
+            marked.append(cr.claim.id)
+    return marked
+
+
+def _tuning_png(tuned: dict) -> tuple[bytes, str | None]:
+    """The tuning-curve figure, or a placeholder and the error."""
+    try:
+        return figures.to_png(figures.tuning_curves(tuned)), None
+    except Exception as e:  # the claim fails with this error
+        figures.plt.close("all")
+        return figures.to_png(figures.placeholder("tuning curves", e)), f"{type(e).__name__}: {e}"
+
+
+def _plateau_text() -> str:
+    """The plateau criterion, where the protocol still declares one."""
+    gain, at = getattr(_tuning, "PLATEAU_GAIN", None), getattr(_tuning, "PLATEAU_AT", None)
+    if gain is None or at is None:
+        return ""
+    return (f" Plateau criterion: the validation accuracy of the last three evaluations is less than {gain:g} "
+            f"point above the three ending at {100 * at:.0f}% of the budget.")
 
 
 def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
@@ -74,17 +198,20 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
     if cr.verdict == "error" or not tuned:
         return []
     out = []
-    key = _content_key("tuning", {n: t.curve for n, t in tuned.items()}, [figures.color(n) for n in tuned])
-    png, err = _cached_bytes(figure_cache / f"{key}.png" if figure_cache else None,
-                           lambda: (figures.to_png(figures.tuning_curves(tuned)), None))
-    out.append({"title": "Tuning curves: validation accuracy against learning rate", "src": figures.png_data_uri(png),
-                "caption": "Successive halving on tuning seeds disjoint from the confirmatory ones; the ringed rate "
-                           "was used for the confirmatory runs.", "error": err})
+    key = _content_key("tuning", {n: t.curve for n, t in tuned.items()},
+                       [(figures.color(n), figures.marker(n)) for n in tuned])
+    png, err = _cached_bytes(figure_cache / f"{key}.png" if figure_cache else None, lambda: _tuning_png(tuned))
+    title = "Tuning curves: validation accuracy against learning rate"
+    out.append({"title": title, "src": figures.png_data_uri(png), "error": err, "alt": alt_text(cr, title, tuned),
+                "caption": f"Claim {cr.claim.number}. Successive halving on tuning seeds disjoint from the "
+                           "confirmatory ones (each point: the mean validation accuracy of those seeds); the ringed "
+                           "rate was used for the confirmatory runs."})
+    level = claim_level(cr)
     fig = ClaimFigure("curves", "Validation accuracy over training at the selected rates (plateau check)",
                       conditions=tuple(n for n in tuned if n in cr.records),
-                      options={"value": "val_acc", "ylabel": "validation accuracy"})
+                      options={"value": "val_acc", "ylabel": "validation accuracy", "level": level})
     keys = [cr.cache_keys.get(n) for n in fig.conditions]
-    key = _content_key("learning", keys, [figures.color(n) for n in fig.conditions])
+    key = _content_key("learning", keys, level, [(figures.color(n), figures.marker(n)) for n in fig.conditions])
 
     def draw():
         mpl, err = figures.draw(fig, cr.records)
@@ -92,57 +219,96 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
 
     png, err = _cached_bytes(figure_cache / f"{key}.png" if figure_cache else None, draw)
     out.append({"title": fig.title, "src": figures.png_data_uri(png), "error": err,
-                "caption": f"Mean and 95% band over the confirmatory seeds. Plateau criterion: the validation "
-                           f"accuracy of the last three evaluations is less than {PLATEAU_GAIN:g} point above the "
-                           f"three ending at {100 * PLATEAU_AT:.0f}% of the budget."})
+                "alt": alt_text(cr, fig.title, fig.conditions),
+                "caption": f"Claim {cr.claim.number}. {figures.statistics_text(fig, _seeds_text(cr, fig.conditions))}"
+                           + _plateau_text()})
     return out
 
 
 @functools.lru_cache(maxsize=1)
 def _drawing_code() -> str:
     """The source of the modules a figure's pixels depend on (read once per process)."""
-    return "".join((Path(__file__).parent / f).read_text() for f in ("figures.py", "../metrics.py", "../claim.py"))
+    return "".join((Path(__file__).parent / f).read_text() for f in DRAWING_MODULES)
+
+
+def claim_parts(cr: ClaimResult) -> list:
+    """A claim's co-primary parts (ClaimResult.parts), or its primary test where parts are not known."""
+    parts = list(getattr(cr, "parts", None) or [])
+    return parts or list(cr.tests[:1])
 
 
 def forest_rows(run: RunResult) -> list[dict]:
-    """One forest row per claim: its primary test under its numbered title; claims whose primary
-    cannot be standardized (identity, error) carry a note in native units instead of a point."""
+    """One forest row per claim under its numbered title, with one entry per part: its name, verdict,
+    result (None for an identity test: a rounding gap has no d_z) and its value in native units.
+    "result" is the first part's; "note" says what the plot shows where there is no point."""
     rows = []
     for cr in run.claims:
-        t = cr.tests[0] if cr.tests and cr.tests[0].kind != "identity" else None  # a rounding gap has no d_z
+        parts = [] if cr.verdict == "error" else claim_parts(cr)
+        single = len(parts) == 1
+        entries = [{"name": t.name, "verdict": cr.verdict if single else _part_verdict(t, cr),
+                    "result": t if t.kind != "identity" else None, "text": part_text(t)} for t in parts]
         label = f"{cr.claim.number}. {cr.claim.title}" if cr.claim.number else cr.claim.title
-        rows.append({"label": label, "verdict": cr.verdict, "result": t, "note": forest_note(cr)})
+        rows.append({"label": label, "verdict": cr.verdict, "parts": entries,
+                     "result": entries[0]["result"] if entries else None, "note": forest_note(cr)})
     return rows
 
 
+def _part_verdict(t, cr: ClaimResult) -> str:
+    """A part's own verdict (the claim's while the test carries none)."""
+    v = getattr(t, "verdict", None)
+    return v if v in figures.VERDICT_COLORS and v != "pending" else cr.verdict
+
+
+def part_text(t) -> str:
+    """A test's value in native units for the forest plot's text column: "estimate [interval] unit"
+    and the boundary that decides it."""
+    from .render import num, with_unit
+    lo, hi = t.ci
+    interval = f"{num(t.estimate)} [{num(lo)}, {num(hi)}]" + (f" {t.unit}" if t.unit else "")
+    if t.kind == "identity":
+        return f"largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+    if t.kind == "threshold":
+        what = "geometric mean" if t.details.get("scale") == "log10" else "mean"
+        side = {"below": "<", "above": ">"}.get(t.details.get("direction"), "vs")
+        return f"{what} {interval}; claim {side} \u03c4 {num(t.tau)}"
+    bound = {"equivalence": "\u00b1", "noninferiority": "\u2212", "superiority": "+", "trend": "+"}.get(t.kind, "")
+    margin = f"; margin {bound}{num(t.margin)}" if t.margin else ""
+    return f"{'slope' if t.kind == 'trend' else 'difference'} {interval}{margin}"
+
+
 def forest_note(cr: ClaimResult) -> str:
-    """What the forest plot says in place of a point that has no d_z."""
-    from .render import measured, measured_name, num, with_unit
-    if not cr.tests:
+    """What the forest plot says of a claim where it has no point: an error, or an identity test."""
+    if not cr.tests or cr.verdict == "error":
         return "no result: the experiment failed"
-    t = cr.tests[0]
+    t = claim_parts(cr)[0]
     if t.kind == "identity":
         lead = "identical to rounding" if cr.verdict == "supported" else "exact identity test"
-        return f"{lead}: largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
-    value = measured(t)
-    if value is not None:
-        return (f"threshold: {measured_name(t)} {with_unit(value[0], t.unit)} "
-                f"[{num(value[1][0])}, {num(value[1][1])}], τ {num(t.tau)}; no effect size")
-    return f"{t.kind}: estimate {with_unit(t.estimate, t.unit)}, no effect size"
+        return f"{lead}: {part_text(t)}"
+    return part_text(t)
 
 
 def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
-    """The forest plot of every claim's primary test, reused from `figure_cache` when the same
-    rows were drawn."""
+    """The forest plot of every claim's parts, reused from `figure_cache` when the same rows were drawn."""
     from .render import jsonable
     rows = forest_rows(run)
     path = None
     if figure_cache is not None:
         drawn = [[r["label"], r["verdict"], r["note"],
-                  jsonable(dataclasses.replace(r["result"], details={})) if r["result"] else None] for r in rows]
+                  [[p["name"], p["verdict"], p["text"],
+                    jsonable(dataclasses.replace(p["result"], details={})) if p["result"] else None]
+                   for p in r["parts"]]] for r in rows]
         path = figure_cache / f"forest-{_content_key(drawn, sort_keys=True)}.png"
     png, _ = _cached_bytes(path, lambda: (figures.to_png(figures.forest(rows)), None))
     return figures.png_data_uri(png)
+
+
+def forest_alt(run: RunResult) -> str:
+    """The forest plot's alt text: every claim's verdict and its parts' values in native units."""
+    lines = []
+    for r in forest_rows(run):
+        parts = "; ".join(f"{p['name']}: {p['verdict']}, {p['text']}" for p in r["parts"]) or r["note"]
+        lines.append(f"{r['label']}: {r['verdict']} ({parts})")
+    return "Forest plot of every claim's effect. " + " ".join(lines)
 
 
 def post_figure(figure_cache: Path | None = None) -> dict:

@@ -1,46 +1,34 @@
 """Figures of the report: one small function per `Figure.kind`, all in one matplotlib style.
 
 `FIGURES[kind](fig, records) -> matplotlib.figure.Figure` reads the record names documented in
-repro.engine.record. Add a kind by adding a function to FIGURES. `draw` wraps a call so that a figure
-that cannot be drawn becomes a placeholder that shows the error instead of killing the report.
-Colours are per condition *name* (`color`), so a name has the same colour in every figure.
+repro.engine.record. Add a kind by adding a function to FIGURES (and its statistics sentence to
+STATISTICS). `draw` wraps a call so that a figure that cannot be drawn returns its error, which
+repro.report.drawing makes an error of its claim. Bands and bars are t-intervals of the mean at
+`fig.options["level"]` (repro.report.drawing passes the level of the claim's tests). Colours and
+markers are per condition *name* (repro.report.style), so a name looks the same in every figure.
 """
 from __future__ import annotations
 
-import base64
-import io
-import math
 import textwrap
-from typing import Callable, Mapping, Sequence
+import warnings
+from typing import Callable, Mapping
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+from scipy import stats as sps
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure as MplFigure  # noqa: E402
-from scipy import stats as sps  # noqa: E402
+from ..claim import Figure, Metric
+from ..engine.record import Record
+from ..metrics import final_accuracy, layer_drift
+from .style import (DPI, MARKERS, PALETTE, STYLE, VERDICT_COLORS, WIDTH_IN, color, is_png, legend_outside,  # noqa: F401
+                    marker, new_figure, placeholder, plt, png_data_uri, reset_colors, to_png)
+from .forest import (VERDICT_ORDER, _dz_text, _symlog_limit, _symlog_ticks, forest, forest_layout,  # noqa: F401
+                     standardize)
+from .panels import post_gradients, tuning_curves  # noqa: F401 - the report's names
 
-from ..claim import Figure, Metric  # noqa: E402
-from ..metrics import layer_drift  # noqa: E402
-from ..engine.record import Record  # noqa: E402
-
-WIDTH_IN = 6.8  # fits the A4 text width of the print CSS at 100%
-STYLE = {
-    "figure.dpi": 100, "savefig.dpi": 160, "font.size": 8.5, "axes.titlesize": 9, "axes.labelsize": 8.5,
-    "legend.fontsize": 7.5, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "axes.spines.top": False,
-    "axes.spines.right": False, "axes.grid": True, "grid.color": "#e6e6e6", "grid.linewidth": 0.6,
-    "axes.edgecolor": "#555555", "axes.titleweight": "bold", "lines.linewidth": 1.6,
-    "legend.frameon": False, "font.family": "DejaVu Sans", "figure.constrained_layout.use": True,
-}
-# Okabe-Ito (colour-blind safe; its yellow is unreadable on white) then tab10 extras: reused in order of first appearance.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-           "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd", "#d62728",
-           "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2")
-N_STRONG = 13  # the first colours of PALETTE; the rest are pale
-_colors: dict[str, str] = {}
-VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#b58100",
-                  "error": "#6e7781", "pending": "#6e7781"}
+DEFAULT_LEVEL = 0.90  # the interval level of every t test at alpha 0.05 (1 - 2 alpha)
+CHANCE = 10.0         # MNIST-1D: ten balanced classes, in % accuracy
 
 
 #: Axis labels for the record values figures plot (record.py documents them).
@@ -54,50 +42,17 @@ VALUE_LABELS = {
     "geometry/ics_dist": "ICS |G - G'| (mean over layers)", "geometry/ics_cos": "cos(G, G') (mean over layers)",
     "geometry/ics_rel": "relative ICS |G - G'| / |G|", "geometry/beta_smooth": "effective beta-smoothness",
     "geometry/ics_applied_rel": "relative ICS |G - G'| / |G| (applied update)",
-    "geometry/interaction_rel": "relative interaction",
+    "geometry/interaction_rel": "relative interaction", "geometry/loss_range": "loss range along the gradient",
     "test_acc": "test accuracy", "val_acc": "validation accuracy", "train_acc": "training accuracy",
 }
 
 
-def reset_colors(groups: Sequence[Sequence[str]] = ()) -> None:
-    """Forget colour assignments, then colour each group's names (a claim's conditions): a name
-    keeps one colour for the whole report, and names of the same group get different colours
-    (as long as the palette lasts), the least used colour first."""
-    _colors.clear()
-    for group in groups:
-        taken = {_colors[n] for n in group if n in _colors}
-        for n in group:
-            if n not in _colors:
-                _colors[n] = _least_used(avoid=taken)
-                taken.add(_colors[n])
-
-
-def _least_used(avoid: set[str] = frozenset()) -> str:
-    """The least used strong colour not in `avoid`; a pale one only when every strong one is."""
-    uses = {c: 0 for c in PALETTE}
-    for c in _colors.values():
-        uses[c] += 1
-    for pool in (PALETTE[:N_STRONG], PALETTE):
-        free = [c for c in pool if c not in avoid]
-        if free:
-            return min(free, key=lambda c: uses[c])  # min is stable: palette order breaks ties
-    return min(PALETTE, key=lambda c: uses[c])
-
-
-def color(name: str) -> str:
-    """The colour of a condition (or group) name: fixed at its first use for the whole report."""
-    if name not in _colors:
-        _colors[name] = _least_used()
-    return _colors[name]
-
-
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and t-interval over the leading (seed) axis, ignoring NaN (diverged) seeds."""
+    """Mean and `level` t-interval over the leading (seed) axis, ignoring NaN (diverged) seeds."""
     v = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         n = np.sum(np.isfinite(v), axis=0)
         masked = np.where(np.isfinite(v), v, np.nan)
-        import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             m = np.nanmean(masked, axis=0)
@@ -105,12 +60,6 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.nda
         half = sps.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
     half = np.where(n > 1, half, 0.0)
     return m, m - half, m + half
-
-
-def _new(nrows: int = 1, ncols: int = 1, height: float = 2.5, **kw):
-    fig = plt.figure(figsize=(WIDTH_IN, height))
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    return fig, axes
 
 
 def _conditions(fig: Figure, records: Mapping[str, Record]) -> list[str]:
@@ -131,17 +80,21 @@ def linestyle(position: int):
     return LINESTYLES[position % len(LINESTYLES)]
 
 
-def _band(ax, x, values, name: str, label: str | None = None, position: int = 0) -> None:
-    m, lo, hi = mean_ci(values)
+def level(fig: Figure) -> float:
+    """The interval level of a figure's bands and bars: options["level"], else DEFAULT_LEVEL."""
+    value = float(fig.options.get("level", DEFAULT_LEVEL))
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"options['level']={value!r} must be a probability strictly between 0 and 1, e.g. 0.9")
+    return value
+
+
+def _band(ax, x, values, name: str, fig: Figure, label: str | None = None, position: int = 0) -> None:
+    """The mean over seeds as a line in the name's colour (and marker), its t-interval as a band."""
+    m, lo, hi = mean_ci(values, level(fig))
     c = color(name)
-    ax.plot(x, m, color=c, label=label or name, linestyle=linestyle(position))
+    ax.plot(x, m, color=c, label=label or name, linestyle=linestyle(position), marker=marker(name) or None,
+            markersize=3.5, markevery=max(1, len(np.atleast_1d(x)) // 8))
     ax.fill_between(x, lo, hi, color=c, alpha=0.18, linewidth=0)
-
-
-def legend_outside(ax, **kw) -> None:
-    """The legend to the right of the axes, where it can never cover data."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
 
 
 def _reduce(v: np.ndarray, ndim: int, how) -> np.ndarray:
@@ -173,17 +126,17 @@ def _finish(ax, fig: Figure, xlabel: str, ylabel: str, legend: bool = True) -> N
 
 
 def curves(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """A value over axes["eval_step"] per condition: mean and 95% t-CI band across seeds."""
+    """A value over axes["eval_step"] per condition: mean and t-interval band across seeds."""
     value = fig.options.get("value", "test_acc")
     percent = value.endswith("_acc")  # accuracies in %, like the accuracy metrics of the tests
-    out, axes = _new()
+    out, axes = new_figure()
     ax = axes[0, 0]
     for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
         v = np.asarray(r[value], dtype=float) * (100.0 if percent else 1.0)
         steps = np.asarray(r.axes.get("eval_step", ()))
         x = steps if v.shape[1] == len(steps) else np.arange(1, v.shape[1] + 1)  # e.g. batch_loss: every step
-        _band(ax, x, v, name, position=i)
+        _band(ax, x, v, name, fig, position=i)
     ylabel = fig.options.get("ylabel", VALUE_LABELS.get(value, value))
     _finish(ax, fig, "training step", f"{ylabel} (%)" if percent else ylabel)
     return out
@@ -193,13 +146,13 @@ def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """A per-layer probe statistic vs layer index, at one probe step, mean + CI band."""
     value = fig.options.get("value", "probe/act_std")
     step = fig.options.get("step", -1)
-    out, axes = _new()
+    out, axes = new_figure()
     ax = axes[0, 0]
     steps = set()
     for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
         v = _reduce(np.asarray(r[value])[:, step], 2, fig.options.get("reduce", "mean"))  # (K, L)
-        _band(ax, np.arange(1, v.shape[1] + 1), v, name, position=i)
+        _band(ax, np.arange(1, v.shape[1] + 1), v, name, fig, position=i)
         if "probe_step" in r.axes:
             steps.add(int(np.asarray(r.axes["probe_step"])[step]))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -217,7 +170,7 @@ def layer_histograms(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     rows = [(n, site) for n in names for site in sites]
     n_layers = np.asarray(records[names[0]][f"probe/{sites[0]}_sample"]).shape[2]
     layers = list(fig.options.get("layers", np.unique(np.linspace(0, n_layers - 1, min(5, n_layers)).round().astype(int))))
-    out, axes = _new(len(rows), len(layers), height=1.2 * len(rows) + 0.6, sharey="row")
+    out, axes = new_figure(len(rows), len(layers), height=1.2 * len(rows) + 0.6, sharey="row")
     for i, (name, site) in enumerate(rows):
         v = np.asarray(records[name][f"probe/{site}_sample"])[:, step]  # (K, L, S)
         for j, layer in enumerate(layers):
@@ -249,7 +202,7 @@ def unit_percentiles(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     unit = fig.options.get("unit", 0)
     seed = fig.options.get("seed", 0)
     names = _conditions(fig, records)
-    out, axes = _new(1, len(names), sharey=fig.options.get("sharey", False))
+    out, axes = new_figure(1, len(names), sharey=fig.options.get("sharey", False))
     where = "last hidden layer" if layer == -1 else f"layer {layer + 1 if layer >= 0 else layer}"
     for j, name in enumerate(names):
         ax = axes[0, j]
@@ -272,35 +225,43 @@ def paired_seeds(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     metric: Metric = fig.options["metric"]
     names = _conditions(fig, records)
     vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
-    out, axes = _new(height=2.6)
+    out, axes = new_figure(height=2.6)
     ax = axes[0, 0]
     x = np.arange(len(names))
     ax.plot(x, vals.T, color="#999999", alpha=0.5, linewidth=0.8, zorder=1)
     for j, n in enumerate(names):
         ax.scatter(np.full(len(vals), j), vals[:, j], color=color(n), s=14, zorder=2)
-        m, lo, hi = mean_ci(vals[:, j])
+        m, lo, hi = mean_ci(vals[:, j], level(fig))
         ax.errorbar(j + 0.12, m, yerr=[[m - lo], [hi - m]], fmt="D", color="black", markersize=4, capsize=3, zorder=3)
     ax.set_xticks(x, names)
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.grid(axis="x", visible=False)
-    _finish(ax, fig, "condition (black: mean and 95% CI)", _metric_label(metric), legend=False)
+    _finish(ax, fig, f"condition (black: mean and {_pct(level(fig))} t-interval)", _metric_label(metric), legend=False)
     return out
 
 
 def _metric_label(metric: Metric) -> str:
-    return f"{metric.name} ({metric.unit})" if metric.unit else metric.name
+    """A metric's axis label in the quantity's unit: a figure plots each condition's level, so an
+    accuracy's "% points" (the unit of a difference) reads "%"."""
+    unit = "%" if metric.unit == "% points" else metric.unit
+    return f"{metric.name} ({unit})" if unit else metric.name
+
+
+def _pct(level: float) -> str:
+    """An interval level as a percentage: 0.9 -> "90%", 0.9998 -> "99.98%"."""
+    return f"{100 * level:.4g}%"
 
 
 def metric_vs_x(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """A Metric vs a swept variable, one line per group, mean and 95% CI."""
+    """A Metric vs a swept variable, one line per group, mean and t-interval."""
     metric: Metric = fig.options["metric"]
     groups: Mapping[str, Mapping[float, str]] = fig.options["groups"]
     all_x: set = set()
-    out, axes = _new()
+    out, axes = new_figure()
     ax = axes[0, 0]
     for i, (label, levels) in enumerate(groups.items()):
         xs = sorted(levels)
-        stats = [mean_ci(metric(records[levels[x]])) for x in xs]
+        stats = [mean_ci(metric(records[levels[x]]), level(fig)) for x in xs]
         m = np.array([s[0] for s in stats])
         lo = np.array([s[1] for s in stats])
         hi = np.array([s[2] for s in stats])
@@ -327,7 +288,7 @@ def distribution(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
             v = v[:, layer]
         v = v.ravel()
         data.append(v[np.isfinite(v)])
-    out, axes = _new(height=2.6)
+    out, axes = new_figure(height=2.6)
     ax = axes[0, 0]
     parts = ax.violinplot(data, showmedians=True, showextrema=False)
     for body, n in zip(parts["bodies"], names):
@@ -343,18 +304,26 @@ def distribution(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
 
 
 def geometry(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
-    """A geometry value over axes["geometry_step"] per condition, mean + CI band (options: value,
-    layer = reduction of trailing axes, absolute = plot |value|, logy)."""
+    """A geometry value over axes["geometry_step"] per condition, mean + t-interval band (options: value,
+    layer = reduction of trailing axes, absolute = plot |value|, logy). Conditions that record no
+    geometry (e.g. a noise-injected arm) are left out and named under the legend; none: an error."""
     value = fig.options["value"]
-    out, axes = _new()
+    names = _conditions(fig, records)
+    drawn = [n for n in names if value in records[n].values]
+    if not drawn:
+        raise KeyError(f"no condition of this figure records {value!r} (conditions: {', '.join(names)})")
+    out, axes = new_figure()
     ax = axes[0, 0]
-    for i, name in enumerate(_conditions(fig, records)):
+    for i, name in enumerate(drawn):
         r = records[name]
         v = np.asarray(r[value], dtype=float)
         if fig.options.get("absolute"):
             v = np.abs(v)
         v = _reduce(v, 2, fig.options.get("layer", "mean"))  # (K, G)
-        _band(ax, r.axes["geometry_step"], v, name, position=i)
+        _band(ax, r.axes["geometry_step"], v, name, fig, position=i)
+    left_out = [n for n in names if n not in drawn]
+    if left_out:
+        ax.plot([], [], " ", label="not measured:\n" + "\n".join(left_out))
     _finish(ax, fig, "training step", fig.options.get("ylabel", VALUE_LABELS.get(value, value)))
     return out
 
@@ -363,11 +332,11 @@ def drift(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """How far a per-layer probe value has moved from its value at init, at each probe step: mean over
     layers of |log2(value_t / value_0)|, mean + CI band per condition (options: value)."""
     value = fig.options["value"]
-    out, axes = _new()
+    out, axes = new_figure()
     ax = axes[0, 0]
     for i, name in enumerate(_conditions(fig, records)):
         r = records[name]
-        _band(ax, r.axes["probe_step"], layer_drift(r, value), name, position=i)
+        _band(ax, r.axes["probe_step"], layer_drift(r, value), name, fig, position=i)
     _finish(ax, fig, "training step", fig.options.get("ylabel", f"|log2 drift| of {VALUE_LABELS.get(value, value)}"))
     return out
 
@@ -376,7 +345,7 @@ def scatter(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Per-seed scatter of two metrics, one colour per condition."""
     mx: Metric = fig.options["x"]
     my: Metric = fig.options["y"]
-    out, axes = _new(height=2.6)
+    out, axes = new_figure(height=2.6)
     ax = axes[0, 0]
     for name in _conditions(fig, records):
         ax.scatter(mx(records[name]), my(records[name]), color=color(name), label=name, s=18, alpha=0.85)
@@ -397,7 +366,7 @@ def difference(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     positive = diff[np.isfinite(diff) & (diff > 0)]
     floor = positive.min() / 4 if positive.size else np.finfo(float).eps
     shown = np.where(diff > 0, diff, floor)
-    out, axes = _new()
+    out, axes = new_figure()
     ax = axes[0, 0]
     c = color(a)
     lines = ax.plot(x, shown.T, color=c, alpha=0.25, linewidth=0.6)
@@ -423,6 +392,37 @@ def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, st
     return names[0], names[1]
 
 
+def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
+    """Every seed's outcome per condition (default: final test accuracy), lines joining the same
+    seed, chance marked and the seeds that stalled near it counted per condition, so that a mean
+    made of a few stalled seeds shows as such (options: metric, chance, stall = points above chance)."""
+    metric: Metric = fig.options.get("metric") or final_accuracy()
+    chance, stall = float(fig.options.get("chance", CHANCE)), float(fig.options.get("stall", 5.0))
+    names = _conditions(fig, records)
+    vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
+    out, axes = new_figure(height=2.8)
+    ax = axes[0, 0]
+    x = np.arange(len(names))
+    jitter = np.random.default_rng(0).uniform(-0.12, 0.12, size=vals.shape)
+    ax.plot((x + jitter).T, vals.T, color="#aaaaaa", alpha=0.45, linewidth=0.6, zorder=1)
+    for j, n in enumerate(names):
+        stalled = vals[:, j] <= chance + stall
+        ax.scatter(x[j] + jitter[:, j], vals[:, j], s=13, zorder=2, color=color(n),
+                   marker=marker(n) or "o", edgecolors="none")
+        ax.scatter(x[j] + jitter[stalled, j], vals[stalled, j], s=40, zorder=2, facecolors="none",
+                   edgecolors="black", linewidths=0.8)
+        ax.annotate(f"stalled: {int(stalled.sum())} of {len(vals)}", (x[j], 1.0), xycoords=("data", "axes fraction"),
+                    ha="center", va="bottom", fontsize=7)
+    ax.axhline(chance, color="#444444", linestyle="--", linewidth=1.0, label=f"chance ({chance:g}%)")
+    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8,
+               label=f"stalled: within {stall:g} points of chance")
+    ax.set_xticks(x, names)
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.grid(axis="x", visible=False)
+    _finish(ax, fig, "condition (one dot per seed; grey lines join the same seed)", _metric_label(metric))
+    return out
+
+
 FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
     "curves": curves,
     "layer_profile": layer_profile,
@@ -435,257 +435,40 @@ FIGURES: dict[str, Callable[[Figure, Mapping[str, Record]], MplFigure]] = {
     "scatter": scatter,
     "difference": difference,
     "drift": drift,
+    "seed_outcomes": seed_outcomes,
+}
+
+#: What a figure of each kind shows of the seeds, for its caption ({n}: seeds, {level}: interval level).
+STATISTICS = {
+    "curves": "Lines: the mean over {n} seeds; bands: its {level} t-interval.",
+    "layer_profile": "Lines: the mean over {n} seeds; bands: its {level} t-interval.",
+    "geometry": "Lines: the mean over {n} seeds; bands: its {level} t-interval.",
+    "drift": "Lines: the mean over {n} seeds; bands: its {level} t-interval.",
+    "metric_vs_x": "Points: the mean over {n} seeds; bars: its {level} t-interval.",
+    "paired_seeds": "Dots: the {n} seeds, grey lines joining the same seed; black: the mean and its {level} "
+                    "t-interval.",
+    "seed_outcomes": "Dots: the {n} seeds, grey lines joining the same seed; ringed: stalled near chance (dashed).",
+    "distribution": "Violins: every unit's value pooled over {n} seeds; line: the median.",
+    "layer_histograms": "Histograms pooled over {n} seeds; sd: their standard deviation.",
+    "unit_percentiles": "One unit of one seed (units of different seeds are unrelated).",
+    "scatter": "One dot per seed ({n} seeds).",
+    "difference": "Thin: each of {n} seeds; bold: the largest over seeds.",
 }
 
 
-def placeholder(title: str, error: BaseException | str) -> MplFigure:
-    """A figure that says it could not be drawn, and why."""
-    msg = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    fig = plt.figure(figsize=(WIDTH_IN, 1.4))
-    fig.patch.set_facecolor("#fff8f0")
-    body = "\n".join(textwrap.wrap(msg, 110)[:4])
-    fig.text(0.5, 0.62, f"Figure not drawn: {title}", ha="center", va="center", fontsize=9, weight="bold", color="#9a3412")
-    fig.text(0.5, 0.3, body, ha="center", va="center", fontsize=7.5, color="#333333", family="DejaVu Sans Mono")
-    return fig
+def statistics_text(fig: Figure, n: int) -> str:
+    """The caption's sentence saying what the figure shows of the seeds and what its bands are."""
+    return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)))
 
 
 def draw(fig: Figure, records: Mapping[str, Record]) -> tuple[MplFigure, str | None]:
-    """Draw a declared figure in the report style; on failure a placeholder and the error text."""
+    """Draw a declared figure in the report style: (figure, None), or (a placeholder, the error text)
+    when it cannot be drawn; repro.report.drawing makes that error an error of the figure's claim."""
     with plt.rc_context(STYLE):
         try:
             if fig.kind not in FIGURES:
                 raise KeyError(f"unknown figure kind {fig.kind!r}; known: {', '.join(FIGURES)}")
             return FIGURES[fig.kind](fig, records), None
-        except Exception as e:  # a broken figure must not kill the report
+        except Exception as e:  # the claim fails with this error; the report must still be written
             plt.close("all")
             return placeholder(fig.title, e), f"{type(e).__name__}: {e}"
-
-
-def to_png(mpl_fig: MplFigure) -> bytes:
-    """A figure as PNG bytes, and close it."""
-    buf = io.BytesIO()
-    with plt.rc_context(STYLE):
-        mpl_fig.savefig(buf, format="png", facecolor=mpl_fig.get_facecolor())
-    plt.close(mpl_fig)
-    return buf.getvalue()
-
-
-def png_data_uri(png: bytes) -> str:
-    """PNG bytes as a data: URI (the HTML must be self-contained)."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
-    """Validation accuracy against learning rate per tuned condition (repro.protocol.tuning.Tuning):
-    stage 1 (quarter-length runs, every rate) dashed, stage 2 (full runs, the kept rates) solid,
-    the selected rate ringed; a grid edge is shaded, since an optimum there may lie beyond it."""
-    with plt.rc_context(STYLE):
-        out, axes = _new(height=2.9)
-        ax = axes[0, 0]
-        grid = None
-        for name, t in tunings.items():
-            c = color(name)
-            grid = t.grid
-            ax.plot(t.grid, [t.stage1[lr] for lr in t.grid], "--", color=c, linewidth=1.0, alpha=0.7)
-            kept = sorted(t.stage2)
-            ax.plot(kept, [t.stage2[lr] for lr in kept], "-o", color=c, markersize=3.5, label=name)
-            ax.plot([t.selected], [t.stage2[t.selected]], "o", markersize=9, markerfacecolor="none",
-                    markeredgecolor=c, markeredgewidth=1.4)
-        if grid:
-            ax.set_xscale("log")
-            ax.axvspan(grid[0] / 1.6, grid[0] * 1.25, color="#eeeeee", zorder=0)
-            ax.axvspan(grid[-1] / 1.25, grid[-1] * 1.6, color="#eeeeee", zorder=0)
-            ax.set_xlim(grid[0] / 1.6, grid[-1] * 1.6)
-        ax.set_xlabel("learning rate (dashed: quarter-length runs; solid: full runs; ring: selected; "
-                      "grey: grid edge)", fontsize=7)
-        ax.set_ylabel("validation accuracy (%)")
-        legend_outside(ax, fontsize=6.5)
-        return out
-
-
-POST_COLORS = {"published": "#D55E00", "correct": "#0072B2"}  # vermillion: the post's formula
-
-
-def post_gradients(study: Mapping) -> MplFigure:
-    """The report's opening figure, from repro.report.blogpost.study(): left, histograms of dL/dW for the
-    layers of the post's two batch-norm gradient panels, with the post's backward ("as published")
-    and the correct one; right, var(dL/dW) per layer over the seeds, with the values the post printed."""
-    from .blogpost import POST_PANELS, post_title
-    with plt.rc_context(STYLE):
-        out = plt.figure(figsize=(WIDTH_IN, 3.9))
-        grid = out.add_gridspec(2, 3, width_ratios=(1, 1, 1.35))
-        heads = {"published": "as published (the post's formula)", "correct": "correct backward"}
-        for row, layer in enumerate(sorted(POST_PANELS, reverse=True)):
-            panels = {f: study["panels"][f][layer].ravel() for f in heads}
-            lim = max(np.abs(v).max() for v in panels.values())
-            bins = np.linspace(-lim, lim, 51)
-            top = max(np.histogram(v, bins=bins, density=True)[0].max() for v in panels.values())
-            share = None
-            for col, (f, values) in enumerate(panels.items()):
-                ax = out.add_subplot(grid[row, col], sharey=share)
-                share = ax
-                ax.set_axisbelow(True)
-                ax.hist(values, bins=bins, density=True, color=POST_COLORS[f], alpha=0.75)
-                ax.set_ylim(0, 1.4 * top)  # room for the note above the bars
-                ax.set_title(f"{heads[f]}\nlayer {layer} (post: “layer {post_title(layer)}”)" if row == 0
-                             else f"layer {layer} (post: “layer {post_title(layer)}”)", fontsize=7.5)
-                note = f"var {np.var(values):.1f}"
-                if f == "published":
-                    note += f"\npost printed {POST_PANELS[layer]:.2f}"
-                ax.text(0.03, 0.95, note, transform=ax.transAxes, va="top", fontsize=6.5)
-                ax.tick_params(labelsize=6.5)
-                if col:
-                    ax.tick_params(labelleft=False)
-                else:
-                    ax.set_ylabel("density", fontsize=7)
-                if row == 1:
-                    ax.set_xlabel("dL/dW", fontsize=7)
-        ax = out.add_subplot(grid[:, 2])
-        layers = np.array(study["layers"])
-        for f in heads:
-            v = study["var"][f]
-            ax.fill_between(layers, v.min(axis=0), v.max(axis=0), color=POST_COLORS[f], alpha=0.25, linewidth=0)
-            ax.plot(layers, np.median(v, axis=0), color=POST_COLORS[f], linewidth=1.3,
-                    label=f"{'as published' if f == 'published' else 'correct'}: "
-                          f"dL/dh grows {np.mean(study['growth'][f]):.2f}x per layer")
-        ax.plot(list(POST_PANELS), list(POST_PANELS.values()), "kx", markersize=6, label="the post's two panels")
-        ax.set_yscale("log")
-        ax.set_xlim(layers.max() + 0.5, layers.min() - 0.5)  # going down the network, left to right
-        ax.set_xticks([19, 15, 10, 5, 1])
-        ax.set_xlabel("layer (the gradient enters at 19)", fontsize=7)
-        ax.set_ylabel(f"var(dL/dW): median, range of {len(study['seeds'])} seeds", fontsize=7)
-        ax.tick_params(labelsize=6.5)
-        ax.legend(loc="upper left", fontsize=6.3)
-        return out
-
-
-def standardize(result) -> dict | None:
-    """A TestResult on the forest plot's common scale: d_z-like units (estimate / per-seed SD,
-    the SD recovered as estimate / effect_size). Falls back to units of the margin (or tau) when
-    no effect size is available. Returns None when the result cannot be placed. A threshold test's
-    estimate is the mean's distance beyond tau, so its point is that distance standardized
-    ("beyond_tau"), and its label says so."""
-    est, (lo, hi) = result.estimate, result.ci
-    es = result.effect_size
-    bound = result.margin if result.margin else None
-    if all(_finite(v) for v in (est, lo, hi, es)) and es != 0 and est != 0:
-        s = abs(est / es)
-        scale = "d"
-    elif all(_finite(v) for v in (est, lo, hi)) and bound:
-        s = abs(bound)
-        scale = "margin"
-    else:
-        return None
-    return {"x": est / s, "lo": lo / s, "hi": hi / s, "margin": (abs(bound) / s) if bound else None, "scale": scale,
-            "beyond_tau": getattr(result, "kind", "") == "threshold"}
-
-
-def _finite(v) -> bool:
-    return v is not None and isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v)
-
-
-VERDICT_ORDER = ("supported", "refuted", "inconclusive", "error")
-FOREST_LABEL_CHARS = 44   # a claim title wraps at this width; it is never cut
-FOREST_SLOT_IN = 0.38     # inches per row: three lines of a wrapped title fit in one slot
-
-
-def forest_layout(rows: Sequence[dict]) -> list[tuple[str, object]]:
-    """Top-to-bottom slots of the forest plot: ("group", verdict) headings, then ("row", row) for
-    each claim of that verdict, in the order given. Verdicts follow VERDICT_ORDER."""
-    slots: list[tuple[str, object]] = []
-    for verdict in VERDICT_ORDER + tuple(sorted({r["verdict"] for r in rows} - set(VERDICT_ORDER))):
-        group = [r for r in rows if r["verdict"] == verdict]
-        if group:
-            slots.append(("group", verdict))
-            slots += [("row", r) for r in group]
-    return slots
-
-
-def forest_height(n_slots: int) -> float:
-    """Figure height in inches for `n_slots` rows and headings (plus the axis and its label)."""
-    return 1.25 + FOREST_SLOT_IN * n_slots
-
-
-def _symlog_limit(placed: Sequence[dict]) -> float:
-    """Half-width of the symmetric-log axis: every interval end and margin, with room for the marker."""
-    ends = [abs(v) for s in placed for v in (s["lo"], s["hi"], s["x"], s["margin"] or 0.0)]
-    return max(3.0, 1.6 * max(ends, default=1.0))
-
-
-def _symlog_ticks(lim: float) -> list[float]:
-    """0, +-1, +-3, +-10, +-30, ... up to `lim` (only powers of ten on a wide axis): readable symlog ticks."""
-    steps = [m * 10 ** e for e in range(0, 7) for m in ((1, 3) if lim < 100 else (1,))]
-    pos = [v for v in steps if v <= lim]
-    return sorted([-v for v in pos] + [0.0] + pos)
-
-
-def forest(rows: Sequence[dict]) -> MplFigure:
-    """The overview: one row per claim (its primary test), grouped and coloured by verdict, on a
-    symmetric-log d_z axis so that no point leaves the plot. rows: {"label", "verdict", "result":
-    TestResult | None, "note": text shown when the result cannot be standardized}."""
-    slots = forest_layout(rows)
-    with plt.rc_context(STYLE):
-        if not slots:
-            return placeholder("forest plot", "no claim to show")
-        fig = plt.figure(figsize=(WIDTH_IN, forest_height(len(slots))))
-        ax = fig.subplots()
-        placed = {id(r): standardize(r["result"]) if r["result"] is not None else None
-                  for kind, r in slots if kind == "row"}
-        lim = _symlog_limit([s for s in placed.values() if s is not None])
-        ax.set_xscale("symlog", linthresh=1.0, linscale=0.8)
-        ax.set_xlim(-lim, lim)
-        ys = np.arange(len(slots))[::-1].astype(float)
-        labels = []
-        for y, (kind, item) in zip(ys, slots):
-            if kind == "group":
-                labels.append(_forest_heading(ax, y, item, sum(1 for k, r in slots if k == "row" and r["verdict"] == item)))
-            else:
-                labels.append("\n".join(textwrap.wrap(item["label"], FOREST_LABEL_CHARS)))
-                _forest_row(ax, y, item, placed[id(item)], lim)
-        ax.set_yticks(ys, labels, fontsize=7.3)
-        for tick, (kind, item) in zip(ax.get_yticklabels(), slots):
-            if kind == "group":
-                tick.set_fontweight("bold")
-                tick.set_color(VERDICT_COLORS.get(item, "#6e7781"))
-        ax.tick_params(axis="y", length=0)
-        ax.set_ylim(-0.6, len(slots) - 0.4)
-        ax.grid(axis="y", visible=False)
-        ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_xticks(_symlog_ticks(lim))
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212")))
-        ax.set_xlabel("standardized effect $d_z$ of the primary test (estimate / per-seed SD; symmetric-log axis:\n"
-                      "linear within \u00b11), positive = the claim's direction; bars: the test's interval; "
-                      "ticks: its margin", fontsize=7.3)
-        return fig
-
-
-def _forest_heading(ax, y: float, verdict: str, n: int) -> str:
-    """A verdict group's heading row: a faint band of the verdict's colour; returns the tick label."""
-    ax.axhspan(y - 0.45, y + 0.45, color=VERDICT_COLORS.get(verdict, "#6e7781"), alpha=0.07, linewidth=0)
-    return f"{verdict.upper()} ({n})"
-
-
-def _forest_row(ax, y: float, row: dict, s: dict | None, lim: float) -> None:
-    """One claim's interval, estimate and margin ticks, or a note where it has no place on the scale."""
-    c = VERDICT_COLORS.get(row["verdict"], "#6e7781")
-    if s is None:
-        ax.text(0, y, row.get("note") or "no estimate on this scale", ha="center", va="center", fontsize=6.8,
-                color=c, style="italic", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
-        return
-    ax.plot([s["lo"], s["hi"]], [y, y], color=c, linewidth=2.2, solid_capstyle="butt")
-    ax.plot(s["x"], y, "D", color=c, markersize=5.5, markerfacecolor=c if s["scale"] == "d" else "white")
-    if s["margin"]:
-        for m in (-s["margin"], s["margin"]):
-            ax.plot([m, m], [y - 0.3, y + 0.3], color="#444444", linewidth=1.1)
-    ax.annotate(_dz_text(s), (s["x"], y), xytext=(0, 4.5), textcoords="offset points", ha="center",
-                va="bottom", fontsize=6.3, color="#444444")
-
-
-def _dz_text(s: dict) -> str:
-    """The point's value as printed beside its interval (d_z, or units of the margin)."""
-    v = f"{s['x']:.2g}" if abs(s["x"]) < 100 else f"{s['x']:.0f}"
-    text = f"{v}" if s["scale"] == "d" else f"{v} margins"
-    if s.get("beyond_tau"):  # a threshold test's estimate is the mean's distance beyond tau, not the value
-        text += " (distance beyond \u03c4)"
-    return text.replace("-", "\u2212")
