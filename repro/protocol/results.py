@@ -10,7 +10,7 @@ import numpy as np
 
 from ..claim import VERDICTS, Claim
 from .settings import Setting
-from .tuning import LAST_EVALS, Tuning, plateau_gain
+from .tuning import CONVERGENCE_POINTS, CONVERGENCE_SHARE, LAST_EVALS, Tuning
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
 from ..stats import TestResult
@@ -51,7 +51,7 @@ class ClaimResult:
 
     def condition_rows(self) -> list[dict]:
         """Per condition: its spec as trained, how its rate was chosen, its seeds, mean test accuracy
-        (a fraction) and the plateau check; the `conditions` list of results.json."""
+        (a fraction) and the convergence check; the `conditions` list of results.json."""
         rows = []
         for name, spec in (self.specs or self.claim.conditions).items():
             tuning, record = self.tunings.get(name), self.records.get(name)
@@ -62,13 +62,24 @@ class ClaimResult:
                    "lr_on_grid_edge": tuning.on_edge if isinstance(tuning, Tuning) else None,
                    "lr_search_at_chance": tuning.at_chance() if isinstance(tuning, Tuning) else None,
                    "tuning_curve": tuning.curve if isinstance(tuning, Tuning) else None,
+                   "lr_search_widened": list(tuning.widened) if isinstance(tuning, Tuning) else None,
                    "n_seeds": record.n_seeds if record is not None else 0, "test_accuracy": None,
-                   "plateau_gain": None}
+                   "doubling_gain": None, "doubling_limit": None, "doubling_flag": None}
             if record is not None and trained and "test_acc" in record.values:
                 row["test_accuracy"] = float(np.nanmean(record["test_acc"][:, -LAST_EVALS:]))
-                row["plateau_gain"] = plateau_gain(record)
+            if isinstance(tuning, Tuning) and tuning.doubling_gain is not None:
+                limit = self.convergence_limit(name)
+                row.update(doubling_gain=tuning.doubling_gain, doubling_limit=limit,
+                           doubling_flag=bool(tuning.doubling_gain > limit))
             rows.append(row)
         return rows
+
+    def convergence_limit(self, condition: str) -> float:
+        """Validation points of gain at twice the budget above which `condition` is flagged as unfinished:
+        CONVERGENCE_SHARE of the smallest accuracy margin among the tests that use it (else CONVERGENCE_POINTS)."""
+        margins = [t.margin for t in self.claim.all_tests if condition in t.conditions()
+                   and "accuracy" in getattr(getattr(t, "metric", None), "name", "") and getattr(t, "margin", 0) > 0]
+        return CONVERGENCE_SHARE * min(margins) if margins else CONVERGENCE_POINTS
 
 
 @dataclass

@@ -59,7 +59,8 @@ def profiled(spec: ExperimentSpec, quick: bool) -> ExperimentSpec:
 
 def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tuple[str, str], protocol.Tuning | str]:
     """(claim id, condition) -> its Tuning, or the error text of a failed tuning run, for every
-    tuned condition (successive halving on the validation split, repro.protocol.tuning)."""
+    tuned condition: successive halving on the validation split, widened where it would fail
+    silently, then the convergence check at twice the budget (repro.protocol.tuning)."""
     plan_ = protocol.QUICK_PLAN if quick else protocol.DEFAULT_PLAN
     grid = plan_.grid
     bases: dict[ExperimentSpec, list[tuple[str, str]]] = {}
@@ -67,32 +68,48 @@ def tune(claims: Sequence[Claim], training: Training, *, quick: bool) -> dict[tu
         for cond, spec in claim.conditions.items():
             if claim.is_tuned(cond):
                 bases.setdefault(protocol.tuning_base(profiled(spec, quick)), []).append((claim.id, cond))
+    errors: dict[ExperimentSpec, str] = {}
 
-    def stage(stage_no: int, rates_of: dict) -> dict:
+    def stage(stage_no: int, rates_of: dict, phase: str) -> dict:
         requests, index = [], {}
+        seeds = plan_.seeds(1 if stage_no == 1 else 2)
         for base, rates in rates_of.items():
             users = bases[base]
             for lr in rates:
                 spec = protocol.stage_spec(base, lr, stage_no, plan_)
-                requests.append((users[0][0], f"{users[0][1]} @ lr {lr:g} (tuning {stage_no})", spec,
-                                 plan_.seeds(stage_no)))
-                index[(base, lr)] = spec.key(plan_.seeds(stage_no))
-        done = training.fill(requests, f"tuning stage {stage_no}: {len(requests)} runs")
-        return {k: done[key] for k, key in index.items()}
+                requests.append((users[0][0], f"{users[0][1]} @ lr {lr:g} ({phase})", spec, seeds))
+                index[(base, lr)] = spec.key(seeds)
+        done = training.fill(requests, f"{phase}: {len(requests)} runs")
+        found = {k: done[key] for k, key in index.items()}
+        for (b, _), e in found.items():
+            if e.error and b not in errors:
+                errors[b] = e.error
+        return {k: protocol.validation_score(e.record) for k, e in found.items() if not e.error}
 
-    first = stage(1, {b: grid for b in bases})
-    errors = {b: e.error for (b, _), e in first.items() if e.error}
-    scores1 = {b: {lr: protocol.validation_score(first[(b, lr)].record) for lr in grid} for b in bases if b not in errors}
-    kept = {b: protocol.kept_rates(scores1[b], plan_) for b in scores1}
-    second = stage(2, kept)
-    errors.update({b: e.error for (b, _), e in second.items() if e.error and b not in errors})
+    first = stage(1, {b: grid for b in bases}, "tuning stage 1")
+    scores1 = {b: {lr: first[(b, lr)] for lr in grid} for b in bases if b not in errors}
+    full_grid = {b for b in scores1 if protocol.stage1_at_chance(scores1[b])}
+    kept = {b: grid if b in full_grid else protocol.kept_rates(scores1[b], plan_) for b in scores1}
+    second = stage(2, kept, "tuning stage 2")
+    scores2 = {b: {lr: second[(b, lr)] for lr in kept[b]} for b in kept if b not in errors}
+    edge = {b: r for b in scores2 if (r := protocol.beyond_edge(grid, protocol.select(grid, scores1[b], scores2[b])
+                                                                   .selected)) is not None}
+    beyond = stage(2, {b: (r,) for b, r in edge.items()}, "tuning beyond the grid's edge")
+    selections = {}
+    for b in scores2:
+        if b in errors:
+            continue
+        extra = {edge[b]: beyond[(b, edge[b])]} if b in edge else {}
+        widened = (("full grid",) if b in full_grid else ()) + (("beyond edge",) if extra else ())
+        selections[b] = protocol.select(grid, scores1[b], {**scores2[b], **extra}, widened)
+    doubled = stage(3, {b: (t.selected,) for b, t in selections.items()}, "convergence check (twice the budget)")
     out: dict = {}
     for base, users in bases.items():
         if base in errors:
             result = f"tuning failed:\n{errors[base]}"
         else:
-            result = protocol.select(grid, scores1[base], {lr: protocol.validation_score(second[(base, lr)].record)
-                                                           for lr in kept[base]})
+            t = selections[base]
+            result = dataclasses.replace(t, doubled=doubled.get((base, t.selected)))
         out.update({user: result for user in users})
     return out
 

@@ -1,0 +1,178 @@
+"""Declared before the data, and provably so: the claims' registration.
+
+Everything that decides a verdict is registered before the confirmatory run, in a committed file
+(claims/registration.json): per claim, a hash of each declaration (hypothesis, parts, secondary
+tests, metrics, margins, conditions, fixed rates, looks) and of the protocol's rules (alpha, the
+rate search, the convergence check), with the protocol version, the date and the commit the
+declarations were read from. Prose (method, literature, caveats, a margin's `why`) and the recorded
+result are not declarations: editing them changes no verdict.
+
+Every run compares the claim files with the registration (`check`); a declaration changed after
+registration is named (claim and field) in the CLI, results.json and the report. `repro register`
+writes the file; registering again is a new protocol version, and git keeps the old one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..claim import CLAIMS_DIR, Claim, Metric, Test
+from . import tuning
+
+FILENAME = "registration.json"
+PROTOCOL_VERSION = tuning.PROTOCOL_VERSION
+PROSE_FIELDS = ("why",)
+
+
+def _digest(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _metric(metric: Metric) -> dict:
+    return {"name": metric.name, "unit": metric.unit, "higher_is_better": metric.higher_is_better}
+
+
+def test_declaration(test: Test) -> dict:
+    """A declared test as plain data: its type and every field that decides its verdict."""
+    out: dict[str, Any] = {"type": type(test).__name__, "kind": test.kind}
+    for f in dataclasses.fields(test):
+        if f.name in PROSE_FIELDS:
+            continue
+        value = getattr(test, f.name)
+        if isinstance(value, Metric):
+            value = _metric(value)
+        elif callable(value):
+            value = getattr(value, "__name__", type(value).__name__)
+        elif isinstance(value, dict):
+            value = {str(k): v for k, v in value.items()}
+        out[f.name] = value
+    return json.loads(json.dumps(out, default=str))
+
+
+def protocol_rules(alpha: float) -> dict:
+    """The protocol-wide rules every claim is decided by (part of each claim's registration)."""
+    plan = tuning.DEFAULT_PLAN
+    return {"version": PROTOCOL_VERSION, "alpha": alpha, "spending": "obrien-fleming",
+            "decision": "intersection-union over parts; Holm across claims on the largest part p",
+            "rate_search": {"grid": list(plan.grid), "stage1_seeds": plan.stage1_seeds,
+                            "stage1_fraction": plan.stage1_fraction, "keep": plan.keep,
+                            "stage2_seeds": plan.stage2_seeds, "widen": tuning.WIDEN_RULE},
+            "convergence": tuning.CONVERGENCE_RULE}
+
+
+def declarations(claim: Claim, alpha: float = 0.05) -> dict[str, Any]:
+    """Field -> declared value, for every declaration of the claim that decides its verdict."""
+    fields: dict[str, Any] = {"hypothesis": claim.hypothesis, "looks": list(claim.looks),
+                              "fixed_rate": list(claim.fixed_rate), "protocol": protocol_rules(alpha)}
+    for i, t in enumerate(claim.parts):
+        for key, value in test_declaration(t).items():
+            fields[f"part {i + 1} ({t.name}).{key}"] = value
+    for i, t in enumerate(claim.tests):
+        fields[f"secondary test {i + 1} ({t.name})"] = test_declaration(t)
+    for name, spec in claim.conditions.items():
+        fields[f"condition {name!r}"] = spec.to_dict()
+    return fields
+
+
+def fingerprint(claim: Claim, alpha: float = 0.05) -> dict:
+    """{"hash": the claim's declaration hash, "fields": field -> hash} for the registration file."""
+    fields = {k: _digest(v) for k, v in declarations(claim, alpha).items()}
+    return {"hash": _digest(fields), "fields": fields}
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=True)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def build(claims: Sequence[Claim], *, alpha: float = 0.05, commit: str | None = None,
+          date: str | None = None) -> dict:
+    """The registration of `claims` as the file stores it."""
+    return {"protocol": PROTOCOL_VERSION, "registered": date or datetime.date.today().isoformat(),
+            "commit": commit, "alpha": alpha,
+            "note": "Hashes of every declaration that decides a verdict, fixed before the confirmatory run.",
+            "claims": {c.id: fingerprint(c, alpha) for c in claims}}
+
+
+def write(claims: Sequence[Claim], path: Path, *, alpha: float = 0.05, commit: str | None = None) -> dict:
+    registration = build(claims, alpha=alpha, commit=commit)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(registration, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return registration
+
+
+class RegistrationError(ValueError):
+    """The registration file cannot be read; the message says how to fix it."""
+
+
+def load(path: Path) -> dict | None:
+    """The registration in `path`, or None when there is none."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise RegistrationError(f"{path}: not a readable registration ({e}); restore it from git "
+                                f"(git checkout -- {path.name})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("claims"), dict):
+        raise RegistrationError(f"{path}: no 'claims' table; restore it from git (git checkout -- {path.name})")
+    return data
+
+
+def check(claims: Sequence[Claim], path: Path | None = None, *, alpha: float = 0.05) -> dict:
+    """Each claim against the registration: {"file", "protocol", "registered", "commit", "claims":
+    {id: {"status": "unchanged" | "changed" | "unregistered", "changed": [fields], "hash"}}}."""
+    path = path or CLAIMS_DIR / FILENAME
+    registered = load(path)
+    out: dict[str, Any] = {"file": str(path.name), "protocol": None, "registered": None, "commit": None,
+                           "claims": {}}
+    if registered is None:
+        for c in claims:
+            out["claims"][c.id] = {"status": "unregistered", "changed": [], "hash": fingerprint(c, alpha)["hash"]}
+        return out
+    out.update(protocol=registered.get("protocol"), registered=registered.get("registered"),
+               commit=registered.get("commit"))
+    for c in claims:
+        now = fingerprint(c, alpha)
+        then = registered["claims"].get(c.id)
+        if then is None:
+            out["claims"][c.id] = {"status": "unregistered", "changed": [], "hash": now["hash"]}
+            continue
+        old = then.get("fields", {})
+        changed = sorted(k for k in set(now["fields"]) | set(old) if now["fields"].get(k) != old.get(k))
+        out["claims"][c.id] = {"status": "changed" if changed else "unchanged", "changed": changed,
+                               "hash": now["hash"]}
+    return out
+
+
+def problems(report: dict) -> list[str]:
+    """One line per claim whose declarations differ from the registration (for the CLI)."""
+    lines = []
+    for cid, entry in report["claims"].items():
+        if entry["status"] == "changed":
+            lines.append(f"{cid}: changed after registration: {', '.join(entry['changed'])}")
+        elif entry["status"] == "unregistered" and report.get("registered"):
+            lines.append(f"{cid}: not in the registration {report['file']} (registered {report['registered']})")
+    return lines
+
+
+def claim_line(entry: dict, report: dict) -> str:
+    """The report's sentence for one claim."""
+    commit = (report.get("commit") or "")[:7] or "no commit"
+    if entry["status"] == "unchanged":
+        return f"Declared before the confirmatory run (commit {commit}, {report['registered']}), unchanged."
+    if entry["status"] == "changed":
+        return (f"Changed after registration (commit {commit}, {report['registered']}): "
+                f"{'; '.join(entry['changed'])}. Its verdict is exploratory.")
+    return "Not registered: its declarations were not fixed before a confirmatory run (exploratory)."
