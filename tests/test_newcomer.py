@@ -7,6 +7,7 @@ network), as tests/test_install.py does; every command runs in an empty director
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,16 @@ def test_the_walkthrough_shows_the_example_it_ships():
     text = (ROOT / "docs" / "writing-a-claim.md").read_text()
     assert "docs/examples/adam_makes_bn_unnecessary.py" in text and "repro new" in text
     assert "--claims-dir" in text and "--quick" in text
+
+
+def test_every_link_in_the_docs_points_at_a_file_of_the_repository():
+    pages = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "bench" / "README.md"]
+    assert {"statistics.md", "science.md", "usage.md", "writing-a-claim.md"} <= {p.name for p in pages}
+    for page in pages:
+        base = ROOT if page.name == "README-draft.md" else page.parent  # the draft is written for the root
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target:
+                assert (base / target).exists(), f"{page.relative_to(ROOT)} links to {target}, which does not exist"
 
 
 def sh(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
