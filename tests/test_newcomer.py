@@ -70,12 +70,19 @@ def test_worked_example_is_adam_with_and_without_bn_in_the_standard_model():
     assert adam_plain == adam_bn.replace(norm="none")
     primary = (getattr(claim, "parts", ()) or claim.tests)[0]
     assert (primary.kind, primary.a, primary.b, primary.margin) == ("noninferiority", "Adam, no BN", "Adam, BN", 1.0)
+    assert max(len(line) for line in EXAMPLE.read_text().splitlines()) <= 110  # the shipped claims' rule
 
 
 def test_the_walkthrough_shows_the_example_it_ships():
     text = (ROOT / "docs" / "writing-a-claim.md").read_text()
     assert "docs/examples/adam_makes_bn_unnecessary.py" in text and "repro new" in text
     assert "--claims-dir" in text and "--quick" in text
+    example = {line.strip() for line in EXAMPLE.read_text().splitlines()}
+    shown = [block for block in re.findall(r"```python\n(.*?)```", text, re.S) if "Adam" in block or "ADAM" in block]
+    assert len(shown) >= 3
+    for block in shown:  # every line the walkthrough quotes from the example is in the example as shipped
+        missing = [line for line in block.splitlines() if line.strip() and line.strip() not in example]
+        assert not missing, missing
 
 
 def test_every_link_in_the_docs_points_at_a_file_of_the_repository():

@@ -34,14 +34,16 @@ CLAIM = Claim(
                     a=("SGD, BN", "SGD, no BN"), b=("Adam, BN", "Adam, no BN"), margin=0.0),
     ),
     figures=(
-        Figure("curves", "Test accuracy with Adam, with and without BN", conditions=("Adam, BN", "Adam, no BN")),
+        Figure("curves", "Test accuracy with Adam, with and without BN",
+               conditions=("Adam, BN", "Adam, no BN")),
         Figure("curves", "The same pair with SGD and momentum", conditions=("SGD, BN", "SGD, no BN")),
     ),
     method=("Paired seeds: seed i of every arm draws the same data order, and the arms with and without BN "
             "the same initial weights. Each arm gets its own learning rate from the validation grid, so "
             "the comparison is best against best. The primary test is non-inferiority with a margin of 1 "
             "point of test accuracy: 'unnecessary' means that dropping BN costs less than a practitioner "
-            "would notice. Two secondary tests: the same comparison with SGD and momentum (does BN matter without Adam?), and the interaction (is BN's gain smaller with Adam?)."),
+            "would notice. Two secondary tests: the same comparison with SGD and momentum (does BN matter "
+            "without Adam?), and the interaction (is BN's gain smaller with Adam?)."),
     literature=("Ioffe & Szegedy (2015) introduced BN with SGD; Kingma & Ba (2015) scale each parameter's "
                 "step by a running estimate of its gradient's size, which removes some of the scale "
                 "problems BN also removes, but not the shift of each layer's inputs."),
