@@ -44,7 +44,7 @@ def test_thread_copy_matches_the_seed_when_available():
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_declaration_is_complete(claim):
-    assert claim.looks[0] >= 10, "docs/statistics.md: at least 10 seeds per condition"
+    assert claim.looks[0] >= 10, "docs/statistics.md, section 5: the first look has 12 paired seeds"
     for text in (claim.title, claim.hypothesis, claim.method, claim.literature, claim.caveats):
         assert text.strip()
     for test in claim.tests:
