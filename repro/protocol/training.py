@@ -22,6 +22,7 @@ import numpy as np
 from .cache import Cache
 from .cluster import ClusterError
 from .progress import Progress
+from .workers import Pool, stop_on_interrupt
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
 
@@ -121,6 +122,9 @@ def _tasks(experiments: dict[str, Experiment], pending: dict[str, list]):
             yield [m[0] for m in batch], batch[0][1], [m[2] for m in batch]
 
 
+LazyPool = Pool  # the run's own local workers (repro.protocol.workers): die with the run, stop at once
+
+
 class _Inline(cf.Executor):
     """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
 
@@ -131,23 +135,6 @@ class _Inline(cf.Executor):
         except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
             future.set_exception(e)
         return future
-
-
-class LazyPool(cf.Executor):
-    """The run's own workers, started at the first task (a fully cached run starts none) and
-    kept for every phase of the run (tuning stages, looks)."""
-
-    def __init__(self, jobs: int):
-        self.jobs, self.pool = jobs, None
-
-    def submit(self, fn, /, *args, **kwargs):
-        if self.pool is None:
-            self.pool = _Inline() if self.jobs == 1 else cf.ProcessPoolExecutor(max_workers=self.jobs)
-        return self.pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def format_error(e: BaseException) -> str:
@@ -204,17 +191,26 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor:
                 _store_merged(exp, parts, slots, cache)
 
     try:
-        futures = {}
-        for specs, part, targets in _tasks(experiments, pending):
-            future = executor.submit(train_group, specs, part)
-            if future.done():  # an inline executor (jobs=1) has run it already: count it now, not at the end
-                collect(future, targets)
-            else:
-                futures[future] = targets
-        for future in cf.as_completed(futures):
-            collect(future, futures[future])
+        _submit_and_collect(experiments, pending, executor, collect)
+    except KeyboardInterrupt:
+        stop_on_interrupt(executor)  # workers killed now; finished chunks are cached; a 2nd Ctrl-C exits at once
+        raise
     finally:
         progress.end()
+
+
+def _submit_and_collect(experiments: dict[str, Experiment], pending: dict[str, list], executor: cf.Executor,
+                        collect) -> None:
+    """Submit every task, collecting each result as it completes."""
+    futures = {}
+    for specs, part, targets in _tasks(experiments, pending):
+        future = executor.submit(train_group, specs, part)
+        if future.done():  # an inline executor (jobs=1) has run it already: count it now, not at the end
+            collect(future, targets)
+        else:
+            futures[future] = targets
+    for future in cf.as_completed(futures):
+        collect(future, futures[future])
 
 
 def _store_merged(exp: Experiment, parts: list, slots: list, cache: Cache) -> None:
@@ -222,9 +218,8 @@ def _store_merged(exp: Experiment, parts: list, slots: list, cache: Cache) -> No
     exp.record = merge(slots)
     cache.put(exp.record)
     if len(parts) > 1:
-        for part in parts:
-            for path in cache.paths(exp.spec.key(part))[::-1]:  # json first: entry gone at once
-                path.unlink(missing_ok=True)
+        for part, slot in zip(parts, slots):
+            cache.forget(exp.spec.key(part), slot.kernels)
 
 
 def training_kernels(experiments: dict[str, Experiment]) -> dict[str, int]:
@@ -266,6 +261,12 @@ class Training:
                                 "training_s": round(sum(e.record.runtime_s for e in new.values()
                                                         if e.record is not None), 1)})
         return {k: self.seen[k] for k in experiments}
+
+    def entry_hashes(self) -> dict[str, str]:
+        """key -> sha256 of the cache entry's arrays, for every entry this run read or wrote (its
+        experiments and whatever else it read from the cache, e.g. the Holm family's other claims):
+        two reports can be compared entry by entry."""
+        return dict(sorted(self.cache.hashes.items()))
 
 
 def cached_training(cache: Cache) -> Training:
