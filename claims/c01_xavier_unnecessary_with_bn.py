@@ -19,6 +19,8 @@ fixed_by_std = {0.01: "BN, 0.01*N(0,1), fixed lr", 0.1: "BN, Xavier, fixed lr", 
 
 acc = final_accuracy()
 MARGIN = 2.0
+WHY = ("'not necessary' allows a small loss: 2 points of test accuracy, about the spread between seeds of one "
+       "arm, is the most a practitioner would give up before calling an init necessary")
 
 CLAIM = Claim(
     id="xavier-unnecessary-with-bn",
@@ -27,15 +29,16 @@ CLAIM = Claim(
     quote=("Another thing that's cool about your post is that my intuition was that xavier initialization "
            "was not necessary if one was also using batch norm. It's cool to see that vindicated."),
     speaker="HN commenter",
-    hypothesis=("With BN, networks initialised naively (0.01*N(0,1), N(0,1), U(-1,1)) reach a final test "
-                "accuracy no more than 2 points below Xavier-initialised ones; without BN they do not."),
+    hypothesis=("With BN, a network initialised naively reaches a final test accuracy no more than 2 points "
+                "below the Xavier-initialised one, with each of the three naive inits (0.01*N(0,1), N(0,1), "
+                "U(-1,1)), each arm at its best rate."),
     conditions={**bn, **plain, **fixed, **compensated, **he_readout},
     fixed_rate=(*fixed, *compensated),
+    parts=tuple(NonInferiority(f"with BN: {n} vs Xavier", metric=acc, a=f"BN, {n}", b="BN, Xavier", margin=MARGIN,
+                               why=WHY) for n in naive),
     tests=(
         NonInferiority("with BN: naive inits (pooled) vs Xavier", metric=acc,
                        a=tuple(f"BN, {n}" for n in naive), b="BN, Xavier", margin=MARGIN),
-        *(NonInferiority(f"with BN: {n} vs Xavier", metric=acc, a=f"BN, {n}", b="BN, Xavier", margin=MARGIN)
-          for n in naive),
         *(Superiority(f"without BN: Xavier beats {n}", metric=acc, a="no BN, Xavier", b=f"no BN, {n}",
                       margin=MARGIN) for n in naive),
         NonInferiority("with BN: He vs Xavier", metric=acc, a="BN, He", b="BN, Xavier", margin=MARGIN),

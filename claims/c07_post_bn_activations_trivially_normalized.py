@@ -5,10 +5,10 @@ from repro import Claim, Figure, Metric, Recorded, Threshold
 from repro.standard import BLOG
 
 # The blog's spec carries init_scale=0.01 (its 0.01*N(0,1)): He must reset it, or it is 0.01 x He.
-INITS = {"0.01*N(0,1)": dict(init="normal", init_scale=0.01), "N(0,1)": dict(init="normal", init_scale=1.0),
-         "He": dict(init="he", init_scale=1.0)}
-batch_axis = {f"blog setup, {name}": BLOG.replace(**kw) for name, kw in INITS.items()}
-blog_axis = {f"blog's unit norm, {name}": BLOG.replace(norm="units", **kw) for name, kw in INITS.items()}
+INIT_SCALES = {"0.01*N(0,1)": dict(init="normal", init_scale=0.01), "N(0,1)": dict(init="normal", init_scale=1.0),
+               "He": dict(init="he", init_scale=1.0)}
+batch_axis = {f"blog setup, {name}": BLOG.replace(**kw) for name, kw in INIT_SCALES.items()}
+blog_axis = {f"blog's unit norm, {name}": BLOG.replace(norm="units", **kw) for name, kw in INIT_SCALES.items()}
 conditions = {**batch_axis, **blog_axis}
 
 
@@ -20,7 +20,7 @@ post_bn = Metric("max over layers of |log2 std| after BN, at init", _worst_log2_
                  unit="doublings", higher_is_better=False)
 post_act = Metric("max over layers of |log2 std| after ReLU, at init", _worst_log2_std("act"), unit="doublings")
 per_arm = tuple(Threshold(f"after BN, {name} init: every layer's std is 1 (within 5%)", metric=post_bn, a=arm,
-                          tau=0.07, direction="below") for name, arm in zip(INITS, batch_axis))
+                          tau=0.07, direction="below") for name, arm in zip(INIT_SCALES, batch_axis))
 
 CLAIM = Claim(
     id="post-bn-activations-trivially-normalized",
@@ -32,14 +32,19 @@ CLAIM = Claim(
     hypothesis=("In the blog's network, values measured after BN have unit standard deviation in every "
                 "layer whatever the init scale, while values measured after the ReLU do not."),
     conditions=conditions,
-    tests=(
+    parts=(
         Threshold("after BN: every layer's std is 1 (within 5%), in the worst of the three inits", metric=post_bn,
-                  a=tuple(batch_axis), tau=0.07, direction="below", pool="worst"),
-        *per_arm,
+                  a=tuple(batch_axis), tau=0.07, direction="below", pool="worst",
+                  why="'trivially normalized': unit std up to 5% (0.07 doublings), whatever the init"),
         Threshold("after ReLU, 0.01*N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
-                  a="blog setup, 0.01*N(0,1)", tau=1.0, direction="above"),
+                  a="blog setup, 0.01*N(0,1)", tau=1.0, direction="above",
+                  why="'while after the ReLU they do not': off by a factor of 2 (1 doubling) at least"),
         Threshold("after ReLU, N(0,1) init: some layer's std is off by more than 2x", metric=post_act,
-                  a="blog setup, N(0,1)", tau=1.0, direction="above"),
+                  a="blog setup, N(0,1)", tau=1.0, direction="above",
+                  why="'while after the ReLU they do not': off by a factor of 2 (1 doubling) at least"),
+    ),
+    tests=(
+        *per_arm,
         Threshold("the blog's axis (each example over its units): every layer's std is 1 too, worst init",
                   metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below", pool="worst"),
     ),

@@ -22,8 +22,9 @@ CLAIM = Claim(
     hypothesis=("With BN, a layer's gradient changes less when the layers below it take their update "
                 "(smaller ||G - G'||, Santurkar et al.'s ICS), in a ReLU MLP and in a deep linear net."),
     conditions=conditions,
+    parts=Superiority.each("BN has smaller relative ICS ({})", NETS, metric=applied, margin=0.0,
+                           why="'reduces' names no size: any reduction beyond noise counts"),
     tests=(
-        *Superiority.each("BN has smaller relative ICS ({})", NETS, metric=applied, margin=0.0),
         *Superiority.each("... after a plain step lr*g ({})", NETS, metric=ics_rel, margin=0.0),
         *Superiority.each("BN has smaller ICS in absolute units ({})", NETS, metric=ics, margin=0.0),
         Superiority("BN keeps G and G' more aligned (ReLU MLP)", metric=ics_cos, margin=0.0, **RELU),

@@ -41,10 +41,12 @@ CLAIM = Claim(
            "variables doesn't seem to be equivalent to \"internal covariate shift\"."),
     speaker="HN commenter",
     hypothesis=("With BN, the loss change of a joint update of all layers departs less (relative to its "
-                "size) from the sum of the loss changes of each layer's update alone."),
+                "size) from the sum of the loss changes of each layer's update alone, in a ReLU MLP and in a "
+                "deep linear net."),
     conditions=conditions,
+    parts=Superiority.each("BN has smaller relative interaction ({})", NETS, metric=interaction, margin=0.0,
+                           why="'reduces' names no size: any reduction beyond noise counts"),
     tests=(
-        *Superiority.each("BN has smaller relative interaction ({})", NETS, metric=interaction, margin=0.0),
         Threshold("interaction tracks ICS beyond their common time course (ReLU, both arms pooled)",
                   metric=tracks, a=("BN, ReLU", "no BN, ReLU"), tau=0.0, direction="above"),
         *Superiority.each("BN has smaller interaction at matched first-order decrease ({})", NETS, metric=matched,

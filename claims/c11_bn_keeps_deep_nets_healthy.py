@@ -25,11 +25,15 @@ CLAIM = Claim(
                 "post-activation spread and the weight gradients of the first layer within an order of "
                 "magnitude of the last, where the same network without BN collapses."),
     conditions=conditions,
-    tests=(
+    parts=(
         Superiority("activations: BN keeps the spread (layer 20 vs 1)", metric=act_collapse,
-                    a="BN over the batch", b="no BN (blog init 0.01*N)", margin=1.0),
+                    a="BN over the batch", b="no BN (blog init 0.01*N)", margin=1.0,
+                    why="'good properties throughout the entire network': within an order of magnitude"),
         Threshold("gradients with BN: layer 1 within a decade of layer 20 (either way)", metric=grad_spread,
-                  a="BN over the batch", tau=1.0, direction="below"),
+                  a="BN over the batch", tau=1.0, direction="below",
+                  why="the same order of magnitude, for the gradients the post also plots"),
+    ),
+    tests=(
         Superiority("gradients: BN's layer-1 gradient exceeds no BN's by over a decade", metric=grad_size,
                     a="BN over the batch", b="no BN (blog init 0.01*N)", margin=1.0),
         Superiority("the blog's per-example normalization does the same (activations)", metric=act_collapse,

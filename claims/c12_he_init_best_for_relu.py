@@ -4,6 +4,7 @@ from repro.metrics import final_accuracy, layer_log_ratio
 from repro.standard import DEEP_DEPTH, DEEP_NO_BN, UNIFORM_INIT
 
 acc = final_accuracy()
+WHY = "'works best' is a ranking a practitioner acts on: a point of test accuracy, not a rounding difference"
 signal = layer_log_ratio("probe/act_std", numerator=DEEP_DEPTH - 1, denominator=0, step=0,
                          name=f"log10(post-ReLU std, layer {DEEP_DEPTH} / layer 1) at init")
 
@@ -17,18 +18,17 @@ CLAIM = Claim(
     speaker="first HN commenter",
     hypothesis=(f"In a {DEEP_DEPTH}-layer plain ReLU network (no BN), each init at its best learning rate, He "
                 "init reaches higher test accuracy than Xavier init, and Xavier higher than the uniform "
-                "U(-1/sqrt(n), 1/sqrt(n)) init."),
+                "U(-1/sqrt(n), 1/sqrt(n)) init (the ranking He > Xavier > uniform, both steps)."),
     conditions={
         "He": DEEP_NO_BN,
         "Xavier": DEEP_NO_BN.replace(init="xavier"),
         "uniform U(-0.1, 0.1)": DEEP_NO_BN.replace(**UNIFORM_INIT),
     },
-    # The cap is doubled for a primary test left inconclusive at 48 seeds on either kernel set (AVX2,
-    # AVX-512): see the caveats.
-    looks=(12, 24, 48, 96),
+    parts=(
+        Superiority("He beats Xavier", metric=acc, a="He", b="Xavier", margin=1.0, why=WHY),
+        Superiority("Xavier beats uniform", metric=acc, a="Xavier", b="uniform U(-0.1, 0.1)", margin=1.0, why=WHY),
+    ),
     tests=(
-        Superiority("He beats Xavier", metric=acc, a="He", b="Xavier", margin=1.0),
-        Superiority("Xavier beats uniform", metric=acc, a="Xavier", b="uniform U(-0.1, 0.1)", margin=1.0),
         Superiority("He beats uniform", metric=acc, a="He", b="uniform U(-0.1, 0.1)", margin=1.0),
         Superiority("at init, He keeps the signal that Xavier loses with depth", metric=signal, a="He",
                     b="Xavier", margin=1.0),

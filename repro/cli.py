@@ -29,7 +29,7 @@ from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
 from .protocol.settings import THOROUGH
 
-COMMANDS = ("all", "list", "run", "report", "bench")
+COMMANDS = ("all", "list", "run", "report", "register", "bench")
 CONNECT_TIMEOUT_S = 5
 # --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
 # per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
@@ -55,7 +55,9 @@ def version() -> str:
 
 
 def _add_claims_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--claims-dir", type=Path, default=CLAIMS_DIR, help=argparse.SUPPRESS)
+    p.add_argument("--claims-dir", type=Path, default=CLAIMS_DIR, metavar="DIR",
+                   help="a directory of claim files to run instead of the shipped claims (see `repro new` and "
+                   "docs/writing-a-claim.md)")
 
 
 def _add_profile(p: argparse.ArgumentParser) -> None:
@@ -98,13 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Re-render the report from the cache, training nothing. With claim ids, "
                             "a subset report in OUT/subset/<ids>/.")
     report.add_argument("ids", nargs="*", metavar="ID", help="only these claims (default: every claim)")
+    register = sub.add_parser("register", help="register the claims' declarations before a confirmatory run",
+                              description="Write DIR/registration.json: a hash of every declaration that decides "
+                              "a verdict (hypothesis, parts, tests, margins, conditions, looks, the protocol's "
+                              "rules), with the date and the git commit. Commit it before the confirmatory run; "
+                              "every run compares the claim files with it.")
+    register.add_argument("--force", action="store_true",
+                          help="replace an existing registration (a new protocol version: say so in the history)")
     sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
     for cmd in (full, some, report):
         _add_profile(cmd)
         _add_output(cmd)
     for cmd in (full, some):
         _add_workers(cmd)
-    for cmd in (full, listing, some, report):
+    for cmd in (full, listing, some, report, register):
         _add_claims_dir(cmd)
     return p
 
@@ -206,6 +215,8 @@ def execute(args: argparse.Namespace) -> int:
     if args.command == "list":
         claims, broken = load(args.claims_dir)
         return list_claims(claims, broken)
+    if args.command == "register":
+        return register(args)
     if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
         raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
                          f"to {MAX_SEEDS} (memory and run time grow with every seed)")
@@ -236,6 +247,26 @@ def execute(args: argparse.Namespace) -> int:
     elif args.scheduler:
         executor = connect(args.scheduler)
     return run_and_report(args, claims, declared, broken, cache, executor, out)
+
+
+def register(args: argparse.Namespace) -> int:
+    """`repro register`: write the claims' registration (refusing to replace one without --force)."""
+    from .protocol import registration
+    claims, broken = load(args.claims_dir)
+    if broken:
+        raise UsageError(f"cannot register with broken claim files ({', '.join(b.name for b in broken)}); fix them first")
+    path = Path(args.claims_dir) / registration.FILENAME
+    if path.exists() and not args.force:
+        current = registration.check(claims, path)
+        changed = registration.problems(current)
+        state = "; ".join(changed) if changed else "every claim unchanged"
+        raise UsageError(f"{path} exists (registered {current['registered']}, {state}); registering again starts a "
+                         f"new protocol version: pass --force to replace it")
+    check_writable_dir("--claims-dir", Path(args.claims_dir))
+    written = registration.write(claims, path, commit=registration.git_commit(Path(args.claims_dir)))
+    print(f"registered {len(claims)} claims in {path} (protocol {written['protocol']}, commit "
+          f"{(written['commit'] or 'none')[:12]}, {written['registered']}); commit it before the confirmatory run")
+    return 0
 
 
 def thorough_settings(profile: str, names: str | None) -> tuple:
@@ -278,7 +309,8 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
         try:
             result = run(claims, seeds=args.seeds, quick=args.quick, jobs=getattr(args, "jobs", None),
                          executor=executor, cache=cache, progress=Progress(), cache_only=args.command == "report",
-                         scheduler=getattr(args, "scheduler", None), family=declared, settings=args.setting_list)
+                         scheduler=getattr(args, "scheduler", None), family=declared, settings=args.setting_list,
+                         registration_file=Path(args.claims_dir) / "registration.json")
         except MissingCacheError as e:
             raise UsageError(f"{e}; run `repro all` with the same --cache/--seeds/--quick/--profile first") from None
         except ClusterError as e:  # lost mid-run: not a usage error, and no report from a partial run
@@ -301,6 +333,10 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
             return 1
     print(summary_table(result))
     print(result.provenance["holm_family"]["note"])
+    print(result.design.get("note", ""))
+    from .protocol.registration import problems as registration_problems
+    for line in registration_problems(result.registration):
+        print(f"repro: warning: {line} (its verdict is exploratory; see the report)", file=sys.stderr)
     for cr in result.claims:
         if cr.verdict == "error":
             last = (cr.error or "").strip().splitlines()[-1:] or ["?"]

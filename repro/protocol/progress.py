@@ -107,20 +107,26 @@ class Progress:
 
 
 def summary_table(run) -> str:
-    """The verdicts of a RunResult as a fixed-width text table."""
-    rows = [("claim", "verdict", "recorded", "primary estimate [CI]", "seeds", "p_adj")]
+    """The verdicts of a RunResult as a fixed-width text table: one row per claim, and one indented row
+    per part for a claim with several (its verdict follows from theirs, repro.protocol.decision)."""
+    rows = [("claim", "verdict", "recorded", "estimate [CI]", "seeds", "p_adj")]
+
+    def cells(t) -> tuple[str, str, str]:
+        est = f"{t.estimate:.3g} [{t.ci[0]:.3g}, {t.ci[1]:.3g}]"
+        if t.kind == "threshold":
+            est += f" (tau {t.tau:.3g})"
+        p = "-" if t.p_adjusted is None or t.p_adjusted != t.p_adjusted else f"{t.p_adjusted:.3g}"
+        return est, p, str(t.n_seeds)
+
     for cr in run.claims:
-        if cr.tests:
-            t = cr.tests[0]
-            est = f"{t.estimate:.3g} [{t.ci[0]:.3g}, {t.ci[1]:.3g}]"
-            if t.kind == "threshold":  # its estimate is the mean's distance beyond tau, not the measured value
-                est += " beyond tau"
-            p = "-" if t.p_adjusted is None or t.p_adjusted != t.p_adjusted else f"{t.p_adjusted:.3g}"
-            n = str(t.n_seeds)
-        else:
-            est, p, n = "-", "-", "-"
+        parts = cr.parts if cr.tests else []
+        est, p, n = cells(parts[0]) if len(parts) == 1 else ("-", "-", "-")
         rec = cr.claim.recorded.verdict if cr.claim.recorded else "(none)"
         rows.append((cr.claim.id, cr.verdict, rec, est, n, p))
+        if len(parts) > 1:
+            for t in parts:
+                est, p, n = cells(t)
+                rows.append((f"  part: {t.name}", t.verdict, "", est, n, p))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -25,14 +25,15 @@ import datetime
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .. import stats
-from . import decision, tuning as protocol
+from . import decision, registration, tuning as protocol
 from .cache import Cache
-from ..claim import Claim, common_seeds
+from ..claim import DESIGN_LOOKS, Claim, common_seeds
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from ..engine.record import Record
@@ -339,7 +340,7 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         executor: cf.Executor | None = None, cache: Cache, progress: Progress | None = None,
         alpha: float = ALPHA, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS,
         scheduler: str | None = None, family: Sequence[Claim] | None = None,
-        settings: Sequence[Setting] = ()) -> RunResult:
+        settings: Sequence[Setting] = (), registration_file: Path | None = None) -> RunResult:
     """Run claims end to end and return their results (the report is written by the caller).
 
     seeds: one look of this many seeds per claim instead of each claim's sequential design (capped
@@ -350,7 +351,8 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     in `claims` taken from the cache (provenance["holm_family"] says how the family was formed).
     settings: the thorough profile's settings (repro.protocol.settings); each claim's primary test
     runs again in each, tuned and sequential as declared, and RunResult.robustness holds the results
-    (Holm across the claims of each setting).
+    (Holm across the claims of each setting). registration_file: the claims' registration (default
+    claims/registration.json beside the shipped claims); RunResult.registration compares them with it.
     """
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2):
         raise ValueError(f"seeds={seeds!r} must be an integer >= 2 (paired tests need at least 2 seeds), or None")
@@ -401,4 +403,24 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         training_kernels=training_kernels(training.seen), n_experiments=len(training.seen), phases=training.phases,
         training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1),
         holm_family=holm.provenance(), settings=[s.name for s in settings])
-    return RunResult(profile=profile, claims=results, provenance=provenance, robustness=robustness)
+    return RunResult(profile=profile, claims=results, provenance=provenance, robustness=robustness,
+                     registration=registration.check(family, registration_file, alpha=alpha),
+                     design=design_block(family, alpha=alpha, simulate=not quick and seeds is None))
+
+
+DESIGN_SIM_PATHS = 10_000
+
+
+def design_block(family: Sequence[Claim], *, alpha: float = ALPHA, simulate: bool = True) -> dict:
+    """The declared sequential design and, for a confirmatory run, the simulated false-"supported" rate
+    of the whole procedure over the declared claims (repro.protocol.decision)."""
+    design = stats.SequentialDesign(looks=DESIGN_LOOKS, alpha=alpha)
+    block = {"looks": list(DESIGN_LOOKS), "spending": design.spending, "boundaries": list(design.boundaries),
+             "parts": {c.id: len(c.parts) for c in family}, "false_supported_rate": None, "per_claim_rate": None,
+             "n_paths": 0, "note": "Not simulated for a run outside the declared design (--quick or --seeds)."}
+    if simulate:
+        rate = decision.false_supported_rate([len(c.parts) for c in family], DESIGN_LOOKS, alpha=alpha,
+                                             n_paths=DESIGN_SIM_PATHS)
+        block.update(false_supported_rate=rate.rate, per_claim_rate=rate.per_claim, n_paths=rate.n_paths,
+                     note=rate.note())
+    return block
