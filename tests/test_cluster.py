@@ -127,3 +127,27 @@ def test_cli_run_without_workers_ends_with_one_line_exit_1(procs, tmp_path, monk
     lines = [line for line in err.splitlines() if line.startswith("repro: error")]
     assert lines == [l for l in lines if "no Dask worker connected" in l] and len(lines) == 1, err
     assert "Traceback" not in err and not (tmp_path / "out" / "results.json").exists()
+
+
+def test_killed_scheduler_ends_the_cli_with_one_line_and_no_dask_traceback(procs, tmp_path):
+    address = scheduler(procs)
+    worker(procs, address)
+    run = subprocess.Popen([sys.executable, "-m", "repro", "run", "bn-trains-very-deep-networks", "--quick", "--no-pdf",
+                            "--out", str(tmp_path / "out"), "--scheduler", address],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        head = []
+        while not any("to train" in line for line in head):   # tasks are on the cluster
+            line = run.stderr.readline()
+            assert line, "".join(head)
+            head.append(line)
+        time.sleep(3)
+        procs[0].kill()
+        _, rest = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    err = "".join(head) + rest
+    assert run.returncode == 1, err
+    assert "repro: error: lost the Dask scheduler" in rest and "Traceback" not in err and "distributed." not in err, err
+    assert [line for line in rest.splitlines() if line.strip() and not line.startswith("[repro]")] == \
+        [line for line in rest.splitlines() if line.startswith("repro: error: lost the Dask scheduler")], err

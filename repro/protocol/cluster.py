@@ -11,11 +11,14 @@ every pending one with ClusterLost (the CLI: one line, exit 1; finished chunks s
 - no worker has been connected for NO_WORKER_TIMEOUT_S (every worker died, or none ever came), or
 - the scheduler is lost: the client is no longer running, or Dask cancels our tasks.
 A task's own exception passes through unchanged (it is that experiment's error verdict).
+Once the cluster is lost or the executor shut down, Dask's own loggers are silenced: its client
+would otherwise print tracebacks of its reconnection attempts (about 50 lines) after our one line.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import logging
 import socket
 import threading
 import time
@@ -24,6 +27,18 @@ from typing import Any, Callable
 NO_WORKER_TIMEOUT_S = 60.0   # how long a run waits with no worker before it gives up
 SCHEDULER_GRACE_S = 10.0     # how long the client may be disconnected before the scheduler counts as lost
 POLL_S = 0.5
+
+
+QUIETED = ("distributed", "tornado")  # loggers silenced once the cluster is lost or no longer used
+
+
+def quiet_dask() -> None:
+    """Silence Dask's loggers (and tornado's, its event loop): what they say after our error line is noise."""
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in QUIETED] + list(QUIETED)
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.disabled = True
 
 
 class ClusterError(RuntimeError):
@@ -143,6 +158,7 @@ class WatchedExecutor(cf.Executor):
             outer.set_result(inner.result())
 
     def _fail(self, reason: str) -> None:
+        quiet_dask()
         with self._lock:
             if self.failure is None:
                 self.failure = ClusterLost(f"{reason}; finished experiments are cached, rerun to resume")
@@ -174,6 +190,7 @@ class WatchedExecutor(cf.Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop the watchdog and close the client (pending Dask tasks are released)."""
         self._stop.set()
+        quiet_dask()
         if cancel_futures:
             self._fail("the run was shut down")
         try:
