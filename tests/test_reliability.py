@@ -1,6 +1,8 @@
 """Reliability (issue 26): workers die with their parent, the cache lock names its holder, is bounded
 and taken over when stale, interrupts are immediate, the kernel set is part of a record, killed
 runs' temporary files are cleaned, `repro verify` names a forged entry."""
+import argparse
+import contextlib
 import json
 import os
 import signal
@@ -80,6 +82,33 @@ def test_killing_the_parent_alone_ends_its_workers_and_frees_the_cache(tmp_path,
         assert any(f"pid {parent.pid}" in n and "ended without releasing" in n for n in notes), notes
     finally:
         parent.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_the_repro_process_alone_mid_training_leaves_nothing_behind(tmp_path, sig):
+    """The issue's case: `repro run ... &`, then kill of the repro process only (not its group)."""
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "repro", "run", "bn-trains-very-deep-networks", "--quick",
+                            "--jobs", "2", "--no-pdf", "--out", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_descendants(run.pid)) < 2:
+            time.sleep(0.2)
+        workers = _descendants(run.pid)
+        assert len(workers) >= 2
+        time.sleep(1.0)
+        os.kill(run.pid, sig)
+        run.wait(timeout=10)
+        assert wait_gone(workers, 10) == []
+        with Cache(out / "cache").lock(timeout=5):   # the next run gets the cache at once
+            pass
+    finally:
+        run.kill()
+        for pid in workers if "workers" in locals() else []:   # never leave orphans behind, even on failure
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 HOLDER = textwrap.dedent("""
@@ -302,3 +331,22 @@ def test_default_records_keep_their_paths():
     assert cache_mod.namespace(cache_mod.current_kernels()) == "" and cache_mod.namespace("") == ""
     assert cache_mod.namespace("OpenBLAS SkylakeX") == "kernels-OpenBLAS-SkylakeX"
     assert cache_mod.namespace("OpenBLAS Haswell, OpenBLAS SkylakeX") == "kernels-OpenBLAS-Haswell-OpenBLAS-SkylakeX"
+
+
+def test_verify_command_names_the_forged_entry_and_records_the_check(tmp_path, capsys):
+    cache = Cache(tmp_path / "cache")
+    forged = train(SPEC, SEEDS)
+    forged.values["test_acc"] = forged.values["test_acc"] * 0 + 0.09
+    key = cache.put(forged)
+    parser = argparse.ArgumentParser()
+    verify.add_arguments(parser)
+    assert verify.main(parser.parse_args(["--cache", str(cache.root), "--jobs", "1"])) == 1   # default: a sample
+    out = capsys.readouterr().out
+    assert f"DIFFERS {key}: value 'test_acc' differs for seed(s) [0, 1, 2]" in out
+    assert "verified 1 of 1 entries (sample 10% of the cache, seed " in out
+    last = verify.last_verification(cache.root)
+    assert last["entries_differing"] == 1 and key in last["differing"] and last["sample_seed"] is not None
+    cache.put(train(SPEC, SEEDS))   # the honest record back: verified clean
+    assert verify.main(parser.parse_args(["--cache", str(cache.root), "--all", "--jobs", "1"])) == 0
+    assert verify.last_verification(cache.root)["entries_differing"] == 0
+    assert len(verify.read_history(cache.root)) == 2
