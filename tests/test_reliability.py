@@ -350,3 +350,14 @@ def test_verify_command_names_the_forged_entry_and_records_the_check(tmp_path, c
     assert verify.main(parser.parse_args(["--cache", str(cache.root), "--all", "--jobs", "1"])) == 0
     assert verify.last_verification(cache.root)["entries_differing"] == 0
     assert len(verify.read_history(cache.root)) == 2
+
+
+def test_a_path_that_is_not_utf8_is_refused_with_the_option_and_byte():
+    from repro.protocol.paths import PathNotText, require_utf8
+    require_utf8(Path("/tmp/ok-é"), "--out")
+    require_utf8(b"/tmp/ok", "--cache")
+    bad = os.fsdecode(b"/tmp/r-\xff")   # how Python hands such an argument to us
+    with pytest.raises(PathNotText, match=r"--out /tmp/r-\\xff: the path holds the byte 0xff, which is not UTF-8"):
+        require_utf8(Path(bad), "--out")
+    with pytest.raises(PathNotText, match="0xfe"):
+        require_utf8(b"/tmp/\xfe", "--cache")
