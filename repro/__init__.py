@@ -4,9 +4,9 @@ from .engine.blas import pin_openblas_kernels
 pin_openblas_kernels()  # before anything imports numpy: see repro/engine/blas.py
 
 from .claim import (Claim, Equivalence, Figure, Identity, Metric, NonInferiority, Recorded,  # noqa: E402
-                    RecordedPart, Superiority, Threshold, Trend, load_claims)
+                    Superiority, Threshold, Trend, load_claims)
 from .engine.spec import ExperimentSpec, SpecError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["Claim", "Equivalence", "ExperimentSpec", "Figure", "Identity", "Metric", "NonInferiority",
-           "Recorded", "RecordedPart", "SpecError", "Superiority", "Threshold", "Trend", "load_claims", "__version__"]
+           "Recorded", "SpecError", "Superiority", "Threshold", "Trend", "load_claims", "__version__"]
