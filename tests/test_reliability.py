@@ -111,6 +111,18 @@ def test_killing_the_repro_process_alone_mid_training_leaves_nothing_behind(tmp_
                 os.kill(pid, signal.SIGKILL)
 
 
+ORPHANED = textwrap.dedent("""
+    import fcntl, os, sys, time
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)   # an older repro: flock, no name in the file
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    child = os.fork()
+    if child == 0:         # the orphan keeps the inherited descriptor, hence the lock
+        time.sleep(120)
+        os._exit(0)
+    print(os.getpid(), child, flush=True)   # the process that took the lock now exits
+""")
+
+
 HOLDER = textwrap.dedent("""
     import fcntl, json, os, socket, sys, time
     fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
@@ -122,12 +134,27 @@ HOLDER = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("who", ["dead pid", "reused pid"])
+@pytest.mark.parametrize("who", ["dead pid", "reused pid", "no name"])
 def test_lock_held_by_orphans_of_a_dead_run_is_taken_over(tmp_path, who):
     """Orphaned workers of an older repro keep the flock; the holder they name is gone (or its pid now
-    belongs to a process with another start time): the next run takes the lock over and says so."""
+    belongs to a process with another start time, or the file names none and the flock's owner in
+    /proc/locks is gone): the next run takes the lock over and says so."""
     root = tmp_path / "cache"
     root.mkdir()
+    if who == "no name":
+        locker = subprocess.Popen([sys.executable, "-c", ORPHANED, str(root / ".lock")], stdout=subprocess.PIPE,
+                                  text=True, env=ENV)
+        parent, child = map(int, locker.stdout.readline().split())
+        locker.wait(timeout=30)
+        try:
+            assert not gone(child) and lock.flock_owner(root / ".lock") == parent
+            notes = []
+            with Cache(root).lock(timeout=20, log=notes.append):
+                pass
+            assert any("taking the lock over" in n and f"pid {parent}" in n for n in notes), notes
+        finally:
+            os.kill(child, signal.SIGKILL)
+        return
     if who == "dead pid":
         ended = subprocess.Popen(["true"])
         ended.wait()

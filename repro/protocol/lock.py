@@ -7,7 +7,8 @@ exits). The file's content names the holder: host, pid and the process's start t
 - a run that finds the lock held while its recorded holder is gone (dead, or its pid reused by a
   process with another start time) knows the lock is held by orphans of a killed run (worker
   processes of an older repro inherit the lock's file descriptor): it takes the lock over by
-  replacing the lock file (a new inode the orphans hold nothing on) and says so.
+  replacing the lock file (a new inode the orphans hold nothing on) and says so. A lock file that
+  names no holder (written by an older repro) is judged by the flock's owner in /proc/locks.
 Workers started by this repro close their inherited copy of the descriptor at once
 (repro.protocol.workers), so they never hold the lock; they also die with their parent.
 
@@ -52,7 +53,7 @@ class Holder:
         """E.g. "repro run pid 1234 started 22:51" (plus the host when it is another machine)."""
         when = self.started[11:16] if len(self.started) >= 16 else self.started
         where = "" if self.host == socket.gethostname() else f" on host {self.host}"
-        return f"{self.command} pid {self.pid} started {when}{where}"
+        return f"{self.command} pid {self.pid}" + (f" started {when}" if when else "") + where
 
     def to_json(self) -> str:
         return json.dumps({"host": self.host, "pid": self.pid, "start": self.start, "started": self.started,
@@ -96,16 +97,47 @@ def alive(holder: Holder) -> bool:
         return False
     except PermissionError:  # someone else's process with that pid: alive, compare start times below
         pass
+    if _zombie(holder.pid):  # exited, not yet reaped by its parent: it holds nothing
+        return False
     if holder.start is None or not Path("/proc").is_dir():
         return True
     return process_start(holder.pid) == holder.start  # None (gone meanwhile) or another start: pid reused
 
 
-def read_holder(path: Path) -> Holder | None:
+def _zombie(pid: int) -> bool:
     try:
-        return Holder.from_text(Path(path).read_text())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()[0] == "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def read_holder(path: Path) -> Holder | None:
+    """The holder named in the lock file; else (an older repro names none) the process the kernel lists
+    as the flock's owner in /proc/locks (Linux), which for orphans is their dead parent; else None."""
+    try:
+        named = Holder.from_text(Path(path).read_text())
     except OSError:
         return None
+    if named is not None:
+        return named
+    pid = flock_owner(path)
+    return None if pid is None else Holder(socket.gethostname(), pid, None, "", "a process that records no name")
+
+
+def flock_owner(path: Path, locks: Path = Path("/proc/locks")) -> int | None:
+    """The pid that took the flock on `path`, from /proc/locks (None if unknown, or outside our pid namespace)."""
+    try:
+        st = os.stat(path)
+        text = locks.read_text()
+    except OSError:
+        return None
+    where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == where and fields[4].isdigit():
+            return int(fields[4]) or None   # 0: a process in another pid namespace
+    return None
 
 
 def _call(on_wait: Callable, holder: Holder | None) -> None:
