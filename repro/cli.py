@@ -29,7 +29,7 @@ from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
 from .protocol.settings import THOROUGH
 
-COMMANDS = ("all", "list", "run", "report", "register", "bench")
+COMMANDS = ("all", "list", "run", "report", "register", "record", "bench")
 CONNECT_TIMEOUT_S = 5
 # --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
 # per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
@@ -107,13 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
                               "every run compares the claim files with it.")
     register.add_argument("--force", action="store_true",
                           help="replace an existing registration (a new protocol version: say so in the history)")
+    record = sub.add_parser("record", help="write the cached confirmatory run's results into the claim files",
+                            description="Replay the full run from the cache (nothing is trained) and rewrite each "
+                            "claim file's recorded=Recorded(...) with its verdict and every part's estimate, "
+                            "interval and seeds; the claims' pytest items then check that a run reproduces them.")
     sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
-    for cmd in (full, some, report):
+    for cmd in (full, some, report, record):
         _add_profile(cmd)
         _add_output(cmd)
     for cmd in (full, some):
         _add_workers(cmd)
-    for cmd in (full, listing, some, report, register):
+    for cmd in (full, listing, some, report, register, record):
         _add_claims_dir(cmd)
     return p
 
@@ -240,13 +244,52 @@ def execute(args: argparse.Namespace) -> int:
     from .protocol.cache import Cache
     cache = Cache(cache_root)
     executor = None
-    if args.command == "report":
+    if args.command in ("report", "record"):
         if not cache.root.is_dir():
             raise UsageError(f"no cache in {cache.root}; run `repro all` (with the same --cache, --seeds and "
                              f"--quick) first, or pass --cache DIR")
     elif args.scheduler:
         executor = connect(args.scheduler)
+    if args.command == "record":
+        return record_results(args, declared, broken, cache)
     return run_and_report(args, claims, declared, broken, cache, executor, out)
+
+
+def record_results(args, declared, broken, cache) -> int:
+    """`repro record`: the full run replayed from the cache, its results written into the claim files."""
+    from .protocol.recording import RecordingError, recorded_source, rewrite
+    from .protocol.runner import MissingCacheError, run
+    if broken or args.quick or args.seeds is not None or args.setting_list:
+        raise UsageError("`record` writes a confirmatory result: it needs every claim file loading and the default "
+                         "profile (no --quick, --seeds or --profile thorough)")
+    try:
+        result = run(declared, cache=cache, cache_only=True, family=declared,
+                     registration_file=Path(args.claims_dir) / "registration.json")
+    except MissingCacheError as e:
+        raise UsageError(f"{e}; run `repro all` with the same --cache first") from None
+    errors = [cr.claim.id for cr in result.claims if cr.verdict == "error"]
+    if errors:
+        raise UsageError(f"claims in error, nothing recorded: {', '.join(errors)}; see `repro report`")
+    changed = [c for c, e in result.registration["claims"].items() if e["status"] != "unchanged"]
+    if changed:
+        raise UsageError(f"declarations differ from the registration for {', '.join(changed)}: a result of "
+                         f"changed declarations is not confirmatory; nothing recorded")
+    try:
+        for cr in result.claims:
+            path = claim_path(Path(args.claims_dir), cr.claim)
+            if rewrite(path, recorded_source(cr)):
+                print(f"recorded {cr.claim.id}: {cr.verdict} in {path}")
+    except RecordingError as e:
+        raise UsageError(str(e)) from None
+    return 0
+
+
+def claim_path(directory: Path, claim: Claim) -> Path:
+    """The file in `directory` that declares `claim` (its text is the claim's source)."""
+    for path in sorted(directory.glob("*.py")):
+        if path.read_text() == claim.source:
+            return path
+    raise UsageError(f"no file in {directory} holds claim {claim.id}")
 
 
 def register(args: argparse.Namespace) -> int:
