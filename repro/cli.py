@@ -29,7 +29,7 @@ from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
 from .protocol.settings import THOROUGH
 
-COMMANDS = ("all", "list", "run", "report", "register", "record", "bench")
+COMMANDS = ("all", "list", "run", "report", "register", "record", "docs", "bench")
 CONNECT_TIMEOUT_S = 5
 # --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
 # per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
@@ -111,13 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Replay the full run from the cache (nothing is trained) and rewrite each "
                             "claim file's recorded=Recorded(...) with its verdict and every part's estimate, "
                             "interval and seeds; the claims' pytest items then check that a run reproduces them.")
+    docs = sub.add_parser("docs", help="redraw docs/forest.png and the README's verdict table from the recorded run",
+                          description="Replay the full run from the cache, check that it reproduces what the claim "
+                          "files record, then write docs/forest.png, docs/figures.json and the README's verdict "
+                          "table (a checkout only).")
     sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
-    for cmd in (full, some, report, record):
+    for cmd in (full, some, report, record, docs):
         _add_profile(cmd)
         _add_output(cmd)
     for cmd in (full, some):
         _add_workers(cmd)
-    for cmd in (full, listing, some, report, register, record):
+    for cmd in (full, listing, some, report, register, record, docs):
         _add_claims_dir(cmd)
     return p
 
@@ -244,7 +248,7 @@ def execute(args: argparse.Namespace) -> int:
     from .protocol.cache import Cache
     cache = Cache(cache_root)
     executor = None
-    if args.command in ("report", "record"):
+    if args.command in ("report", "record", "docs"):
         if not cache.root.is_dir():
             raise UsageError(f"no cache in {cache.root}; run `repro all` (with the same --cache, --seeds and "
                              f"--quick) first, or pass --cache DIR")
@@ -252,21 +256,15 @@ def execute(args: argparse.Namespace) -> int:
         executor = connect(args.scheduler)
     if args.command == "record":
         return record_results(args, declared, broken, cache)
+    if args.command == "docs":
+        return write_docs(args, declared, broken, cache)
     return run_and_report(args, claims, declared, broken, cache, executor, out)
 
 
 def record_results(args, declared, broken, cache) -> int:
     """`repro record`: the full run replayed from the cache, its results written into the claim files."""
     from .protocol.recording import RecordingError, recorded_source, rewrite
-    from .protocol.runner import MissingCacheError, run
-    if broken or args.quick or args.seeds is not None or args.setting_list:
-        raise UsageError("`record` writes a confirmatory result: it needs every claim file loading and the default "
-                         "profile (no --quick, --seeds or --profile thorough)")
-    try:
-        result = run(declared, cache=cache, cache_only=True, family=declared,
-                     registration_file=Path(args.claims_dir) / "registration.json")
-    except MissingCacheError as e:
-        raise UsageError(f"{e}; run `repro all` with the same --cache first") from None
+    result = replay_confirmatory(args, declared, broken, cache)
     errors = [cr.claim.id for cr in result.claims if cr.verdict == "error"]
     if errors:
         raise UsageError(f"claims in error, nothing recorded: {', '.join(errors)}; see `repro report`")
@@ -281,6 +279,38 @@ def record_results(args, declared, broken, cache) -> int:
                 print(f"recorded {cr.claim.id}: {cr.verdict} in {path}")
     except RecordingError as e:
         raise UsageError(str(e)) from None
+    return 0
+
+
+def replay_confirmatory(args, declared, broken, cache):
+    """The full default run replayed from the cache (nothing trained), for `record` and `docs`."""
+    from .protocol.runner import MissingCacheError, run
+    if broken or args.quick or args.seeds is not None or args.setting_list:
+        raise UsageError(f"`{args.command}` needs every claim file loading and the default profile (no --quick, "
+                         "--seeds or --profile thorough): it works on the confirmatory run")
+    try:
+        return run(declared, cache=cache, cache_only=True, family=declared,
+                   registration_file=Path(args.claims_dir) / "registration.json")
+    except MissingCacheError as e:
+        raise UsageError(f"{e}; run `repro all` with the same --cache first") from None
+
+
+def write_docs(args, declared, broken, cache) -> int:
+    """`repro docs`: docs/forest.png and the README's verdict table, from a run that reproduces the records."""
+    from . import docsync
+    from .claim import compare_recorded
+    if not docsync.README.is_file():
+        raise UsageError(f"`docs` writes the checkout's README.md and docs/; no README at {docsync.README}")
+    result = replay_confirmatory(args, declared, broken, cache)
+    stale = [f"{cr.claim.id}: {'; '.join(p)}" for cr in result.claims
+             if cr.claim.recorded is None or (p := compare_recorded(cr.claim.recorded, cr) or [])]
+    missing = [cr.claim.id for cr in result.claims if cr.claim.recorded is None]
+    if missing or stale:
+        raise UsageError("the cached run does not reproduce the recorded results (run `repro record` first): "
+                         + "; ".join(missing + stale))
+    paths = docsync.write_images(result, declared)
+    changed = docsync.sync_readme(declared)
+    print("wrote " + ", ".join(map(str, paths)) + (f", {docsync.README}" if changed else ""))
     return 0
 
 
