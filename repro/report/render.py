@@ -17,8 +17,8 @@ from typing import Any
 
 import jinja2
 
-from . import figures
-from .drawing import figure_png, forest_figure, post_figure, protocol_figures
+from . import answers, drawing, figures, recipes, references
+from .drawing import forest_figure, post_figure, protocol_figures
 from .export import about, generalization, matrix_row, matrix_settings, per_seed_csv, primary_condition_rows, \
     results_csv, results_json
 from .text import finding, num, sentence, test_view, units_legend
@@ -27,35 +27,71 @@ from .export import jsonable  # noqa: F401
 from .text import design_lines, measured, measured_name, with_unit  # noqa: F401
 from ..protocol.cache import atomic_write
 from ..claim import shipped_dir
-from ..protocol.tuning import CHANCE_MARGIN, PLATEAU_GAIN
+from ..protocol import tuning as _tuning
 from ..protocol.results import VERDICTS_WITH_ERROR, ClaimResult, RunResult
 from ..protocol.settings import randomized
 
 TEMPLATES_DIR = shipped_dir("templates")
+CHANCE_MARGIN = _tuning.CHANCE_MARGIN
+#: bidirectional embedding/override/isolate controls: claim text must not reverse the text after it
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
 class PdfWarning(UserWarning):
     """The PDF could not be produced (the HTML was written); the message says how to get it."""
 
 
-def claim_view(cr: ClaimResult, figure_cache: Path | None = None) -> dict:
+def plain(text: Any) -> Any:
+    """Claim text without bidirectional overrides or isolates (U+202A-U+202E, U+2066-U+2069), which
+    would reverse the report's text that follows; other values pass unchanged."""
+    return text.translate(BIDI_CONTROLS) if isinstance(text, str) else text
+
+
+def claim_figure_views(cr: ClaimResult, figure_cache: Path | None) -> tuple[list[dict], list[dict]]:
+    """(the claim's declared figures, its protocol figures: tuning and convergence curves, which go
+    to the appendix), each {"title", "caption", "alt", "src", "error"}."""
+    if cr.verdict == "error":
+        return [], []
+    protocol = protocol_figures(cr, figure_cache)
+    every = drawing.claim_figures(cr, figure_cache) if hasattr(drawing, "claim_figures") else None
+    if every is None:  # a drawing module without claim_figures: the declared figures one by one
+        every = []
+        for i, f in enumerate(cr.claim.figures):
+            png, err = drawing.figure_png(cr, i, figure_cache)
+            every.append({"title": f.title, "caption": f.caption, "src": figures.png_data_uri(png), "error": err,
+                          "alt": f"Claim {cr.claim.number}: {f.title}"})
+        every += protocol
+    declared = every[:len(cr.claim.figures)]
+    for f in declared + protocol:
+        f.setdefault("alt", f"Claim {cr.claim.number}: {f['title']}")
+        if f.get("error") and len(f["error"]) > 200:
+            f["error"] = f["error"][:197] + "…"
+    return declared, protocol
+
+
+def claim_view(cr: ClaimResult, figure_cache: Path | None = None, run: RunResult | None = None) -> dict:
+    """Everything a claim's section shows, formatted (numbers, sentences, figures, arms)."""
     c = cr.claim
-    figs, tests = [], [test_view(x) for x in cr.tests]
-    if cr.verdict != "error":
-        for i, f in enumerate(c.figures):
-            png, err = figure_png(cr, i, figure_cache)
-            if err and len(err) > 200:
-                err = err[:197] + "…"
-            figs.append({"title": f.title, "caption": f.caption, "src": figures.png_data_uri(png), "error": err})
-    figs += protocol_figures(cr, figure_cache)
+    tests = [test_view(x) for x in cr.tests]
+    part_ids = {id(t) for t in answers.parts(cr)}
+    for view, t in zip(tests, cr.tests):
+        view["part"] = id(t) in part_ids
+    figs, appendix = claim_figure_views(cr, figure_cache)
+    rows = cr.condition_rows()
+    views = [condition_view(row) for row in rows]
+    shared, own = recipes.shared_and_own({v["name"]: v["describe"] for v in views})
+    for v in views:
+        v["own"] = recipes.sentence(own.get(v["name"], [])) if shared else v["describe"]
     return {
-        "id": c.id, "number": c.number, "title": c.title, "quote": c.quote, "speaker": c.speaker,
-        "hypothesis": c.hypothesis, "method": c.method, "literature": c.literature, "caveats": c.caveats,
-        "settle": c.settle, "verdict": cr.verdict, "recorded": recorded_view(cr),
+        "id": c.id, "number": c.number, "title": plain(c.title), "quote": plain(c.quote), "speaker": plain(c.speaker),
+        "hypothesis": plain(c.hypothesis), "method": plain(c.method), "literature": plain(c.literature),
+        "caveats": plain(c.caveats), "settle": plain(c.settle), "verdict": cr.verdict, "recorded": recorded_view(cr),
+        "verdict_line": answers.verdict_line(cr), "disagree": answers.disagreements(cr),
+        "registration": answers.registration_text(run, cr) if run is not None else "",
         "seeds": len(cr.seeds) or c.max_seeds, "runtime": f"{cr.runtime_s:.1f} s", "error": cr.error,
-        "conditions": [condition_view(row) for row in cr.condition_rows()],
-        "figures": figs, "tests": tests, "sentence": sentence(cr), "finding": finding(cr),
-        "primary": tests[0] if tests else None,
+        "conditions": views, "shared": recipes.sentence(shared),
+        "figures": figs, "appendix_figures": appendix, "tests": tests, "sentence": plain(sentence(cr)),
+        "finding": plain(finding(cr)), "primary": tests[0] if tests else None,
         "randomized": randomized_text(cr.specs.values() or c.conditions.values()),
     }
 
@@ -93,16 +129,20 @@ def condition_view(row: dict) -> dict:
         notes.append(f"lr {row['learning_rate']:g} fixed")
     if row["test_accuracy"] is not None:
         notes.append(f"mean test accuracy {100 * row['test_accuracy']:.1f}% over {row['n_seeds']} seeds")
-    if row["plateau_gain"] is not None:
-        ok = row["plateau_gain"] < PLATEAU_GAIN
-        notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points"
-                     + ("" if ok else f" — not plateaued (criterion < {PLATEAU_GAIN:g})"))
-    return {"name": row["name"], "color": figures.color(row["name"]), "describe": spec.describe(),
-            "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"] or row["lr_search_at_chance"]) or (
-                row["plateau_gain"] is not None and row["plateau_gain"] >= PLATEAU_GAIN)}
+    doubling = row.get("doubling_gain")
+    flagged = bool(row.get("doubling_flag"))
+    if doubling is not None:
+        notes.append(f"tuning seeds gain {doubling:+.2f} validation points at twice the step budget"
+                     + (" — more than the declared share of the claim's margin: not converged" if flagged else ""))
+    elif row.get("plateau_gain") is not None:  # a run made before protocol v3
+        notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points")
+    return {"name": plain(row["name"]), "color": figures.color(row["name"]), "describe": spec.describe(),
+            "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"] or row["lr_search_at_chance"] or flagged)}
 
 
-LISTED_ELSEWHERE = ("cache_keys", "claim_runtime_s")  # the experiments and claims tables show them once
+#: provenance entries the report does not list: cache keys and entry hashes stay in results.json; the
+#: claims table shows the runtimes; the phases get their own table
+LISTED_ELSEWHERE = ("cache_keys", "claim_runtime_s", "runtimes", "entry_hashes", "phases")
 
 
 def provenance_rows(provenance: Any) -> Any:
@@ -135,14 +175,16 @@ def about_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def experiments_view(run: RunResult) -> list[dict]:
-    """Each cache key once, with the claim conditions that used it (in report order)."""
-    uses: dict[str, list[str]] = {}
-    for cr in run.claims:
-        for condition, keys in cr.cache_keys.items():
-            for key in ([keys] if isinstance(keys, str) else keys):
-                uses.setdefault(key, []).append(f"{cr.claim.id}: {condition}")
-    return [{"key": k, "uses": v} for k, v in uses.items()]
+def phases_view(provenance: Any) -> list[dict]:
+    """The run's phases (where the wall time went) as table rows: phase, experiments, seed-steps,
+    wall and training seconds."""
+    phases = provenance.get("phases") if isinstance(provenance, dict) else None
+    if not isinstance(phases, list):
+        return []
+    return [{"phase": str(p.get("phase", "")), "experiments": p.get("experiments", ""),
+             "seed_steps": f"{p['seed_steps']:,}" if isinstance(p.get("seed_steps"), int) else "",
+             "wall": num(p.get("wall_s")), "training": num(p.get("training_s"))}
+            for p in phases if isinstance(p, dict)]
 
 
 def provenance_view(value: Any) -> Any:
@@ -194,22 +236,37 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def methods_texts(run: RunResult) -> list[str]:
+    """The report's own text that cites literature (for the reference list): the design paragraph
+    and the methods section's fixed citations."""
+    return [answers.design_text(run), METHODS_CITES]
+
+
+#: what the methods section's fixed text cites (templates/_methods.html.j2)
+METHODS_CITES = ("Greydanus 2020; Bouthillier et al. 2021; Colas et al. 2018; Agarwal et al. 2021; Varma 2018; "
+                 "Lakens 2017; Holm 1979")
+
+
 def render_html(run: RunResult, figure_cache: Path | None = None, generated: datetime | None = None) -> str:
     """The whole report as one self-contained HTML string (figures reused from `figure_cache`),
     stamped with `generated` (default: now)."""
     figures.reset_colors([list(cr.claim.conditions) for cr in run.claims])
-    claims = [claim_view(cr, figure_cache) for cr in run.claims]
+    claims = [claim_view(cr, figure_cache, run) for cr in run.claims]
     counts = {v: sum(cr.verdict == v for cr in run.claims) for v in VERDICTS_WITH_ERROR}
     env = environment()
     css = (TEMPLATES_DIR / "report.css").read_text()
-    return env.get_template("report.html.j2").render(
+    refs = references.cited(references.claim_texts(cr.claim for cr in run.claims) + methods_texts(run))
+    return plain(env.get_template("report.html.j2").render(
         profile=run.profile, claims=claims, counts=counts, css=css, units=units_legend(run),
-        forest=forest_figure(run, figure_cache), post=post_figure(figure_cache), provenance=provenance_rows(run.provenance),
-        robustness=robustness_view(run),
-        about=about_rows(), experiments=experiments_view(run),
+        answers=[answers.answer_row(run, cr) for cr in run.claims],
+        forest=forest_figure(run, figure_cache),
+        forest_alt=drawing.forest_alt(run) if hasattr(drawing, "forest_alt") else "Forest plot of every claim's effect",
+        post=post_figure(figure_cache), provenance=provenance_rows(run.provenance),
+        phases=phases_view(run.provenance), design=answers.design_text(run), references=refs,
+        robustness=robustness_view(run), about=about_rows(),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         n_match=sum(bool(cr.matches_recorded) for cr in run.claims), n_claims=len(run.claims),
-        n_recorded=sum(cr.claim.recorded is not None for cr in run.claims))
+        n_recorded=sum(cr.claim.recorded is not None for cr in run.claims)))  # no override reaches the page
 
 
 def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:

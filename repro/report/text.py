@@ -11,8 +11,11 @@ from .. import stats
 from ..claim import Interaction
 from ..protocol.results import ClaimResult, RunResult
 from ..stats import TestResult
+from .export import declared_tests
 
 NO_VERDICT = "The experiment failed to run; no verdict. The traceback is below."
+#: the kinds whose power (stats: at a true difference of 0) means something beside their margin
+POWER_AT_ZERO = ("equivalence", "noninferiority")
 
 
 def num(x, digits: int = 3) -> str:
@@ -126,8 +129,8 @@ def design_lines(t: TestResult) -> list[str]:
         lines.append(f"margin {sign}{with_unit(t.margin, t.unit)}")
     if t.tau is not None:
         lines.append(f"τ {num(t.tau)}")
-    if t.power is not None:
-        lines.append(f"power {100 * t.power:.0f}%")
+    if t.power is not None and t.kind in POWER_AT_ZERO:  # never a power against 0 beside a margin test
+        lines.append(f"power {100 * t.power:.0f}% at a true difference of 0")
     if t.mde is not None and math.isfinite(t.mde):
         lines.append(f"MDE {with_unit(t.mde, t.unit)}")
     return lines
@@ -222,6 +225,7 @@ def interval_text(t: TestResult) -> str:
 VERDICT_GLOSS = {
     "supported": "the claim holds at the declared standard",
     "refuted": "the data contradict the claim",
+    "mixed": "some parts hold and others are contradicted, so the claim as stated does not hold",
     "inconclusive": "too uncertain to decide either way",
 }
 
@@ -238,16 +242,34 @@ def arm_names(conditions) -> str:
     return " / ".join(names) + " (pooled)"
 
 
-def finding(cr: ClaimResult) -> str:
-    """What was found, in one plain sentence from the primary result: direction, size in the
-    metric's unit, the interval, and what the verdict means."""
-    if cr.verdict == "error" or not cr.tests:
-        return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
-    t, declared = cr.tests[0], cr.claim.tests[0]
-    finder = _found_interaction if isinstance(declared, Interaction) else FINDERS.get(t.kind, _found_generic)
-    what = finder(t, declared)
+def claim_parts(cr: ClaimResult) -> list[tuple[int, TestResult]]:
+    """(position in cr.tests, result) of the claim's parts: the tests with role "part", or the first
+    test where results carry no roles."""
+    found = [(i, t) for i, t in enumerate(cr.tests) if getattr(t, "role", None) == "part"]
+    return found or ([(0, cr.tests[0])] if cr.tests else [])
+
+
+def found_text(cr: ClaimResult, index: int) -> str:
+    """What test `index` of the claim found, as a clause: direction, size in the metric's unit, interval."""
+    t, declared = cr.tests[index], declared_tests(cr.claim)
+    d = declared[index] if index < len(declared) else None
+    finder = _found_interaction if isinstance(d, Interaction) else FINDERS.get(t.kind, _found_generic)
+    what = finder(t, d) if d is not None else _found_generic(t, d)
     if t.kind not in ("identity", "threshold"):  # a threshold names its measured value's interval itself
         what += f" ({interval_text(t)})"
+    return what
+
+
+def finding(cr: ClaimResult) -> str:
+    """What was found, in plain words from the parts' results: direction, size in the metric's unit,
+    the interval, and what the verdict means (each part named when a claim has several)."""
+    if cr.verdict == "error" or not cr.tests:
+        return "The experiment failed to run, so there is no verdict; the traceback is in the claim's section."
+    parts = claim_parts(cr)
+    if len(parts) == 1:
+        what = found_text(cr, parts[0][0])
+    else:
+        what = "; ".join(f"part \u201c{t.name}\u201d ({t.verdict}): {found_text(cr, i)}" for i, t in parts)
     return f"{what}: {VERDICT_GLOSS.get(cr.verdict, cr.verdict)}."  # names stay as declared, even lower-case
 
 
@@ -317,13 +339,9 @@ FINDERS = {"superiority": _found_superiority, "noninferiority": _found_noninferi
            "identity": _found_identity}
 
 
-def sentence(cr: ClaimResult) -> str:
-    """The verdict box: what was found, then the primary test's numbers (p, sequential and Holm p,
-    margin), the sequential look it stopped at, and for an inconclusive claim the power it had."""
-    if cr.verdict == "error" or not cr.tests:
-        return NO_VERDICT
-    t = cr.tests[0]
-    numbers = [f"Primary test \u201c{t.name}\u201d ({t.kind})"]
+def part_numbers(t: TestResult, label: str) -> str:
+    """One part's numbers: its test, p, sequential and Holm p, and the look it stopped at."""
+    numbers = [f"{label} \u201c{t.name}\u201d ({t.kind})"]
     if t.kind == "identity":
         numbers.append("decided by the tolerance rule, not a p-value")
     else:
@@ -332,8 +350,33 @@ def sentence(cr: ClaimResult) -> str:
         numbers.append(", ".join(x for x in ps if x) or "no p-value")
     looks = (f" It stopped at {t.stopped_at} seeds (looks at {'/'.join(map(str, t.looks))} seeds), so its interval "
              f"is the repeated confidence interval of that look." if is_repeated_ci(t) else "")
-    text = f"{finding(cr)} {': '.join(numbers)}.{looks}"
-    if cr.verdict == "inconclusive" and t.power is not None:
-        text += f" Achieved power at the margin was {100 * t.power:.0f}%"
-        text += f" (minimum detectable effect {with_unit(t.mde, t.unit)})." if t.mde is not None else "."
+    return f"{': '.join(numbers)}.{looks}"
+
+
+def power_text(t: TestResult) -> str:
+    """For an undecided part: its power where it is meaningful (at a true difference of 0, equivalence
+    and non-inferiority only) and the smallest true effect it detects with 80% power."""
+    text = ""
+    if t.power is not None and t.kind in POWER_AT_ZERO:
+        text += f" Its power at a true difference of 0 was {100 * t.power:.0f}%."
+    if t.mde is not None and math.isfinite(t.mde):
+        text += (f" The smallest true effect it detects with 80% power is {with_unit(t.mde, t.unit)}"
+                 f"{' (margin included)' if t.margin and t.kind != 'threshold' else ''}.")
     return text
+
+
+def sentence(cr: ClaimResult) -> str:
+    """The verdict box: what was found, then each part's numbers (p, sequential and Holm p), the
+    sequential look it stopped at, and for an undecided part the MDE (and power where meaningful)."""
+    if cr.verdict == "error" or not cr.tests:
+        return NO_VERDICT
+    parts = claim_parts(cr)
+    label = "Primary test" if len(parts) == 1 else "Part"
+    text = finding(cr)
+    for _, t in parts:
+        text += " " + part_numbers(t, label)
+        if t.verdict == "inconclusive" or (cr.verdict == "inconclusive" and len(parts) == 1):
+            text += power_text(t)
+    return text
+
+
