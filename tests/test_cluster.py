@@ -151,3 +151,20 @@ def test_killed_scheduler_ends_the_cli_with_one_line_and_no_dask_traceback(procs
     assert "repro: error: lost the Dask scheduler" in rest and "Traceback" not in err and "distributed." not in err, err
     assert [line for line in rest.splitlines() if line.strip() and not line.startswith("[repro]")] == \
         [line for line in rest.splitlines() if line.startswith("repro: error: lost the Dask scheduler")], err
+
+
+def test_the_cluster_reports_the_kernels_its_workers_train_with(procs):
+    from repro.protocol.cache import current_kernels
+    address = scheduler(procs)
+    worker(procs, address)
+    client = __import__("distributed").Client(address, timeout=10)
+    ex = cluster.WatchedExecutor(client, address)
+    try:
+        client.wait_for_workers(1, timeout=120)
+        assert ex.kernels() == current_kernels()   # the workers inherit repro's pinned kernels here
+        from repro.engine.spec import ExperimentSpec
+        from repro.protocol.training import train_chunk
+        spec = ExperimentSpec(data="teacher", depth=1, width=8, steps=4, eval_every=2, batch_size=8)
+        assert ex.submit(train_chunk, spec, (0,)).result(timeout=120).kernels == ex.kernels()
+    finally:
+        ex.shutdown()

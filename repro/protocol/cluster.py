@@ -41,6 +41,13 @@ def quiet_dask() -> None:
         logger.disabled = True
 
 
+def worker_kernels() -> str:
+    """The BLAS kernels of the process it runs in (run on each Dask worker by WatchedExecutor.kernels)."""
+    import numpy  # noqa: F401 - loads the BLAS, so that it can be described
+    from ..engine.blas import loaded_kernels
+    return loaded_kernels()
+
+
 class ClusterError(RuntimeError):
     """The Dask cluster cannot be used; the message is one line saying what and what to do."""
 
@@ -166,6 +173,16 @@ class WatchedExecutor(cf.Executor):
         for f in pending:
             if not f.done():
                 f.set_exception(self.failure)
+
+    def kernels(self) -> str | None:
+        """The BLAS kernel set the cluster's workers train with (repro.engine.blas.loaded_kernels) if they
+        all report the same one, else None (no worker yet, workers that differ, or no answer). The run's
+        Cache should read that set's namespace (repro.protocol.cache), not the client machine's."""
+        try:
+            found = set(self.client.run(worker_kernels).values())
+        except Exception:  # noqa: BLE001 - a cluster that cannot answer: the caller keeps its own kernels
+            return None
+        return found.pop() if len(found) == 1 else None
 
     def _n_workers(self) -> int:
         try:
