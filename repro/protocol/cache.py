@@ -197,11 +197,19 @@ class Cache:
             return None
         record = Record(spec, seeds, values, axes, runtime_s=float(meta["runtime_s"]), kernels=kernels or "")
         if legacy:
-            self.put(record)  # into its namespace; the root keeps only default-kernel records
-            for path in (json_path, npz_path):
-                path.unlink(missing_ok=True)
+            self._move_to_namespace(record, json_path, npz_path)
         self.hashes[key] = digest
         return record
+
+    def _move_to_namespace(self, record: Record, json_path: Path, npz_path: Path) -> None:
+        """Move an older repro's root entry of a non-default kernel set into its namespace (copy first, then
+        remove the root's, json first); on a read-only cache it stays where it is and is read from there."""
+        try:
+            self.put(record)
+            for path in (json_path, npz_path):
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def _refuse(self, kernels: str) -> None:
         """Say once per run and kernel set that entries of another kernel set are not reused."""
