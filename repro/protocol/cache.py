@@ -151,7 +151,8 @@ class Cache:
         found = [p for d in [self.root, *self.root.glob(NAMESPACE_PREFIX + "*"), self.root / "figures"]
                  if d.is_dir() for p in d.glob(TEMP_GLOB)]
         for p in found:
-            p.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):   # a read-only cache: the leftovers are ignored (never read) instead
+                p.unlink(missing_ok=True)
         return found
 
     def directory(self, kernels: str | None = None) -> Path:
