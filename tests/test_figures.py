@@ -111,6 +111,21 @@ def test_claim_labels_reach_matplotlib_as_literal_text(name):
     assert style.is_png(figures.to_png(mpl))  # mathtext would fail on an unbalanced "$\frac{$" here
 
 
+def test_log_axes_are_labelled_in_plain_text_not_mathtext():
+    run = make_run()
+    cr = claim(run, "bn-keeps-deep-nets-healthy")
+    mpl, err = figures.draw(cr.claim.figures[6], cr.records)  # |difference| on a log axis, down to 1e-9
+    assert err is None
+    style.plain_tick_labels(mpl)
+    mpl.canvas.draw()
+    labels = [t.get_text() for t in mpl.axes[0].get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in t or "mathdefault" in t for t in labels)
+    assert "10\u207b\u2078" in labels or "10\u207b\u2076" in labels  # 10⁻⁸ or 10⁻⁶, as unicode superscripts
+    figures.plt.close(mpl)
+    assert style.PlainLogFormatter()._num_to_string(2e-5, 0, 1) == "2\u00d710\u207b\u2075"
+    assert style.PlainLogFormatter()._num_to_string(0.1, 0, 1) == "0.1"
+
+
 # ------------------------------------------------------------------ the figure cache
 
 def test_a_corrupted_cached_figure_is_redrawn_not_served(tmp_path):
@@ -267,7 +282,7 @@ def test_threshold_is_placed_by_its_distance_to_tau_and_far_ones_are_off_scale()
                                                                         margin=1.0), "supported"))])
     ax = mpl.axes[0]
     assert ax.get_xlim()[1] < 100  # the axis is not stretched to d_z 1577
-    assert "off scale" in texts(mpl) and any("mean 0.0500 [0.0400, 0.0600] doublings; claim < τ 0.0700" in t.replace("\n", " ")
+    assert "off scale" in texts(mpl) and any("0.0500 [0.0400, 0.0600] doublings; claim < τ = 0.0700" in t.replace("\n", " ")
                                                   for t in texts(mpl))
     figures.plt.close(mpl)
 
@@ -307,4 +322,4 @@ def test_forest_labels_and_values_never_overlap():
 
 def test_native_text_is_estimate_interval_unit_and_boundary():
     t = _result("noninferiority", -0.25, (-0.9, 0.4), -0.1, margin=2.0)
-    assert drawing.part_text(t) == "difference \u22120.250 [\u22120.900, 0.400] % points; margin \u22122"
+    assert drawing.part_text(t) == "\u22120.250 [\u22120.900, 0.400] % points; margin \u22122"

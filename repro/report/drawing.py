@@ -260,20 +260,19 @@ def _part_verdict(t, cr: ClaimResult) -> str:
 
 
 def part_text(t) -> str:
-    """A test's value in native units for the forest plot's text column: "estimate [interval] unit"
-    and the boundary that decides it."""
+    """A test's value in native units for the forest plot's text column, in one short line:
+    "estimate [interval] unit" and the boundary that decides it."""
     from .render import num, with_unit
     lo, hi = t.ci
     interval = f"{num(t.estimate)} [{num(lo)}, {num(hi)}]" + (f" {t.unit}" if t.unit else "")
     if t.kind == "identity":
-        return f"largest |difference| {with_unit(t.estimate, t.unit)} (tolerance {num(t.margin)})"
+        return f"largest |difference| {with_unit(t.estimate, t.unit)}; tolerance {num(t.margin)}"
     if t.kind == "threshold":
-        what = "geometric mean" if t.details.get("scale") == "log10" else "mean"
+        what = "geometric mean " if t.details.get("scale") == "log10" else ""
         side = {"below": "<", "above": ">"}.get(t.details.get("direction"), "vs")
-        return f"{what} {interval}; claim {side} \u03c4 {num(t.tau)}"
+        return f"{what}{interval}; claim {side} \u03c4 = {num(t.tau)}"
     bound = {"equivalence": "\u00b1", "noninferiority": "\u2212", "superiority": "+", "trend": "+"}.get(t.kind, "")
-    margin = f"; margin {bound}{num(t.margin)}" if t.margin else ""
-    return f"{'slope' if t.kind == 'trend' else 'difference'} {interval}{margin}"
+    return interval + (f"; margin {bound}{num(t.margin)}" if t.margin else "")
 
 
 def forest_note(cr: ClaimResult) -> str:

@@ -21,9 +21,11 @@ from matplotlib.figure import Figure as MplFigure
 from .style import STYLE, VERDICT_COLORS, WIDTH_IN, placeholder, plt
 
 VERDICT_ORDER = ("supported", "mixed", "refuted", "inconclusive", "error")
-FOREST_LABEL_CHARS = 40   # a claim title wraps at this width; it is never cut
+FOREST_LABEL_CHARS = 40   # a single-part claim's title wraps at this width (two lines); it is never cut
+HEAD_CHARS = 50           # a multi-part claim's title: one line above its parts (the summary has it whole)
+PART_CHARS = 46           # a part's name: one line
 OFF_SCALE = 50.0          # |d_z| beyond this is drawn at the axis edge as "off scale"
-SLOT_IN = {"group": 0.24, "row": 0.36, "part": 0.25}  # inches per slot kind
+SLOT_IN = {"group": 0.2, "row": 0.3, "head": 0.2, "part": 0.19}  # inches: a two-line title, one-line others
 
 
 def _finite(v) -> bool:
@@ -81,7 +83,15 @@ def forest_layout(rows: Sequence[dict]) -> list[tuple[str, object]]:
 
 def forest_height(slots: Sequence[tuple[str, object]]) -> float:
     """Figure height in inches for the slots (plus the axis and its two-line label)."""
-    return 1.05 + sum(SLOT_IN[kind] for kind, _ in slots)
+    return 1.05 + sum(_height(slot) for slot in slots)
+
+
+def _height(slot: tuple[str, object]) -> float:
+    """A slot's height: a claim with several parts has a one-line title ("head") above them."""
+    kind, item = slot
+    if kind == "row" and len(item.get("parts") or []) > 1:
+        return SLOT_IN["head"]
+    return SLOT_IN[kind]
 
 
 def _symlog_limit(placed: Sequence[dict]) -> float:
@@ -134,11 +144,11 @@ def forest(rows: Sequence[dict]) -> MplFigure:
         return placeholder("forest plot", "no claim to show")
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=(WIDTH_IN, forest_height(slots)))
-        ax, tx = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.25, 1.0), "wspace": 0.02})
+        ax, tx = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.1, 1.0), "wspace": 0.02})
         placed = [(slot, _part_of(slot)) for slot in slots]
         points = {id(p): standardize(p["result"]) for _, p in placed if p is not None and p.get("result") is not None}
         lim = _symlog_limit([s for s in points.values() if _on_scale(s)])
-        heights = [SLOT_IN[kind] for kind, _ in slots]
+        heights = [_height(slot) for slot in slots]
         ys = np.cumsum(heights[::-1])[::-1] - np.array(heights) / 2  # slot centres, top slot highest
         top = float(sum(heights))
         labels = []
@@ -166,9 +176,11 @@ def _label(slot: tuple[str, object], rows: Sequence[dict]) -> str:
     kind, item = slot
     if kind == "group":
         return f"{item.upper()} ({sum(1 for r in rows if r['verdict'] == item)})"
+    if kind == "row" and len(item.get("parts") or []) > 1:
+        return textwrap.shorten(item["label"], HEAD_CHARS, placeholder="\u2026")
     if kind == "row":
         return "\n".join(textwrap.wrap(item["label"], FOREST_LABEL_CHARS))
-    return "\u2013 " + textwrap.shorten(item[1]["name"], FOREST_LABEL_CHARS - 2, placeholder="\u2026")
+    return "\u2013 " + textwrap.shorten(item[1]["name"], PART_CHARS, placeholder="\u2026")
 
 
 def _point(ax, y: float, h: float, part: dict, s: dict | None, lim: float) -> None:
@@ -203,7 +215,7 @@ def _boundary(ax, y: float, h: float, s: dict) -> None:
 
 def _text_cell(tx, y: float, text: str, color: str | None, italic: bool = False) -> None:
     """The native-unit column: "estimate [CI] unit" (wrapped to the column)."""
-    tx.text(0.02, y, "\n".join(textwrap.wrap(text, 46)[:2]), ha="left", va="center", fontsize=6.3,
+    tx.text(0.02, y, "\n".join(textwrap.wrap(text, 62)[:2]), ha="left", va="center", fontsize=6,
             color=color or "#333333", style="italic" if italic else "normal")
 
 
@@ -217,7 +229,7 @@ def _axes(ax, tx, ys, labels, slots, lim: float, top: float) -> None:
             tick.set_fontweight("bold")
             tick.set_color(VERDICT_COLORS.get(item, "#6e7781"))
         elif kind == "part":
-            tick.set_fontsize(6.3)
+            tick.set_fontsize(6.2)
             tick.set_color("#444444")
     ax.tick_params(axis="y", length=0)
     for a in (ax, tx):

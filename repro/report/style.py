@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import textwrap
 from typing import Sequence
 
@@ -19,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 
 WIDTH_IN = 6.8   # fits the A4 text width of the print CSS at 100%
@@ -111,10 +113,38 @@ def placeholder(title: str, error: BaseException | str) -> MplFigure:
     return fig
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+class PlainLogFormatter(matplotlib.ticker.LogFormatter):
+    """Log-axis tick labels as plain text ("0.1", "10", "2×10⁻⁵"): matplotlib's default writes
+    mathtext, which the report's literal-text style would print as "$\\mathdefault{10^{0}}$"."""
+
+    def _num_to_string(self, x, vmin, vmax):
+        if x == 0 or 1e-3 <= abs(x) < 1e4:
+            return f"{x:g}"
+        exponent = math.floor(math.log10(abs(x)))
+        mantissa = round(x / 10.0 ** exponent, 2)
+        return ("10" if mantissa == 1 else f"{mantissa:g}\u00d710") + str(exponent).translate(SUPERSCRIPT)
+
+
+def plain_tick_labels(mpl_fig: MplFigure) -> None:
+    """Replace every mathtext log formatter of the figure's axes by PlainLogFormatter (same ticks labelled)."""
+    for ax in mpl_fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):
+                old = get()
+                if isinstance(old, matplotlib.ticker.LogFormatterMathtext):
+                    put(PlainLogFormatter(base=old._base, labelOnlyBase=old.labelOnlyBase,
+                                          minor_thresholds=old.minor_thresholds, linthresh=old._linthresh))
+
+
 def to_png(mpl_fig: MplFigure) -> bytes:
     """A figure as palette-quantised PNG bytes (a quarter of the RGBA size), and close it."""
     from PIL import Image
     buf = io.BytesIO()
+    plain_tick_labels(mpl_fig)
     with plt.rc_context(STYLE):
         mpl_fig.savefig(buf, format="png", facecolor=mpl_fig.get_facecolor())
     plt.close(mpl_fig)
