@@ -1,1 +1,1 @@
-"""Benchmarks of the repro engine (see bench_train.py and README.md); not part of the installed package."""
+"""Benchmarks of the repro engine (see bench_train.py and bench/README.md); not part of the installed package."""

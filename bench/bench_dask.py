@@ -1,7 +1,7 @@
 """How `repro` scales on a Dask cluster: wall time with 1 and 2 local workers against a local run.
 
 Starts a `dask scheduler` and `dask worker` processes on 127.0.0.1 exactly as on several machines
-(one single-threaded worker process per core, OPENBLAS_CORETYPE=Haswell as the README asks), runs
+(one single-threaded worker process per core, OPENBLAS_CORETYPE=Haswell as docs/usage.md asks, "On a Dask cluster"), runs
 the same claims with an empty cache each time, and checks that every per-seed value
 (per_seed.csv) and every verdict is identical to the local run's. A benchmark, not a test:
 

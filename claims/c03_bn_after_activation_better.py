@@ -4,10 +4,12 @@ from repro.metrics import final_accuracy
 from repro.standard import MNIST_MLP
 
 DEPTHS = (2, 6, 10)
+BEFORE = {d: f"before, depth {d}" for d in DEPTHS}
+AFTER = {d: f"after, depth {d}" for d in DEPTHS}
 conditions = {}
 for depth in DEPTHS:
-    conditions[f"before, depth {depth}"] = MNIST_MLP.replace(depth=depth)
-    conditions[f"after, depth {depth}"] = MNIST_MLP.replace(depth=depth, placement="after")
+    conditions[BEFORE[depth]] = MNIST_MLP.replace(depth=depth)
+    conditions[AFTER[depth]] = MNIST_MLP.replace(depth=depth, placement="after")
 
 acc = final_accuracy()
 
@@ -38,7 +40,7 @@ CLAIM = Claim(
     figures=(
         Figure("metric_vs_x", "Final test accuracy vs depth", options={
             "metric": acc, "logx": False, "xlabel": "hidden layers (depth)",
-            "groups": {p: {d: f"{p}, depth {d}" for d in DEPTHS} for p in ("before", "after")}}),
+            "groups": {"before": BEFORE, "after": AFTER}}),
         Figure("curves", "Test accuracy over training, depth 6",
                conditions=("before, depth 6", "after, depth 6")),
         Figure("paired_seeds", "Per-seed final accuracy, depth 6", conditions=("before, depth 6", "after, depth 6"),

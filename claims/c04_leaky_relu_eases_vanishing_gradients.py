@@ -13,9 +13,11 @@ names = list(conditions)
 # Fixed inits, where vanishing exists at init (no leaky gain): the blog's 0.01*N(0,1) and Xavier, depth 20.
 FIXED, DEEP = {i: INITS[i] for i in ("0.01*N(0,1)", "Xavier")}, 20
 at_init = MNIST_MLP_NO_BN.replace(depth=DEEP, steps=0, probe_steps=(0,))
-fixed = {i: {a: f"{i}, {n}, depth {DEEP}, at init" for a, n in zip(SLOPES, names)} for i in FIXED}
-conditions.update({fixed[i][a]: at_init.replace(**kw, **leaky[a]) for i, kw in FIXED.items() for a in SLOPES})
-AT_INIT = tuple(c for by_slope in fixed.values() for c in by_slope.values())
+fixed = {}  # init -> slope -> condition name, at init (untrained)
+for init, kw in FIXED.items():
+    fixed[init] = {a: f"{init}, {n}, depth {DEEP}, at init" for a, n in zip(SLOPES, names)}
+    conditions.update({fixed[init][a]: at_init.replace(**kw, **leaky[a]) for a in SLOPES})
+AT_INIT = tuple(c for init in FIXED for c in fixed[init].values())
 
 grad_ratio, grad_ratio_init = first_to_last_gradient(DEPTH), first_to_last_gradient(DEPTH, step=0)
 ratio_deep = first_to_last_gradient(DEEP, step=0)

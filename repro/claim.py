@@ -14,11 +14,8 @@ each setting of a grid, robustness checks, the opposite orientation of a part.
 """
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar, Mapping, Sequence, Union
@@ -26,6 +23,7 @@ from typing import Callable, ClassVar, Mapping, Sequence, Union
 import numpy as np
 
 from . import stats
+from .checks import check_int
 from .engine.record import Record
 from .engine.spec import ExperimentSpec
 
@@ -385,10 +383,10 @@ class Claim:
     recorded: Recorded | None = None
     figures: tuple[Figure, ...] = ()
     method: str = ""        # the design in words: why these conditions, this metric, this margin
-    literature: str = ""    # what published work found (SCIENCE.md)
+    literature: str = ""    # what published work found (docs/science.md)
     caveats: str = ""
     settle: str = ""        # what would settle it, if the verdict is inconclusive
-    number: int = 0         # the claim's number in SCIENCE.md, for ordering
+    number: int = 0         # the claim's number in docs/science.md, for ordering
     source: str = field(default="", compare=False, repr=False)  # the module's text (set on loading)
 
     def __post_init__(self) -> None:
@@ -406,8 +404,7 @@ class Claim:
             if not isinstance(t, Test):
                 raise ClaimError(f"{where}: parts and tests must be tests (Superiority, Threshold, ...), got {t!r}")
         if self.seeds is not None:
-            if not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or self.seeds < 2:
-                raise ClaimError(f"{where}: seeds={self.seeds!r} must be an integer >= 2")
+            object.__setattr__(self, "seeds", check_int("seeds", self.seeds, 2, where=where, error=ClaimError))
             object.__setattr__(self, "looks", (self.seeds,))
         looks = self.looks
         if (not isinstance(looks, tuple) or not looks or any(not isinstance(n, int) or n < 2 for n in looks)
@@ -503,32 +500,12 @@ def _moved(estimate: float, ci: tuple[float, float], result) -> list[str]:
 
 
 def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:
-    """Import every `claims/*.py` module that defines CLAIM, ordered by claim number then id."""
-    if not directory.is_dir():
-        raise ClaimError(f"claims directory {directory} not found; reinstall repro (pip install .) or pass "
-                         f"a directory of claim files")
-    claims = []
-    for path in sorted(directory.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        claims.append(load_claim_file(path))
-    ids = [c.id for c in claims]
-    dupes = {i for i in ids if ids.count(i) > 1}
-    if dupes:
-        raise ClaimError(f"duplicate claim ids: {', '.join(sorted(dupes))}")
-    return sorted(claims, key=lambda c: (c.number, c.id))
+    """Every claim file of `directory`, ordered by claim number then id (repro.claimfiles is the loader)."""
+    from .claimfiles import load_claims as load
+    return load(directory)
 
 
 def load_claim_file(path: Path) -> Claim:
-    name = f"repro_claims_{path.stem}"
-    if name in sys.modules:
-        module = sys.modules[name]
-    else:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    claim = getattr(module, "CLAIM", None)
-    if not isinstance(claim, Claim):
-        raise ClaimError(f"{path}: define CLAIM = Claim(...)")
-    return dataclasses.replace(claim, source=Path(path).read_text())
+    """One claim file's CLAIM (repro.claimfiles is the loader)."""
+    from .claimfiles import load_claim_file as load
+    return load(Path(path))

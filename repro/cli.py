@@ -25,11 +25,12 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .claim import CLAIMS_DIR, ROOT, Claim, ClaimError
+from .claim import CLAIMS_DIR, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
 from .protocol.settings import THOROUGH
 
-COMMANDS = ("all", "list", "run", "report", "register", "record", "docs", "bench")
+COMMANDS = ("all", "list", "run", "report", "register", "record", "docs", "verify", "new", "bench")
+OWN_PARSERS = ("new", "bench")   # commands that parse their own options (repro.scaffold, repro.benchmark)
 CONNECT_TIMEOUT_S = 5
 # --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
 # per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Replay the full run from the cache, check that it reproduces what the claim "
                           "files record, then write docs/forest.png, docs/figures.json and the README's verdict "
                           "table (a checkout only).")
+    sub.add_parser("new", add_help=False, help="write a claim file skeleton that runs as it is "
+                   "(repro new ID [--dir DIR]; its options: repro new --help)")
     sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
     for cmd in (full, some, report, record, docs):
         _add_profile(cmd)
@@ -187,15 +190,13 @@ def connect(address: str):
         raise UsageError(str(e)) from None
 
 
-def bench(argv: list[str]) -> int:
-    """`repro bench ARGS`: the benchmark parses its own options (--steps, --repeat, ...)."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        from bench.bench_train import main as bench_main
-    except ImportError as e:
-        raise UsageError(f"the benchmark bench/bench_train.py is not available ({e}); run from a checkout "
-                         f"that has bench/") from None
-    return int(bench_main(argv) or 0)
+def own_parser(command: str, argv: list[str]) -> int:
+    """`repro new ARGS` (repro.scaffold) and `repro bench ARGS` (repro.benchmark) parse their own options."""
+    if command == "new":
+        from .scaffold import main as command_main
+    else:
+        from .benchmark import main as command_main
+    return int(command_main(argv) or 0)
 
 
 def list_claims(claims: list[Claim], broken: Sequence[BrokenClaim] = ()) -> int:
@@ -429,8 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
-        if argv[:1] == ["bench"]:
-            return bench(argv[1:])
+        if argv[:1] and argv[0] in OWN_PARSERS:
+            return own_parser(argv[0], argv[1:])
         return execute(parse(argv))
     except SystemExit as e:  # --help and --version print and exit 0
         return e.code if isinstance(e.code, int) else 0

@@ -1,4 +1,4 @@
-"""Verdicts a statistician would sign (see STATISTICS.md). Pure functions over per-seed arrays.
+"""Verdicts a statistician would sign (docs/statistics.md). Pure functions over per-seed arrays.
 
 Orientation: every estimate theta is oriented so that positive = the claim's direction.
 Each test function returns a TestResult with `verdict="pending"`; `holm` adjusts p-values

@@ -53,7 +53,7 @@ def test_declaration_is_complete(claim):
 
 
 CLAIM_FILES = sorted((ROOT / "claims").glob("c*.py"))
-MAX_LINE = 110     # characters: a line reads whole, without scrolling, in a review or a terminal
+MAX_LINE = 120     # characters, the project's line length: a line reads whole in a review or a terminal
 MAX_LINES = 150    # a generous bound: declarations plus the report's prose (method, literature, caveats)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 

@@ -135,7 +135,7 @@ def quick_run(bin_dir: Path, claim_id: str, cwd: Path) -> dict:
 
 
 def test_installed_new_claim_runs_in_the_quick_profile_from_an_empty_directory(installed, tmp_path):
-    made = sh(installed / "python", "-m", "repro.scaffold", "my-claim", cwd=tmp_path)
+    made = sh(installed / "repro", "new", "my-claim", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["my_claim.py"]
     results = quick_run(installed, "my-claim", tmp_path)
@@ -150,7 +150,7 @@ def test_installed_worked_example_runs_in_the_quick_profile(installed, tmp_path)
 
 
 def test_installed_benchmark_runs_outside_a_checkout(installed, tmp_path):
-    done = sh(installed / "python", "-m", "repro.benchmark", "--seeds", "2", "--steps", "2", "--repeat", "1",
+    done = sh(installed / "repro", "bench", "--seeds", "2", "--steps", "2", "--repeat", "1",
               "--peak-size", "64", "--jobs", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "step-seeds/s" in done.stdout and "not found (bench/reference_torch.py is in a checkout" in done.stdout

@@ -22,7 +22,7 @@ def test_a_multi_part_result_round_trips_through_the_claim_file(tmp_path):
              (claim.parts[1].name, "supported", 46.1, (44.0, 48.2), 12)]
     cr = _result(claim, "mixed", parts)
     text = recorded_source(cr, date="2026-12-02")
-    assert text.startswith('recorded=Recorded("mixed", estimate=-3.25') and "RecordedPart(" in text
+    assert text.startswith("recorded=Recorded(\"mixed\", estimate=-3.25") and "RecordedPart(" in text
     assert rewrite(path, text) and not rewrite(path, text)       # the second write changes nothing
     again = load_claim_file(path.rename(tmp_path / "c14_again.py"))
     assert again.recorded.verdict == "mixed" and len(again.recorded.parts) == 2

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import stats
+from ..checks import check_int
 
 SUPPORTED, REFUTED, MIXED, INCONCLUSIVE = "supported", "refuted", "mixed", "inconclusive"
 
@@ -88,8 +89,7 @@ def false_supported_rate(parts_per_claim: Sequence[int], looks: Sequence[int], *
     parts = tuple(int(k) for k in parts_per_claim)
     if not parts or any(k < 1 for k in parts):
         raise ValueError(f"parts_per_claim={parts_per_claim!r} must list one count >= 1 per claim")
-    if not (isinstance(n_paths, int) and n_paths >= 100):
-        raise ValueError(f"n_paths={n_paths!r} must be an integer >= 100")
+    check_int("n_paths", n_paths, 100)
     design = stats.SequentialDesign(looks=tuple(looks), alpha=alpha)
     rng = np.random.default_rng(seed)
     n_parts = sum(parts)

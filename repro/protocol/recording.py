@@ -30,7 +30,8 @@ def recorded_source(cr: ClaimResult, date: str | None = None, indent: str = "   
     date = date or datetime.date.today().isoformat()
     first = cr.parts[0]
     head = (f'recorded=Recorded("{cr.verdict}", estimate={_num(first.estimate)}, ci=({_num(first.ci[0])}, '
-            f'{_num(first.ci[1])}), n_seeds={first.n_seeds}, protocol={PROTOCOL_VERSION}, date="{date}"')
+            f'{_num(first.ci[1])}), n_seeds={first.n_seeds},\n{indent}                  '
+            f'protocol={PROTOCOL_VERSION}, date="{date}"')
     if len(cr.parts) == 1:
         return head + ")"
     lines = [head + ", parts=("]

@@ -1,16 +1,19 @@
 """Run claims: tune their learning rates, train the cache misses in parallel, test at sequential
 looks, decide.
 
-Flow (protocol v2, repro.protocol.tuning and STATISTICS.md):
+Flow (protocol v3, repro.protocol.tuning and docs/statistics.md):
 1. tuning: every tuned condition's rate is chosen on the validation split by successive halving
-   over the grid, on tuning seeds disjoint from the confirmatory ones;
-2. looks: each claim's conditions train at their selected rates on seeds 0..n_1-1; the primary
-   test is evaluated at the first look's group-sequential boundary and stops if decisive; an
-   undecided claim trains only the new seeds n_1..n_2-1 of its primary test's conditions (seed i
-   is the same experiment at every look), and so on up to the cap;
-3. decision: each primary test's stage-wise sequential p-value is Holm-adjusted across every
-   claim of the run; secondary tests run at the seeds their arms share, Holm within each claim;
-4. the thorough profile (repro.protocol.settings): each claim's primary test, moved to each setting,
+   over the grid, on tuning seeds disjoint from the confirmatory ones, widened where it would fail
+   silently; then its tuning seeds train at twice the budget (the convergence check);
+2. looks: each claim's conditions train at their selected rates on seeds 0..n_1-1; each part (the
+   co-primary tests) is evaluated at the look's group-sequential boundary and stops if decisive;
+   while a part is undecided its conditions train the new seeds n_1..n_2-1 (seed i is the same
+   experiment at every look), and so on up to the cap;
+3. decision: each claim's p (the largest of its parts' stage-wise sequential p) is Holm-adjusted
+   across every declared claim, its parts decided at their adjusted p and the claim by the
+   intersection-union rule (repro.protocol.decision); secondary tests run at the seeds their arms
+   share, Holm within each claim;
+4. the thorough profile (repro.protocol.settings): each claim's parts, moved to each setting,
    is one more claim in steps 1-2 (trained in the same phases), decided with Holm across its setting.
 
 The training itself (requests, chunks, executors, the cache) is repro.protocol.training.
@@ -31,6 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import stats
+from ..checks import check_int
 from . import decision, registration, tuning as protocol
 from .cache import Cache
 from ..claim import DESIGN_LOOKS, Claim, common_seeds
@@ -354,13 +358,10 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     (Holm across the claims of each setting). registration_file: the claims' registration (default
     claims/registration.json beside the shipped claims); RunResult.registration compares them with it.
     """
-    if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2):
-        raise ValueError(f"seeds={seeds!r} must be an integer >= 2 (paired tests need at least 2 seeds), or None")
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ValueError(f"jobs={jobs!r} must be a positive integer")
-    if not isinstance(chunk_seeds, int) or chunk_seeds < 1:
-        raise ValueError(f"chunk_seeds={chunk_seeds!r} must be a positive integer")
+    if seeds is not None:
+        seeds = check_int("seeds", seeds, 2, why="paired tests need at least 2 seeds; None: each claim's own design")
+    jobs = check_int("jobs", (os.cpu_count() or 1) if jobs is None else jobs, 1)
+    chunk_seeds = check_int("chunk_seeds", chunk_seeds, 1)
     progress = progress or Progress(enabled=False)
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
