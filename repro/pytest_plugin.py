@@ -126,7 +126,7 @@ def primary_line(cr) -> str:
         return "no statistics (the claim errored)"
     t = cr.tests[0]
     v = test_view(t)
-    if t.kind == "threshold" and v["estimate_rel"]:  # the measured value; the recorded estimate is the distance
+    if t.kind == "threshold" and v["estimate_rel"]:  # the measured value, with its distance beyond tau
         v["estimate"] = f"{v['estimate']} ({v['estimate_rel']}; {v['effects'][0]})"
     return (f"{v['name']} [{v['kind']}]: estimate {v['estimate']}, {v['ci_label']} {v['ci']}, "
             f"p {v['p']}, Holm p {v['p_adjusted'] or 'n/a'}, {', '.join(design_lines(t))}, "

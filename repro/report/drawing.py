@@ -182,8 +182,12 @@ def _tuning_png(tuned: dict) -> tuple[bytes, str | None]:
         return figures.to_png(figures.placeholder("tuning curves", e)), f"{type(e).__name__}: {e}"
 
 
-def _plateau_text() -> str:
-    """The plateau criterion, where the protocol still declares one."""
+def _convergence_text(tuned: dict) -> str:
+    """How the protocol checks that the budget trained the arms to convergence (v3: at twice the budget,
+    drawn as triangles in the tuning figure when measured)."""
+    if any(getattr(t, "doubled", None) is not None for t in tuned.values()):
+        return (" Convergence is checked by training the tuning seeds at twice the step budget at the selected rate "
+                "(the tuning figure's triangles).")
     gain, at = getattr(_tuning, "PLATEAU_GAIN", None), getattr(_tuning, "PLATEAU_AT", None)
     if gain is None or at is None:
         return ""
@@ -207,7 +211,7 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
                            "confirmatory ones (each point: the mean validation accuracy of those seeds); the ringed "
                            "rate was used for the confirmatory runs."})
     level = claim_level(cr)
-    fig = ClaimFigure("curves", "Validation accuracy over training at the selected rates (plateau check)",
+    fig = ClaimFigure("curves", "Validation accuracy over training at the selected rates",
                       conditions=tuple(n for n in tuned if n in cr.records),
                       options={"value": "val_acc", "ylabel": "validation accuracy", "level": level})
     keys = [cr.cache_keys.get(n) for n in fig.conditions]
@@ -221,7 +225,7 @@ def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:
     out.append({"title": fig.title, "src": figures.png_data_uri(png), "error": err,
                 "alt": alt_text(cr, fig.title, fig.conditions),
                 "caption": f"Claim {cr.claim.number}. {figures.statistics_text(fig, _seeds_text(cr, fig.conditions))}"
-                           + _plateau_text()})
+                           + _convergence_text(tuned)})
     return out
 
 

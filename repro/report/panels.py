@@ -28,13 +28,17 @@ def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
                     label=name)
             ax.plot([t.selected], [t.stage2[t.selected]], "o", markersize=9, markerfacecolor="none",
                     markeredgecolor=c, markeredgewidth=1.4)
+            if getattr(t, "doubled", None) is not None:  # the convergence check: twice the step budget
+                ax.plot([t.selected], [t.doubled], "^", color=c, markersize=5, markeredgecolor="white",
+                        markeredgewidth=0.5)
         if grid:
             ax.set_xscale("log")
             ax.axvspan(grid[0] / 1.6, grid[0] * 1.25, color="#eeeeee", zorder=0)
             ax.axvspan(grid[-1] / 1.25, grid[-1] * 1.6, color="#eeeeee", zorder=0)
             ax.set_xlim(grid[0] / 1.6, grid[-1] * 1.6)
+        doubled = any(getattr(t, "doubled", None) is not None for t in tunings.values())
         ax.set_xlabel("learning rate (dashed: quarter-length runs; solid: full runs; ring: selected; "
-                      "grey: grid edge)", fontsize=7)
+                      + ("triangle: twice the budget; " if doubled else "") + "grey: grid edge)", fontsize=7)
         ax.set_ylabel("validation accuracy (%)")
         legend_outside(ax, fontsize=6.5)
         return out
