@@ -22,7 +22,7 @@ import numpy as np
 from .cache import Cache
 from .cluster import ClusterError
 from .progress import Progress
-from .workers import Pool, stop_on_interrupt
+from .workers import Inline, Pool, stop_on_interrupt
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
 
@@ -123,18 +123,7 @@ def _tasks(experiments: dict[str, Experiment], pending: dict[str, list]):
 
 
 LazyPool = Pool  # the run's own local workers (repro.protocol.workers): die with the run, stop at once
-
-
-class _Inline(cf.Executor):
-    """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
-            future.set_exception(e)
-        return future
+_Inline = Inline  # jobs=1: each task runs at submit time in this process
 
 
 def format_error(e: BaseException) -> str:

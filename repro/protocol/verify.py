@@ -35,7 +35,7 @@ from typing import Sequence
 import numpy as np
 
 from .cache import Cache, atomic_write
-from .training import CHUNK_SEEDS, _Inline, chunks, merge, train_chunk
+from .training import CHUNK_SEEDS, chunks, merge, train_chunk
 from .workers import Pool, stop_on_interrupt
 from ..claim import CLAIMS_DIR
 from ..engine.record import Record
@@ -105,7 +105,7 @@ def verify(cache: Cache, keys: Sequence[str], *, executor: cf.Executor | None = 
            chunk_seeds: int = CHUNK_SEEDS, log=lambda _msg: None) -> Outcome:
     """Re-train the entries `keys` of `cache` and compare each with the cache bit for bit."""
     out = Outcome(total=len(entry_keys(cache)))
-    executor = executor or _Inline()
+    executor = executor or Pool(1)
     jobs: dict[str, tuple[Record, list[cf.Future]]] = {}
     try:
         for key in keys:
@@ -250,7 +250,7 @@ def main(args: argparse.Namespace) -> int:
             keys, selection, seed = selected_keys(args, cache)
             say(f"repro verify: re-training {len(keys)} entr{'y' if len(keys) == 1 else 'ies'} ({selection}) "
                 f"of {cache.directory()}, kernels {cache.kernels or 'unknown'}")
-            pool = Pool(jobs) if jobs > 1 else _Inline()
+            pool = Pool(jobs)
             try:
                 outcome = verify(cache, keys, executor=pool, log=say)
             finally:

@@ -60,21 +60,34 @@ def init_worker(parent_pid: int) -> None:
     die_with_parent(parent_pid)
 
 
+class Inline(cf.Executor):
+    """Runs each task at submit time in this process (jobs=1: no pickling, no extra process)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # noqa: BLE001 - delivered through the future, like a pool would
+            future.set_exception(e)
+        return future
+
+
 class Pool(cf.Executor):
-    """A ProcessPoolExecutor of `jobs` workers started at the first task, whose workers die with this
-    process; `terminate()` stops them without waiting."""
+    """The run's own workers: a ProcessPoolExecutor of `jobs` workers (Inline for jobs=1) started at the
+    first task (a fully cached run starts none) and kept for every phase of the run; its workers die
+    with this process, and `terminate()` stops them without waiting."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool: cf.ProcessPoolExecutor | None = None
+        self.pool: cf.Executor | None = None
         self.terminated = False
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
         if self.terminated:
             raise RuntimeError("the worker pool was terminated (the run was interrupted)")
         if self.pool is None:
-            self.pool = cf.ProcessPoolExecutor(max_workers=self.jobs, initializer=init_worker,
-                                               initargs=(os.getpid(),))
+            self.pool = Inline() if self.jobs == 1 else cf.ProcessPoolExecutor(
+                max_workers=self.jobs, initializer=init_worker, initargs=(os.getpid(),))
         return self.pool.submit(fn, *args, **kwargs)
 
     def pids(self) -> list[int]:
