@@ -297,6 +297,9 @@ def test_training_exposes_the_hash_of_every_entry_it_used(tmp_path):
     again = Training(Cache(tmp_path), _Inline(), Progress(enabled=False))
     again.fill([("c", "a", SPEC, SEEDS)], "phase")   # from the cache now: the same hash
     assert again.entry_hashes() == hashes
+    elsewhere = Training(Cache(tmp_path / "other"), _Inline(), Progress(enabled=False))
+    elsewhere.fill([("c", "a", SPEC, SEEDS)], "phase")   # trained again: the same bytes, the same hash
+    assert elsewhere.entry_hashes() == hashes
 
 
 # --- 4. the kernel set is part of what a record is ----------------------------------------------------
