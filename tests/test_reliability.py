@@ -113,68 +113,44 @@ def test_killing_the_repro_process_alone_mid_training_leaves_nothing_behind(tmp_
 
 ORPHANED = textwrap.dedent("""
     import fcntl, os, sys, time
-    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)   # an older repro: flock, no name in the file
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    child = os.fork()
-    if child == 0:         # the orphan keeps the inherited descriptor, hence the lock
-        time.sleep(120)
-        os._exit(0)
-    print(os.getpid(), child, flush=True)   # the process that took the lock now exits
-""")
-
-
-HOLDER = textwrap.dedent("""
-    import fcntl, json, os, socket, sys, time
+    from repro.protocol import lock
     fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    os.write(fd, sys.argv[2].encode())
-    print("held", flush=True)
-    time.sleep(120)
+    name = lock.me().to_json() if sys.argv[2] == "self" else sys.argv[2]   # "": an older repro names none
+    os.write(fd, name.encode())
+    child = os.fork()
+    if child == 0:         # the orphan (a worker) keeps the inherited descriptor, hence the lock
+        time.sleep(120)
+        os._exit(0)
+    print(os.getpid(), child, flush=True)   # the process that took the lock is killed
 """)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("who", ["dead pid", "reused pid", "no name"])
 def test_lock_held_by_orphans_of_a_dead_run_is_taken_over(tmp_path, who):
-    """Orphaned workers of an older repro keep the flock; the holder they name is gone (or its pid now
-    belongs to a process with another start time, or the file names none and the flock's owner in
-    /proc/locks is gone): the next run takes the lock over and says so."""
+    """A killed run's orphaned workers keep the flock; the holder the file names is gone (or its pid
+    now belongs to a process with another start time, or the file names none and the flock's owner
+    in /proc/locks is gone): the next run takes the lock over and says so."""
     root = tmp_path / "cache"
     root.mkdir()
-    if who == "no name":
-        locker = subprocess.Popen([sys.executable, "-c", ORPHANED, str(root / ".lock")], stdout=subprocess.PIPE,
-                                  text=True, env=ENV)
-        parent, child = map(int, locker.stdout.readline().split())
-        locker.wait(timeout=30)
-        try:
-            assert not gone(child) and lock.flock_owner(root / ".lock") == parent
-            notes = []
-            with Cache(root).lock(timeout=20, log=notes.append):
-                pass
-            assert any("taking the lock over" in n and f"pid {parent}" in n for n in notes), notes
-        finally:
-            os.kill(child, signal.SIGKILL)
-        return
-    if who == "dead pid":
-        ended = subprocess.Popen(["true"])
-        ended.wait()
-        pid, start = ended.pid, 12345
-    else:
-        pid, start = os.getpid(), 1  # our pid, but another start time: a reused pid
-    holder = lock.Holder(lock.socket.gethostname(), pid, start, "2026-12-02T22:51:00+00:00")
-    orphan = subprocess.Popen([sys.executable, "-c", HOLDER, str(root / ".lock"), holder.to_json()],
-                              stdout=subprocess.PIPE, text=True, env=ENV)
+    reused = lock.Holder(lock.socket.gethostname(), os.getpid(), 1, "2026-12-02T22:51:00+00:00")
+    name = {"dead pid": "self", "reused pid": reused.to_json(), "no name": ""}[who]
+    locker = subprocess.Popen([sys.executable, "-c", ORPHANED, str(root / ".lock"), name], stdout=subprocess.PIPE,
+                              text=True, env=ENV)
+    parent, child = map(int, locker.stdout.readline().split())
+    locker.wait(timeout=30)
     try:
-        assert orphan.stdout.readline().strip() == "held"
+        assert not gone(child) and lock.flock_owner(root / ".lock") == parent
         notes = []
         t0 = time.monotonic()
         with Cache(root).lock(timeout=20, log=notes.append):
             assert lock.read_holder(root / ".lock").pid == os.getpid()
         assert time.monotonic() - t0 < 10
-        assert any("taking the lock over" in n and f"pid {pid} started 22:51" in n for n in notes), notes
+        named = f"pid {os.getpid()} started 22:51" if who == "reused pid" else f"pid {parent}"
+        assert any("taking the lock over" in n and named in n for n in notes), notes
     finally:
-        orphan.kill()
-        orphan.wait()
+        os.kill(child, signal.SIGKILL)
 
 
 def test_a_live_holder_is_named_and_the_wait_is_bounded(tmp_path):
@@ -391,3 +367,23 @@ def test_a_path_that_is_not_utf8_is_refused_with_the_option_and_byte():
         require_utf8(Path(bad), "--out")
     with pytest.raises(PathNotText, match="0xfe"):
         require_utf8(b"/tmp/\xfe", "--cache")
+
+
+def test_a_lock_whose_file_names_a_dead_run_but_a_live_process_holds_is_not_taken(tmp_path):
+    """An older repro (it writes no name) locks a file still naming a killed run: the live owner wins."""
+    root = tmp_path / "cache"
+    root.mkdir()
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    (root / ".lock").write_text(lock.Holder(lock.socket.gethostname(), ended.pid, 1, "2026-12-02T22:00:00").to_json())
+    code = ("import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR)\nfcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\ntime.sleep(120)")
+    live = subprocess.Popen([sys.executable, "-c", code, str(root / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert live.stdout.readline().strip() == "held"
+        with pytest.raises(lock.LockTimeout):
+            with Cache(root).lock(timeout=2, log=pytest.fail):
+                pass
+    finally:
+        live.kill()
+        live.wait()

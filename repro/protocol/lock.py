@@ -180,6 +180,9 @@ def _take_over_if_stale(path: Path, log: Callable[[str], None]) -> bool:
     holder = read_holder(path)
     if holder is None or alive(holder):
         return False
+    owner = flock_owner(path)   # the kernel's view, when it has one: a live owner is no stale lock
+    if owner is not None and owner != holder.pid and alive(Holder(socket.gethostname(), owner, None, "")):
+        return False
     time.sleep(STALE_RECHECK_S)  # a new holder writes its name right after locking: let it, then look again
     if read_holder(path) != holder or _probe_free(path):
         return False
