@@ -22,10 +22,11 @@ from .style import STYLE, VERDICT_COLORS, WIDTH_IN, placeholder, plt
 
 VERDICT_ORDER = ("supported", "mixed", "refuted", "inconclusive", "error")
 FOREST_LABEL_CHARS = 40   # a single-part claim's title wraps at this width (two lines); it is never cut
-HEAD_CHARS = 50           # a multi-part claim's title: one line above its parts (the summary has it whole)
-PART_CHARS = 46           # a part's name: one line
+HEAD_CHARS = 44           # a multi-part claim's title: one line above its parts (the summary has it whole)
+PART_CHARS = 40           # a part's name: one line
+TEXT_CHARS = 50           # the native-unit column wraps here (a wrapped entry gets a taller slot)
 OFF_SCALE = 50.0          # |d_z| beyond this is drawn at the axis edge as "off scale"
-SLOT_IN = {"group": 0.2, "row": 0.3, "head": 0.2, "part": 0.19}  # inches: a two-line title, one-line others
+SLOT_IN = {"group": 0.2, "row": 0.3, "head": 0.2, "part": 0.19, "part2": 0.27}  # inches per slot
 
 
 def _finite(v) -> bool:
@@ -91,7 +92,13 @@ def _height(slot: tuple[str, object]) -> float:
     kind, item = slot
     if kind == "row" and len(item.get("parts") or []) > 1:
         return SLOT_IN["head"]
+    if kind == "part" and len(_wrapped(item[1].get("text") or "")) > 1:
+        return SLOT_IN["part2"]
     return SLOT_IN[kind]
+
+
+def _wrapped(text: str) -> list[str]:
+    return textwrap.wrap(text, TEXT_CHARS)[:3]
 
 
 def _symlog_limit(placed: Sequence[dict]) -> float:
@@ -101,8 +108,8 @@ def _symlog_limit(placed: Sequence[dict]) -> float:
 
 
 def _symlog_ticks(lim: float) -> list[float]:
-    """0, +-1, +-3, +-10, +-30, ... up to `lim` (only powers of ten on a wide axis): readable symlog ticks."""
-    steps = [m * 10 ** e for e in range(0, 7) for m in ((1, 3) if lim < 100 else (1,))]
+    """0, +-1, +-3, +-10, ... up to `lim` (only powers of ten beyond 20): symlog ticks that do not collide."""
+    steps = [m * 10 ** e for e in range(0, 7) for m in ((1, 3) if lim < 20 else (1,))]
     pos = [v for v in steps if v <= lim]
     return sorted([-v for v in pos] + [0.0] + pos)
 
@@ -144,7 +151,7 @@ def forest(rows: Sequence[dict]) -> MplFigure:
         return placeholder("forest plot", "no claim to show")
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=(WIDTH_IN, forest_height(slots)))
-        ax, tx = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.1, 1.0), "wspace": 0.02})
+        ax, tx = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.0, 1.05), "wspace": 0.02})
         placed = [(slot, _part_of(slot)) for slot in slots]
         points = {id(p): standardize(p["result"]) for _, p in placed if p is not None and p.get("result") is not None}
         lim = _symlog_limit([s for s in points.values() if _on_scale(s)])
@@ -215,7 +222,7 @@ def _boundary(ax, y: float, h: float, s: dict) -> None:
 
 def _text_cell(tx, y: float, text: str, color: str | None, italic: bool = False) -> None:
     """The native-unit column: "estimate [CI] unit" (wrapped to the column)."""
-    tx.text(0.02, y, "\n".join(textwrap.wrap(text, 62)[:2]), ha="left", va="center", fontsize=6,
+    tx.text(0.02, y, "\n".join(_wrapped(text)), ha="left", va="center", fontsize=6,
             color=color or "#333333", style="italic" if italic else "normal")
 
 
