@@ -14,7 +14,8 @@ from .style import STYLE, WIDTH_IN, color, legend_outside, marker, new_figure, p
 def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
     """Validation accuracy against learning rate per tuned condition (repro.protocol.tuning.Tuning):
     stage 1 (quarter-length runs, every rate) dashed, stage 2 (full runs, the kept rates) solid,
-    the selected rate ringed; a grid edge is shaded, since an optimum there may lie beyond it."""
+    the selected rate ringed, its score at twice the budget a triangle; the grid's edges are shaded,
+    since an optimum there may lie beyond them (rates tried beyond an edge are on the axis too)."""
     with plt.rc_context(STYLE):
         out, axes = new_figure(height=2.9)
         ax = axes[0, 0]
@@ -31,13 +32,14 @@ def tuning_curves(tunings: Mapping[str, object]) -> MplFigure:
             if getattr(t, "doubled", None) is not None:  # the convergence check: twice the step budget
                 ax.plot([t.selected], [t.doubled], "^", color=c, markersize=5, markeredgecolor="white",
                         markeredgewidth=0.5)
-        if grid:
+        if grid:  # every rate tried, the grid widened beyond its edge included, stays on the axis
+            tried = sorted({lr for t in tunings.values() for lr in (*t.grid, *t.stage2)})
             ax.set_xscale("log")
             ax.axvspan(grid[0] / 1.6, grid[0] * 1.25, color="#eeeeee", zorder=0)
             ax.axvspan(grid[-1] / 1.25, grid[-1] * 1.6, color="#eeeeee", zorder=0)
-            ax.set_xlim(grid[0] / 1.6, grid[-1] * 1.6)
+            ax.set_xlim(min(tried) / 1.6, max(tried) * 1.6)
         doubled = any(getattr(t, "doubled", None) is not None for t in tunings.values())
-        ax.set_xlabel("learning rate (dashed: quarter-length runs; solid: full runs; ring: selected; "
+        ax.set_xlabel("learning rate\n(dashed: quarter-length runs; solid: full runs; ring: selected; "
                       + ("triangle: twice the budget; " if doubled else "") + "grey: grid edge)", fontsize=7)
         ax.set_ylabel("validation accuracy (%)")
         legend_outside(ax, fontsize=6.5)

@@ -36,8 +36,9 @@ STYLE = {
 }
 # Okabe-Ito, in the order names receive them; its yellow is last (weakest on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-# Markers for the second, third... round of the palette (the first round has none).
-MARKERS = ("", "o", "s", "^", "D", "v")
+# Markers for the second, third... round of the palette (the first round has none; a figure that marks
+# every point, such as the tuning curves, draws the first round with "o", which no later round uses).
+MARKERS = ("", "s", "^", "D", "v", "P")
 _colors: dict[str, str] = {}
 _markers: dict[str, str] = {}
 VERDICT_COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "mixed": "#7B3294", "inconclusive": "#b58100",
@@ -65,9 +66,12 @@ def _assign(name: str, taken: set[tuple[str, str]] = frozenset()) -> None:
         uses[c] += 1
     best = None
     for marker in MARKERS:
-        free = [c for c in PALETTE if (c, marker) not in taken]
-        if free:
-            best = (min(free, key=lambda c: uses[c]), marker)  # min is stable: palette order breaks ties
+        for pool in (PALETTE[:-1], PALETTE[-1:]):  # yellow, weak on white, only when the others are taken
+            free = [c for c in pool if (c, marker) not in taken]
+            if free:
+                best = (min(free, key=lambda c: uses[c]), marker)  # min is stable: palette order breaks ties
+                break
+        if best:
             break
     if best is None:  # more names in one group than pairs: share the least used pair
         best = (min(PALETTE, key=lambda c: uses[c]), MARKERS[0])
