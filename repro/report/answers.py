@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..protocol.results import ClaimResult, RunResult
 from ..stats import TestResult
-from .text import level_text, num, pval, with_unit
+from .text import claim_parts, level_text, num, with_unit
 
 VERDICT_WORDS = {
     "supported": "holds here",
@@ -23,8 +23,7 @@ def parts(cr: ClaimResult) -> list[TestResult]:
     """The claim's co-primary parts (ClaimResult.parts; the first test where roles are not known)."""
     if cr.verdict == "error" or not cr.tests:
         return []
-    found = [t for t in cr.tests if getattr(t, "role", None) == "part"]
-    return found or list(cr.tests[:1])
+    return [t for _, t in claim_parts(cr)]
 
 
 def secondaries(cr: ClaimResult) -> list[TestResult]:
@@ -132,6 +131,15 @@ def design_text(run: RunResult) -> str:
     return text
 
 
+def disagreement_note(cr: ClaimResult) -> str:
+    """The summary line's short note of secondary tests against the headline: the first by name and
+    how many more ('' when none); the verdict box and the practitioners' sentence list them all."""
+    differ = disagreements(cr)
+    if not differ:
+        return ""
+    return differ[0] + (f" (and {len(differ) - 1} more)" if len(differ) > 1 else "")
+
+
 def answer_row(run: RunResult, cr: ClaimResult) -> dict:
     """One claim's compact summary row: number, title, verdict (with parts), effects, seeds, the
     secondary tests that disagree, and whether it matches the recorded verdict."""
@@ -140,12 +148,5 @@ def answer_row(run: RunResult, cr: ClaimResult) -> dict:
     return {"number": cr.claim.number, "id": cr.claim.id, "title": cr.claim.title, "verdict": cr.verdict,
             "verdict_line": verdict_line(cr), "parts": ps, "several": len(ps) > 1,
             "seeds": max((p["seeds"] for p in ps), default=0) or len(cr.seeds),
-            "disagree": disagreements(cr), "practical": practical(cr),
+            "disagree": disagreement_note(cr), "practical": practical(cr),
             "recorded": rec.verdict if rec else None, "matches": cr.matches_recorded}
-
-
-def p_line(t: TestResult) -> str:
-    """'p 0.012 · Holm 0.048' for a compact cell ('' without p)."""
-    if t.p is None:
-        return ""
-    return f"p {pval(t.p)}" + (f" · Holm {pval(t.p_adjusted)}" if t.p_adjusted is not None else "")

@@ -128,12 +128,12 @@ def condition_view(row: dict) -> dict:
     elif row["selected_on"] == "fixed":
         notes.append(f"lr {row['learning_rate']:g} fixed")
     if row["test_accuracy"] is not None:
-        notes.append(f"mean test accuracy {100 * row['test_accuracy']:.1f}% over {row['n_seeds']} seeds")
+        notes.append(f"test accuracy {100 * row['test_accuracy']:.1f}% ({row['n_seeds']} seeds)")
     doubling = row.get("doubling_gain")
     flagged = bool(row.get("doubling_flag"))
     if doubling is not None:
-        notes.append(f"tuning seeds gain {doubling:+.2f} validation points at twice the step budget"
-                     + (" — more than the declared share of the claim's margin: not converged" if flagged else ""))
+        notes.append(f"{doubling:+.2f} validation points at twice the budget"
+                     + (": not converged (over the declared share of the margin)" if flagged else ""))
     elif row.get("plateau_gain") is not None:  # a run made before protocol v3
         notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points")
     return {"name": plain(row["name"]), "color": figures.color(row["name"]), "describe": spec.describe(),

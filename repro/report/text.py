@@ -159,6 +159,11 @@ def units_legend(run: RunResult) -> list[tuple[str, str]]:
     return rows
 
 
+#: details the statistics table already says another way (the interval's label, the estimate's orientation and
+#: statistic, the test's kind); results.json keeps them
+SAID_ELSEWHERE = ("null", "direction", "scale", "statistic")
+
+
 def detail_notes(t: TestResult) -> list[str]:
     """The scalar entries of TestResult.details (robustness checks, test names, notes) as short texts."""
     notes = []
@@ -166,7 +171,7 @@ def detail_notes(t: TestResult) -> list[str]:
         notes.append(f"skewed per-seed values (skewness {num(t.details.get('skewness'))}, beyond "
                      f"{stats.SKEW_LIMIT:g}): the t test's error rates may be off; read the Wilcoxon p as well")
     for k, v in t.details.items():
-        if isinstance(v, bool) or v is None or (k == "n_dropped" and v == 0):
+        if isinstance(v, bool) or v is None or (k == "n_dropped" and v == 0) or k in SAID_ELSEWHERE:
             continue
         if isinstance(v, str):
             notes.append(v if k in ("note", "p_note") else f"{k.replace('_', ' ')}: {v}")
