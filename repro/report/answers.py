@@ -109,12 +109,12 @@ def design_text(run: RunResult) -> str:
     Holm across claims, and the simulated false-'supported' rate of the whole procedure."""
     design = getattr(run, "design", None) or {}
     looks = design.get("looks")
-    looks_text = "/".join(str(n) for n in looks) if looks else "the declared seed counts"
+    looks_text = ("/".join(str(n) for n in looks) + " seeds") if looks else "the declared seed counts"
     spending = design.get("spending", "obrien-fleming")
     spending_text = ("O'Brien-Fleming alpha spending (O'Brien & Fleming 1979, in the Lan & DeMets 1983 form; "
                      "Jennison & Turnbull 2000)" if spending == "obrien-fleming" else f"{spending} alpha spending")
     text = (f"Design. Every part of every claim runs one group-sequential design, declared before the "
-            f"confirmatory run: looks at {looks_text} seeds with {spending_text}, stopping at the first decisive "
+            f"confirmatory run: looks at {looks_text} with {spending_text}, stopping at the first decisive "
             f"look. A claim with several parts is decided by the intersection-union rule (Berger 1982): it is "
             f"supported only if every part is, each part at the full alpha, and its p for the correction across "
             f"claims is the largest of its parts'; 'mixed' means some parts are supported and others refuted. "
