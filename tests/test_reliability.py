@@ -14,7 +14,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from repro.engine.spec import ExperimentSpec
@@ -22,7 +21,7 @@ from repro.engine.train import train
 from repro.protocol import cache as cache_mod
 from repro.protocol import lock, verify
 from repro.protocol.cache import Cache, CacheWarning
-from repro.protocol.training import Training, _Inline, plan
+from repro.protocol.training import Training, _Inline
 from repro.protocol.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent

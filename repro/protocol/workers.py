@@ -7,8 +7,11 @@
   forked child shares its parent's flock otherwise, and would keep the cache locked as an orphan),
   and ignores SIGINT: a Ctrl-C in the terminal reaches the whole process group, and it is the
   parent's to handle (it terminates the workers).
-- `Pool` is the run's ProcessPoolExecutor, started at the first task (a fully cached run starts
-  none), with `terminate()`: kill the workers now, cancel what is queued, wait for nothing.
+- `Pool` is the run's ProcessPoolExecutor (Inline, in this process, for jobs=1), started at the
+  first task (a fully cached run starts none), with `terminate()`: kill the workers now, cancel
+  what is queued, wait for nothing.
+- `stop_on_interrupt` is what a first Ctrl-C does (training.train_missing, verify): terminate the
+  workers and make a second Ctrl-C exit at once (`exit_on_next_interrupt`, also for the CLI).
 """
 from __future__ import annotations
 
