@@ -121,7 +121,7 @@ class ClaimMismatch(AssertionError):
 
 def primary_line(cr) -> str:
     """The primary test's statistics in one line, numbers formatted as in the report."""
-    from repro.report.render import design_lines, num, test_view
+    from repro.report.text import design_lines, num, test_view
     if not cr.tests:
         return "no statistics (the claim errored)"
     t = cr.tests[0]
@@ -134,7 +134,7 @@ def primary_line(cr) -> str:
 
 
 def recorded_line(rec) -> str:
-    from repro.report.render import num
+    from repro.report.text import num
     return (f"recorded (protocol {rec.protocol}, {rec.date}): {rec.verdict}, estimate {num(rec.estimate)}, "
             f"CI [{num(rec.ci[0])}, {num(rec.ci[1])}], {rec.n_seeds} seeds")
 

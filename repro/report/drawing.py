@@ -18,6 +18,8 @@ import matplotlib
 import numpy as np
 
 from . import blogpost, figures
+from .export import jsonable
+from .text import num, with_unit
 from .style import is_png
 from ..claim import Figure as ClaimFigure
 from ..protocol.cache import atomic_write
@@ -266,7 +268,6 @@ def _part_verdict(t, cr: ClaimResult) -> str:
 def part_text(t) -> str:
     """A test's value in native units for the forest plot's text column, in one short line:
     "estimate [interval] unit" and the boundary that decides it."""
-    from .render import num, with_unit
     lo, hi = t.ci
     interval = f"{num(t.estimate)} [{num(lo)}, {num(hi)}]" + (f" {t.unit}" if t.unit else "")
     if t.kind == "identity":
@@ -292,7 +293,6 @@ def forest_note(cr: ClaimResult) -> str:
 
 def forest_figure(run: RunResult, figure_cache: Path | None = None) -> str:
     """The forest plot of every claim's parts, reused from `figure_cache` when the same rows were drawn."""
-    from .render import jsonable
     rows = forest_rows(run)
     path = None
     if figure_cache is not None:
