@@ -156,7 +156,7 @@ def layer_profile(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
         if "probe_step" in r.axes:
             steps.add(int(np.asarray(r.axes["probe_step"])[step]))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    when = f" (step {', '.join(map(str, sorted(steps)))})" if steps else ""
+    when = f" (step\u00a0{', '.join(map(str, sorted(steps)))})" if steps else ""  # never split from its number
     _finish(ax, fig, "layer", fig.options.get("ylabel", VALUE_LABELS.get(value, value)) + when)
     return out
 
