@@ -548,3 +548,13 @@ def test_interaction_finding_names_both_effects_and_the_rule():
     assert text.startswith("On final test accuracy, the gain of bad, BN over bad, none is larger than the gain of "
                            "good, BN over good, none by 50.5")
     assert "the effects add up if it lies within ±2\u00a0%\u00a0points" in text
+
+
+def test_pdf_is_tagged_with_a_printed_contents(written):
+    """A tagged PDF (headings for screen readers) whose contents give page numbers."""
+    from pypdf import PdfReader
+    _, out, _ = written
+    reader = PdfReader(out / "report.pdf")
+    assert bool(reader.trailer["/Root"].get("/MarkInfo", {}).get("/Marked"))
+    text = "\n".join(page.extract_text() for page in reader.pages[:4])
+    assert re.search(r"References\s*\.+\s*\d+", text) and re.search(r"Provenance\s*\.+\s*\d+", text)

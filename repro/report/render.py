@@ -278,7 +278,12 @@ def write_pdf(html: str, path: Path, base_url: Path) -> Path | None:
                       f"libraries (pip install weasyprint; apt install libpango-1.0-0 libpangoft2-1.0-0), "
                       f"or open {path.with_suffix('.html')} in a browser and print it to PDF.", PdfWarning)
         return None
-    return atomic_write(path, weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf())
+    document = weasyprint.HTML(string=html, base_url=str(base_url))
+    try:  # a tagged PDF: headings, lists and tables for screen readers (WeasyPrint >= 61)
+        data = document.write_pdf(pdf_tags=True)
+    except TypeError:
+        data = document.write_pdf()
+    return atomic_write(path, data)
 
 
 def write_report(run: RunResult, out_dir: Path, *, pdf: bool = True,
