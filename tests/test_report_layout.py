@@ -98,11 +98,15 @@ def test_practitioners_read_one_sentence_per_claim_with_what_would_settle_it(htm
 def test_a_secondary_test_against_the_headline_is_named_in_the_summary():
     run = make_run()
     cr = next(c for c in run.claims if c.claim.number == 11)
-    cr.tests[1] = dataclasses.replace(cr.tests[1], verdict="refuted")
-    assert answers.disagreements(cr) == ["secondary \u201cgradient ratio\u201d refuted"]
+    cr.tests[1] = dataclasses.replace(cr.tests[1], verdict="refuted")  # another kind and metric: a control
+    assert answers.disagreements(cr) == []
+    cr.tests.append(dataclasses.replace(cr.tests[0], name="accuracy at depth 50", verdict="refuted"))
+    assert answers.disagreements(cr) == ["secondary \u201caccuracy at depth 50\u201d refuted"]
     html = render.render_html(run)
     row = summary_table(html).split("healthy", 1)[1].split("</tr>", 1)[0]
-    assert "but secondary \u201cgradient ratio\u201d refuted" in row
+    assert "but secondary \u201caccuracy at depth 50\u201d refuted" in row
+    practice = html.split('id="practice"', 1)[1].split("</section>", 1)[0]
+    assert "Against the headline: secondary \u201caccuracy at depth 50\u201d refuted." in practice
 
 
 def test_bidi_overrides_cannot_reverse_the_text_that_follows(html):

@@ -56,11 +56,16 @@ def verdict_line(cr: ClaimResult) -> str:
 
 
 def disagreements(cr: ClaimResult) -> list[str]:
-    """Secondary tests whose decisive verdict is the opposite of the headline (or, for a mixed claim,
-    any decisive secondary), each as 'secondary “name” refuted'."""
+    """The claim's own test in another setting or arm that reaches the opposite decisive verdict: a
+    secondary test of the same kind on the same metric as a part, 'refuted' under a supported headline
+    (or 'supported' under a refuted one; either, under a mixed one), each as 'secondary “name” refuted'.
+    Controls and other quantities (another kind or metric) are not counted against the headline."""
     want = OPPOSITE.get(cr.verdict)
+    shapes = {(t.kind, t.metric) for t in parts(cr)}
     out = []
     for t in secondaries(cr):
+        if (t.kind, t.metric) not in shapes:
+            continue
         if (want and t.verdict == want) or (cr.verdict == "mixed" and t.verdict in OPPOSITE):
             out.append(f"secondary \u201c{t.name}\u201d {t.verdict}")
     return out
@@ -81,7 +86,7 @@ def practical(cr: ClaimResult) -> str:
     text += "."
     differ = disagreements(cr)
     if differ:
-        text += " Note that " + " and ".join(differ) + ", against the headline."
+        text += " Against the headline: " + "; ".join(differ) + "."
     if c.settle:
         text += f" What would settle it: {c.settle.rstrip('.')}."
     return text
