@@ -170,3 +170,30 @@ def test_arm_recipes_are_written_once_per_claim():
     assert shared == ["6 hidden layers of 100 units", "init He normal", "data MNIST-1D",
                       "SGD with momentum 0.9, cosine schedule, batch 64, 2000 steps, float64"]
     assert own == {"BN": ["each Linear+bias -> BN -> ReLU"], "no BN": ["each Linear+bias -> ReLU"]}
+
+
+def overflow_beyond_page(html: str) -> float:
+    """How far (in CSS px) the widest line of text runs past the page's right edge when printed."""
+    import weasyprint
+    from weasyprint.formatting_structure import boxes
+    worst = 0.0
+    for page in weasyprint.HTML(string=html).render().pages:
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            if isinstance(box, boxes.TextBox):
+                worst = max(worst, box.position_x + box.width - page.width)
+            stack.extend(getattr(box, "children", None) or [])
+    return worst
+
+
+def test_a_long_word_wraps_in_the_pdf_instead_of_running_off_the_page(tmp_path):
+    """A 3,000-character word in a claim's hypothesis wraps inside the page (issue 26: it was clipped)."""
+    pytest.importorskip("weasyprint")
+    run = make_run()
+    cr = run.claims[1]  # the claim in error: a short section
+    run.claims[1] = dataclasses.replace(cr, claim=dataclasses.replace(cr.claim, hypothesis="W" * 3000))
+    html = render.render_html(run, tmp_path / "figures")
+    section = html.split(f'id="{cr.claim.id}"', 1)[1].split("</section>", 1)[0]
+    page = html.split("<main>", 1)[0] + '<main><section class="claim">' + section + "</section></main></body></html>"
+    assert "W" * 3000 in page and overflow_beyond_page(page) <= 0
