@@ -15,7 +15,8 @@ compensated = {
 }
 # The read-out explanation of what is left at the best rate: the same naive hidden inits, He read-out.
 he_readout = {f"BN, {n}, He read-out": MNIST_MLP.replace(readout_init="he", **INITS[n]) for n in ("N(0,1)", "U(-1,1)")}
-fixed_by_std = {0.01: "BN, 0.01*N(0,1), fixed lr", 0.1: "BN, Xavier, fixed lr", 1.0: "BN, N(0,1), fixed lr"}
+fixed_by_std = {0.01: "BN, 0.01*N(0,1), fixed lr", 0.1: "BN, Xavier, fixed lr", 3 ** -0.5: "BN, U(-1,1), fixed lr",
+                1.0: "BN, N(0,1), fixed lr"}
 
 acc = final_accuracy()
 MARGIN = 2.0
@@ -72,7 +73,7 @@ CLAIM = Claim(
                conditions=tuple(plain), options={"value": "val_acc"}),
         Figure("paired_seeds", "Per-seed final accuracy with BN (lines join the same seed)",
                conditions=tuple(bn), options={"metric": acc}),
-        Figure.profile("Weight-gradient norm per layer at init, with BN: scales as 1/init std", "probe/grad_w_norm",
+        Figure.profile("Weight-gradient norm per layer at init, with BN, by init", "probe/grad_w_norm",
                        step=0, logy=True, conditions=tuple(bn)),
     ),
     literature=("Ioffe & Szegedy (2015), sec. 3.3: BN(aWu) = BN(Wu) and the gradient with respect to W scales by 1/a, "

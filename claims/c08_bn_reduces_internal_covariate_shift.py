@@ -60,7 +60,7 @@ CLAIM = Claim(
         Figure("unit_percentiles", "Ioffe & Szegedy's figure 1: the 15th, 50th and 85th percentiles of one unit's "
                "input to the ReLU over training", conditions=("BN, ReLU", "no BN, ReLU"),
                caption="The shift Ioffe & Szegedy called internal covariate shift: without BN the unit's input "
-                       "distribution drifts as the layers below learn; with BN it stays put by construction.",
+                       "distribution drifts as the layers below learn; with BN it moves only through BN's learned shift and scale.",
                options={"layer": -1, "unit": 0}),
     ),
     literature=("Santurkar et al. (2018), 'How does batch normalization help optimization?': with this definition BN "

@@ -41,6 +41,8 @@ CLAIM = Claim(
             "per hidden layer: its variance, 1/(3n), is a third of Xavier's, a sixth of He's. The at-init test "
             "checks the mechanism: with Xavier the forward variance halves at every ReLU layer."),
     figures=(
+        Figure("seed_outcomes", "Final test accuracy of every seed",
+               caption="A mean difference made of a few stalled seeds shows here as a few points at chance."),
         Figure.profile("Post-ReLU std per layer at init", "probe/act_std", step=0, logy=True),
         Figure.profile("Weight-gradient norm per layer at init", "probe/grad_w_norm", step=0, logy=True),
         Figure("curves", "Test accuracy"),

@@ -27,6 +27,7 @@ from typing import Sequence
 
 from .claim import CLAIMS_DIR, Claim, ClaimError
 from .claimfiles import BrokenClaim, load_claims_with_broken
+from .protocol.lock import LockTimeout
 from .protocol.settings import THOROUGH
 
 COMMANDS = ("all", "list", "run", "report", "register", "record", "docs", "verify", "new", "bench")
@@ -78,6 +79,8 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
                    help="cache of trained experiments (default: OUT/cache)")
     p.add_argument("--no-pdf", action="store_true", help="write report.html only")
+    p.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
+                   help="wait at most this long for another run that holds the cache, then exit 2 (default: wait)")
 
 
 def _add_workers(p: argparse.ArgumentParser) -> None:
@@ -118,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "table (a checkout only).")
     sub.add_parser("new", add_help=False, help="write a claim file skeleton that runs as it is "
                    "(repro new ID [--dir DIR]; its options: repro new --help)")
+    from .protocol import verify as verify_cmd
+    verify_cmd.add_arguments(sub.add_parser(
+        "verify", help="re-train a sample of the cache and compare it bit for bit",
+        description="Re-train a declared, seeded sample of the cached experiments (or --all, or those behind "
+        "the given claims) and compare them bit for bit with the cache; names every entry that differs and "
+        "records the check in the cache (the report's provenance shows it). Exit 1 if any entry differs."))
     sub.add_parser("bench", add_help=False, help="time the engine (its options: repro bench --help)")
     for cmd in (full, some, report, record, docs):
         _add_profile(cmd)
@@ -226,6 +235,12 @@ def execute(args: argparse.Namespace) -> int:
         return list_claims(claims, broken)
     if args.command == "register":
         return register(args)
+    if args.command == "verify":
+        from .protocol import verify as verify_cmd
+        require_text_paths(args)
+        return verify_cmd.main(args)
+    if args.lock_timeout is not None and not args.lock_timeout >= 0:
+        raise UsageError(f"--lock-timeout {args.lock_timeout:g}: must be a number of seconds >= 0")
     if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
         raise UsageError(f"--seeds {args.seeds}: must be an integer from 2 (paired tests need at least 2 seeds) "
                          f"to {MAX_SEEDS} (memory and run time grow with every seed)")
@@ -245,6 +260,7 @@ def execute(args: argparse.Namespace) -> int:
         return 1
     out = report_dir(args, declared, claims)
     cache_root = args.out / "cache" if args.cache is None else args.cache
+    require_text_paths(args)
     check_out_dir(args.out, cache_root)
     from .protocol.cache import Cache
     cache = Cache(cache_root)
@@ -255,6 +271,8 @@ def execute(args: argparse.Namespace) -> int:
                              f"--quick) first, or pass --cache DIR")
     elif args.scheduler:
         executor = connect(args.scheduler)
+        if (kernels := executor.kernels()) is not None:  # the cluster's kernels name the records it makes
+            cache = Cache(cache_root, kernels=kernels)
     if args.command == "record":
         return record_results(args, declared, broken, cache)
     if args.command == "docs":
@@ -375,11 +393,12 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
     from .report.render import write_report
     from .protocol.runner import MissingCacheError, run
 
-    def waiting() -> None:
-        print(f"repro: waiting for another run using the cache {cache.root} to finish (then reusing its results)",
-              file=sys.stderr, flush=True)
+    from .protocol.lock import waiting_message
 
-    with cache.lock(on_wait=waiting):  # one run per cache: a second run reuses the first's work
+    def waiting(holder=None) -> None:
+        print(f"repro: {waiting_message(cache.root, holder, args.lock_timeout)}", file=sys.stderr, flush=True)
+
+    with cache.lock(on_wait=waiting, timeout=args.lock_timeout):  # one run per cache; the 2nd reuses its work
         try:
             result = run(claims, seeds=args.seeds, quick=args.quick, jobs=getattr(args, "jobs", None),
                          executor=executor, cache=cache, progress=Progress(), cache_only=args.command == "report",
@@ -399,6 +418,8 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
                 executor.shutdown()
         if broken:  # shown in the report's provenance and results.json: the run is not the full set
             result.provenance["broken_claim_files"] = [str(b) for b in broken]
+        from .report.drawing import mark_figure_errors
+        mark_figure_errors(result, cache.root / "figures")  # a figure that cannot be drawn is an error of its claim
         try:  # staged, then moved into place as one set (repro.report.publish)
             paths = publish(out, lambda staging: write_report(result, staging, pdf=not args.no_pdf,
                                                                 figure_cache=cache.root / "figures"))
@@ -413,12 +434,24 @@ def run_and_report(args, claims, declared, broken, cache, executor, out: Path) -
         print(f"repro: warning: {line} (its verdict is exploratory; see the report)", file=sys.stderr)
     for cr in result.claims:
         if cr.verdict == "error":
-            last = (cr.error or "").strip().splitlines()[-1:] or ["?"]
-            print(f"error in {cr.claim.id}: {last[0]} (full traceback in the report)", file=sys.stderr)
+            lines = (cr.error or "").strip().splitlines() or ["?"]
+            for line in [x for x in lines if "cannot be drawn" in x] or lines[-1:]:
+                print(f"error in {cr.claim.id}: {line} (details in the report)", file=sys.stderr)
     if out != args.out:
         print(f"subset of {len(claims)} of {len(declared)} claims: the full report in {args.out} is unchanged")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 1 if broken or any(cr.verdict == "error" for cr in result.claims) else 0
+
+
+def require_text_paths(args: argparse.Namespace) -> None:
+    """--out and --cache must be UTF-8 (the report writes them into UTF-8 files): else a usage error now."""
+    from .protocol.paths import PathNotText, require_utf8
+    try:
+        require_utf8(args.out, "--out")
+        if args.cache is not None:
+            require_utf8(args.cache, "--cache")
+    except PathNotText as e:
+        raise UsageError(str(e)) from None
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
@@ -438,9 +471,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"repro: error: {e}", file=sys.stderr)
         return 2
+    except LockTimeout as e:  # another run kept the cache past --lock-timeout
+        print(f"repro: error: {e}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `repro list | head`: the reader left, nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("repro: interrupted; finished experiments are cached, rerun to resume", file=sys.stderr)
+        from .protocol.workers import exit_on_next_interrupt
+        exit_on_next_interrupt()  # a second Ctrl-C now exits at once
+        print("repro: interrupted: rerun the same command to resume (finished experiments are cached)",
+              file=sys.stderr)
         return 130

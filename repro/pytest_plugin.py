@@ -201,7 +201,7 @@ class ClaimItem(pytest.Item):
         if rec is None:
             raise ClaimMismatch(f"claim {self.claim.id} has no recorded result; run `repro all` and "
                                 f"record what it found\n  found: {cr.verdict}, {primary_line(cr)}\n  {holm}")
-        problems = compare_recorded(rec, cr.tests[0])
+        problems = compare_recorded(rec, cr)
         if problems:
             raise ClaimMismatch(f"claim {self.claim.id} does not reproduce its recorded result: "
                                 f"{'; '.join(problems)}\n  {recorded_line(rec)}\n  found: {cr.verdict}, "

@@ -31,7 +31,7 @@ def test_second_run_waits_then_reuses_the_first_runs_cache(tmp_path):
     b_out, b_err = second.communicate(timeout=300)
     assert first.returncode == 0 and second.returncode == 0, a_err + b_err
     for err in (a_err, b_err):
-        waits = [line for line in err.splitlines() if "waiting for another run using the cache" in line]
+        waits = [line for line in err.splitlines() if "waiting for repro run pid" in line and "to release the cache at" in line]
         assert len(waits) == 1 and str(cache.root) in waits[0]
     trained = [out_err for out_err in (a_out + a_err, b_out + b_err) if "0 experiment(s) to train" not in out_err]
     assert len(trained) == 1, (a_out + a_err, b_out + b_err)   # exactly one of them trained

@@ -41,6 +41,7 @@ from ..claim import DESIGN_LOOKS, Claim, common_seeds
 from .progress import Progress
 from .provenance import collect as collect_provenance
 from ..engine.record import Record
+from .verify import last_verification
 from .training import (CHUNK_SEEDS, LazyPool, MissingCacheError, Training, cached_training, format_error,
                        merge, training_kernels)
 from .results import ClaimResult, RunResult, SettingResult
@@ -403,7 +404,9 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
         wall_time_s=time.perf_counter() - t0, workers=where, alpha=alpha, feasibility=feasibility,
         training_kernels=training_kernels(training.seen), n_experiments=len(training.seen), phases=training.phases,
         training_s=round(sum(e.record.runtime_s for e in training.seen.values() if e.record is not None), 1),
-        holm_family=holm.provenance(), settings=[s.name for s in settings])
+        holm_family=holm.provenance(), settings=[s.name for s in settings],
+        entry_hashes=training.entry_hashes(), cache_verification=last_verification(cache.root),
+        cache_kernels=cache.kernels)
     return RunResult(profile=profile, claims=results, provenance=provenance, robustness=robustness,
                      registration=registration.check(family, registration_file, alpha=alpha),
                      design=design_block(family, alpha=alpha, simulate=not quick and seeds is None))
