@@ -31,7 +31,8 @@ CLAIM = Claim(
         *(Superiority(f"after beats before, depth {d}", metric=acc, a=f"after, depth {d}",
                       b=f"before, depth {d}", margin=0.5) for d in DEPTHS),
     ),
-    recorded=Recorded("refuted", estimate=-4.71574, ci=(-6.8446, -2.58688), n_seeds=12, protocol=2, date="2026-11-27"),
+    recorded=Recorded("refuted", estimate=-4.71574, ci=(-9.64441, 0.212927), n_seeds=12,
+                      protocol=3, date="2026-12-03"),
     method=("Paired seeds over a depth grid (2, 6, 10 hidden layers), each arm at its own best learning rate "
             "(validation split), everything else fixed. The claim says "
             "'generally', so the primary test pools the depths per seed, and each depth is tested alone. "
@@ -50,7 +51,8 @@ CLAIM = Claim(
                 "run each): CaffeNet before 0.474 / after 0.499 / no BN 0.471, where the 'before' row had no "
                 "gamma/beta (0.478 with them), but GoogLeNet reverses (before 0.603 / after 0.596). Expect a "
                 "small, setting-dependent effect."),
-    caveats=("MLPs on MNIST-1D, each arm at its own best learning rate; convolutional networks and other optimisers may "
+    caveats=("MLPs on MNIST-1D, each arm at its own best learning rate; convolutional networks and other "
+             "optimisers may "
              "differ. BN after ReLU also changes what the next Linear sees (centred inputs), which may "
              "interact with the learning rate."),
     settle=("Convolutional networks: for these MLPs, each arm at its best rate, BN before the ReLU wins at "

@@ -1,4 +1,5 @@
 """Claim 5: a bias placed right before batch norm is redundant."""
+from repro.claim import RecordedPart
 import numpy as np
 
 from repro import Claim, Equivalence, Figure, Identity, Recorded
@@ -40,7 +41,13 @@ CLAIM = Claim(
     ),
     seeds=20,
     fixed_rate=("bias, float64", "no bias, float64"),  # an exact identity: any one rate shows it
-    recorded=Recorded("supported", estimate=1.11022e-15, ci=(6.66134e-16, 1.11022e-15), n_seeds=20, protocol=2, date="2026-11-27"),
+    recorded=Recorded("supported", estimate=1.11022e-15, ci=(6.66134e-16, 1.11022e-15), n_seeds=20,
+                      protocol=3, date="2026-12-03", parts=(
+        RecordedPart('trajectory identical (float64)',
+                     "supported", 1.11022e-15, (6.66134e-16, 1.11022e-15), 20),
+        RecordedPart('pre-BN biases never move (float64)',
+                     "supported", 1.37672e-16, (5.95776e-17, 1.37672e-16), 20),
+    )),
     method=("Paired seeds: both arms draw the same weights and the same minibatches; only the hidden "
             "biases differ. In float64 the claim is an exact identity, so it is tested with a rounding "
             "tolerance per seed (1e-9 on the loss trajectory of 300 steps, 1e-12 on the biases). In "

@@ -1,4 +1,5 @@
 """Claim 7: statistics stored after BN are trivially normalized."""
+from repro.claim import RecordedPart
 import numpy as np
 
 from repro import Claim, Figure, Metric, Recorded, Threshold
@@ -48,7 +49,15 @@ CLAIM = Claim(
         Threshold("the blog's axis (each example over its units): every layer's std is 1 too, worst init",
                   metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below", pool="worst"),
     ),
-    recorded=Recorded("supported", estimate=0.0676786, ci=(0.0676101, 0.0677472), n_seeds=12, protocol=2, date="2026-11-27"),
+    recorded=Recorded("supported", estimate=0.00232136, ci=(0.00216267, 0.00248005), n_seeds=12,
+                      protocol=3, date="2026-12-03", parts=(
+        RecordedPart("after BN: every layer's std is 1 (within 5%), in the worst of the three inits",
+                     "supported", 0.00232136, (0.00216267, 0.00248005), 12),
+        RecordedPart("after ReLU, 0.01*N(0,1) init: some layer's std is off by more than 2x",
+                     "supported", 4.11431, (4.07758, 4.15105), 12),
+        RecordedPart("after ReLU, N(0,1) init: some layer's std is off by more than 2x",
+                     "supported", 2.60142, (2.55325, 2.6496), 12),
+    )),
     method=("The blog's setting (20 layers of 100 ReLU units, BN after the ReLU, Gaussian input), measured "
             "at init on a probe batch of 512 examples, for three inits (0.01*N(0,1), N(0,1), He), with BN over "
             "the batch and with the blog's own normalization over each example's units. For each seed the "

@@ -1,4 +1,5 @@
 """Claim 11 (the post's thesis): BN keeps a deep net's activations and gradients from collapsing."""
+from repro.claim import RecordedPart
 from repro import Claim, Figure, Recorded, Superiority, Threshold
 from repro.metrics import layer_log, layer_log_ratio
 from repro.standard import BLOG
@@ -39,7 +40,13 @@ CLAIM = Claim(
         Superiority("the blog's per-example normalization does the same (activations)", metric=act_collapse,
                     a="the blog's BN (over units)", b="no BN (blog init 0.01*N)", margin=1.0),
     ),
-    recorded=Recorded("supported", estimate=21.9559, ci=(21.6774, 22.2344), n_seeds=12, protocol=2, date="2026-11-27"),
+    recorded=Recorded("mixed", estimate=21.9559, ci=(21.3111, 22.6006), n_seeds=12,
+                      protocol=3, date="2026-12-03", parts=(
+        RecordedPart('activations: BN keeps the spread (layer 20 vs 1)',
+                     "supported", 21.9559, (21.3111, 22.6006), 12),
+        RecordedPart('gradients with BN: layer 1 within a decade of layer 20 (either way)',
+                     "refuted", 1.61483, (1.52793, 1.70173), 12),
+    )),
     method=("The blog's own setting, reproduced: random Gaussian input, 20 layers of 100 ReLU units without "
             "bias, weights 0.01*N(0,1), BN after the ReLU with gamma=1 and beta=0, nothing trained, and a "
             "random N(0,1) gradient entering the top layer. Activations: log10 ratio of layer 20's post-ReLU "
@@ -61,7 +68,10 @@ CLAIM = Claim(
                 "0' is the raw input. Its BN takes mean/std over the units of each example. Yang et al. "
                 "(2019, a mean-field theory of BN) show that at init BN makes gradients explode with depth "
                 "going down: here about 1.22x per layer, about 40x (1.6 decades) over 20 layers."),
-    caveats=("Nothing is trained, as in the blog: this is a statement about the initial signal "
+    caveats=("Protocol v3 makes activations and gradients parts (v2's headline was the activations alone): the "
+             "activations part is supported, the gradients part refuted (layer 1's gradient is 1.6 decades, "
+             "about 40x, off layer 20's), so the claim is mixed. "
+             "Nothing is trained, as in the blog: this is a statement about the initial signal "
              "propagation, not about trainability (claims 1 and 4 train). The verdict is the activations' "
              "(the primary test). The gradient half of the hypothesis is two tests: BN rescues the absolute "
              "size of layer 1's gradient, but does not keep it within a decade of layer 20's, because BN's "
