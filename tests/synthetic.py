@@ -107,13 +107,13 @@ def make_run() -> RunResult:
         figures=(Figure("curves", "Test accuracy", "Mean and 95% CI over seeds.", options={"ylabel": "test accuracy (%)"}),
                  Figure("layer_profile", "Activation spread per layer", options={"value": "probe/act_std", "logy": True}),
                  Figure("layer_histograms", "Activations per layer", "The blog's figure.", options={"sites": ("norm", "act")}),
-                 Figure("seed_outcomes", "Final accuracy per seed"),
                  Figure("curves", "Minibatch loss", options={"value": "batch_loss", "logy": True}),
                  Figure("unit_percentiles", "Unit percentiles", options={"layer": 2}),
                  Figure("paired_seeds", "Per-seed accuracy", options={"metric": ACC}),
                  Figure("difference", "Minibatch loss difference", conditions=("bn", "no_bn"),
                         options={"value": "batch_loss", "ylabel": "|minibatch loss difference| (nats)", "tol": 1e-9}),
                  Figure("drift", "Drift of the activation spread", options={"value": "probe/act_std"}),
+                 Figure("seed_outcomes", "Final accuracy per seed"),
                  Figure("curves", "A broken figure", options={"value": "no_such_value"})),
     )
     c2 = Claim(
