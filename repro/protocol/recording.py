@@ -36,8 +36,8 @@ def recorded_source(cr: ClaimResult, date: str | None = None, indent: str = "   
         return head + ")"
     lines = [head + ", parts=("]
     for t in cr.parts:
-        lines.append(f'{indent}    RecordedPart({t.name!r}, "{t.verdict}", {_num(t.estimate)}, ({_num(t.ci[0])}, '
-                     f'{_num(t.ci[1])}), {t.n_seeds}),')
+        lines.append(f'{indent}    RecordedPart({t.name!r},\n{indent}                 "{t.verdict}", {_num(t.estimate)}, '
+                     f'({_num(t.ci[0])}, {_num(t.ci[1])}), {t.n_seeds}),')
     lines.append(f"{indent}))")
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 from scipy import stats as sps
 
-from ..claim import Figure, Metric
+from ..claim import Figure, Metric, common_seeds
 from ..engine.record import Record
 from ..metrics import final_accuracy, layer_drift
 from .style import (DPI, MARKERS, PALETTE, STYLE, VERDICT_COLORS, WIDTH_IN, color, is_png, legend_outside,  # noqa: F401
@@ -461,6 +461,9 @@ def statistics_text(fig: Figure, n: int) -> str:
     return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)))
 
 
+PAIRED_KINDS = ("paired_seeds", "seed_outcomes", "scatter", "difference")  # figures that join seed i across arms
+
+
 def draw(fig: Figure, records: Mapping[str, Record]) -> tuple[MplFigure, str | None]:
     """Draw a declared figure in the report style: (figure, None), or (a placeholder, the error text)
     when it cannot be drawn; repro.report.drawing makes that error an error of the figure's claim."""
@@ -468,6 +471,9 @@ def draw(fig: Figure, records: Mapping[str, Record]) -> tuple[MplFigure, str | N
         try:
             if fig.kind not in FIGURES:
                 raise KeyError(f"unknown figure kind {fig.kind!r}; known: {', '.join(FIGURES)}")
+            if fig.kind in PAIRED_KINDS:  # seeds join across arms: the seeds every drawn arm has
+                names = [c for c in (fig.conditions or records) if c in records]
+                records = {**records, **common_seeds(records, names)} if names else records
             return FIGURES[fig.kind](fig, records), None
         except Exception as e:  # the claim fails with this error; the report must still be written
             plt.close("all")
