@@ -152,11 +152,12 @@ def test_subset_run_leaves_full_report_and_its_adjusted_p_untouched(tmp_path):
     assert full_report(out) == before  # not one byte of the full set changed
     where = out / "subset" / "fixture-depth"
     assert f"full report in {out} is unchanged" in subset.stdout and str(where / "report.html") in subset.stdout
-    assert "Holm over 2 of 3 claims: 1 from the cache; 1 errored (fixture-broken)" in subset.stdout
+    assert ("Holm over all 3 declared claims: 1 from the cache; 1 errored, counted as p = 1 (fixture-broken)"
+            in subset.stdout)
     # the subset's Holm family is every declared claim: its adjusted p is the full report's
     assert adjusted(where) == {"fixture-depth": p_full["fixture-depth"]}
     family = json.loads((where / "results.json").read_text())["provenance"]["holm_family"]
-    assert family["from_cache"].keys() == {"fixture-bn-helps"} and family["size"] == 2
+    assert family["from_cache"].keys() == {"fixture-bn-helps"} and family["size"] == 3 and family["provisional"]
     # `report ID` re-renders the subset from the cache, also beside the full report
     again = cli("report", "fixture-depth", "--quick", "--out", str(out))
     assert again.returncode == 0, again.stderr
@@ -166,7 +167,8 @@ def test_subset_run_leaves_full_report_and_its_adjusted_p_untouched(tmp_path):
 def test_subset_says_how_the_family_was_formed_without_a_cache(tmp_path):
     done = cli("run", "fixture-depth", "--quick", "--jobs", "1", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert "Holm over 1 of 3 claims: 1 not in the cache (fixture-bn-helps); 1 errored (fixture-broken)" in done.stdout
+    assert ("Holm over all 3 declared claims: 1 not in the cache, counted as p = 1 (fixture-bn-helps); 1 errored, "
+            "counted as p = 1 (fixture-broken)") in done.stdout
     assert not (tmp_path / "out" / "results.json").exists()
 
 

@@ -30,8 +30,8 @@ def test_a_setting_changes_only_what_it_names():
 def test_in_setting_keeps_the_primary_test_alone_and_skips_claims_it_cannot_change():
     claim = CLAIMS[0]
     moved = in_setting(claim, NARROW)
-    assert moved.id == f"{claim.id}-in-narrow" and moved.tests == (claim.primary,) and moved.recorded is None
-    assert set(moved.conditions) == set(claim.primary.conditions())
+    assert moved.id == f"{claim.id}-in-narrow" and moved.parts == claim.parts and moved.tests == ()
+    assert moved.recorded is None and set(moved.conditions) == set(claim.part_conditions())
     assert all(spec.width == 4 for spec in moved.conditions.values())
     assert in_setting(claim, DATA_DRAWS) is None  # the fixture trains on the teacher task, which has no draws
 
