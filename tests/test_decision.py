@@ -116,3 +116,14 @@ def test_declarations_fail_when_loaded():
         Threshold("t", metric=acc, a="x", tau=1.0, direction="sideways")
     with pytest.raises(ClaimError, match="tau > 0"):
         Threshold("t", metric=acc, a="x", tau=-1.0, log=True)
+
+
+def test_a_metric_that_is_nan_for_every_seed_is_an_error_not_a_verdict():
+    from types import SimpleNamespace
+
+    from repro.claim import Metric
+    record = SimpleNamespace(n_seeds=3, spec=None)
+    metric = Metric("broken", lambda r: np.full(3, np.nan))
+    with pytest.raises(ValueError, match="NaN for every seed"):
+        metric(record)
+    assert np.array_equal(Metric("ok", lambda r: np.array([1.0, np.nan, 2.0]))(record)[[0, 2]], [1.0, 2.0])
