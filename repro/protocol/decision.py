@@ -15,6 +15,7 @@ where a one-sided test is most likely to say "supported" wrongly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -78,6 +79,13 @@ class ProcedureRate:
 
 def false_supported_rate(parts_per_claim: Sequence[int], looks: Sequence[int], *, alpha: float = 0.05,
                          n_paths: int = 4000, seed: int = 20261202) -> ProcedureRate:
+    """Simulate the procedure as run (see _simulate); the same declaration is simulated once per process."""
+    return _simulate(tuple(int(k) for k in parts_per_claim), tuple(looks), alpha, n_paths, seed)
+
+
+@lru_cache(maxsize=8)
+def _simulate(parts_per_claim: tuple[int, ...], looks: tuple[int, ...], alpha: float, n_paths: int,
+              seed: int) -> ProcedureRate:
     """Simulate the procedure as run under the global null (every part's true effect at its margin).
 
     Each part is a one-sample one-sided t test on nested normal samples (seeds 0..n_k - 1 are the
