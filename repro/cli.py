@@ -291,13 +291,18 @@ def record_results(args, declared, broken, cache) -> int:
     if changed:
         raise UsageError(f"declarations differ from the registration for {', '.join(changed)}: a result of "
                          f"changed declarations is not confirmatory; nothing recorded")
+    from .protocol import replication
     try:
         for cr in result.claims:
             path = claim_path(Path(args.claims_dir), cr.claim)
             if rewrite(path, recorded_source(cr)):
                 print(f"recorded {cr.claim.id}: {cr.verdict} in {path}")
-    except RecordingError as e:
+        content = replication.block(result.claims, cache.kernels)
+    except (RecordingError, replication.ReplicationError) as e:
         raise UsageError(str(e)) from None
+    target = replication.replication_file(Path(args.claims_dir))
+    if replication.write(target, content):
+        print(f"recorded the first seeds' digests of every condition in {target}")
     return 0
 
 

@@ -9,15 +9,19 @@ directory (`--pyargs repro.claims` cannot name them: they are data, not an impor
 
 The first claim item to run trains all selected claims together, once per session, through the same
 runner and cache as the CLI (--repro-cache, default OUT/cache with OUT = --repro-out, default
-<rootdir>/output; default profile; jobs = cores). The Holm family is every claim of the selected
-claims' directories, as in the CLI: claims deselected with -k count with their cached results. Each
-item then checks that the claim reproduces its recorded result (the verdict, and the primary estimate
-within the recorded interval's half-width): a regression test of the confirmatory run, not a
-prediction. On failure it prints the recorded and the new numbers, formatted as the report formats
-them. Every item also draws its claim's figures (as the report does, into the cache's figures/): a
-figure that cannot be drawn fails the item. `--repro-quick` runs the smoke profile, whose numbers are
-not confirmatory: its items only check that each claim runs to a verdict and draws its figures. The
-plugin writes no report.
+<rootdir>/output; jobs = cores). What each item then checks depends on the mode:
+
+- default (about 15 minutes on two cores): the claim runs to a verdict in the quick profile and draws
+  its figures, and the first seeds of every condition, retrained at the rates the confirmatory run
+  selected, give the recorded run's numbers bit for bit (repro.protocol.replication);
+- `--repro-full` (about 1.5 hours on two cores): the whole confirmatory run, rate search and looks,
+  reproduces each claim's recorded verdict and every part's estimate within the recorded interval's
+  half-width (a regression test of the confirmatory run, not a prediction); the Holm family is every
+  claim of the selected claims' directories, as in the CLI;
+- `--repro-quick`: only the quick-profile run and its figures.
+
+A figure that cannot be drawn fails its claim in every mode. On failure an item prints what differs,
+formatted as the report formats it. The plugin writes no report.
 """
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("repro")
     group.addoption("--repro-quick", action="store_true",
                     help="run the claims in the quick (smoke) profile; only checks that each claim reaches a verdict")
+    group.addoption("--repro-full", action="store_true",
+                    help="run the whole confirmatory protocol (about 1.5 hours on two cores) and check every claim "
+                         "against its recorded result")
     group.addoption("--repro-jobs", type=int, default=None, help="worker processes for the claims (default: cores)")
     group.addoption("--repro-out", type=Path, default=None, metavar="DIR",
                     help="output directory of the claims' run (default: <rootdir>/output); its cache is DIR/cache")
@@ -56,8 +63,18 @@ def claims_option(config: pytest.Config) -> Path | None:
     return Path(value).resolve()
 
 
+def mode(config: pytest.Config) -> str:
+    """'full', 'quick' or 'replicate' (the default): what the claim items check."""
+    if config.getoption("--repro-full"):
+        return "full"
+    return "quick" if config.getoption("--repro-quick") else "replicate"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """--repro-claims DIR: collect DIR besides the paths given (not the rootdir's testpaths: only DIR)."""
+    if config.getoption("--repro-full") and config.getoption("--repro-quick"):
+        raise pytest.UsageError("--repro-full and --repro-quick exclude each other; give one (or neither: the "
+                                "default replicates the recorded run's first seeds)")
     extra = claims_option(config)
     if extra is None:
         return
@@ -163,12 +180,38 @@ def _run_all(session: pytest.Session) -> dict:
         cache = Cache(cache_dir(config))
         with cache.lock(on_wait=lambda: print(f"\nrepro: waiting for another run using the cache {cache.root}",
                                                 file=sys.__stderr__)):
-            result = run([i.claim for i in items], quick=config.getoption("--repro-quick"), jobs=jobs, cache=cache,
+            result = run([i.claim for i in items], quick=mode(config) != "full", jobs=jobs, cache=cache,
                          family=declared_claims(items))
+            replicated = replicate(items, cache, jobs) if mode(config) == "replicate" else {}
         session.stash[RUN_KEY] = {"results": {cr.claim.id: cr for cr in result.claims},
                                   "holm": result.provenance["holm_family"]["note"],
-                                  "figure_errors": figure_errors(result, cache.root / "figures")}
+                                  "figure_errors": figure_errors(result, cache.root / "figures"),
+                                  "replication": replicated}
     return session.stash[RUN_KEY]
+
+
+def replicate(items, cache, jobs: int) -> dict[str, list[str] | str]:
+    """Claim id -> the replication's problems (a list), or why it cannot run here (a str: the item skips)."""
+    from repro.protocol import replication
+    from repro.protocol.progress import Progress
+    from repro.protocol.training import LazyPool, Training
+    out: dict = {}
+    for directory in dict.fromkeys(i.path.parent for i in items):
+        claims = [i.claim for i in items if i.path.parent == directory]
+        try:
+            content = replication.load(replication.replication_file(directory))
+        except replication.ReplicationError as e:
+            out.update({c.id: [str(e)] for c in claims})
+            continue
+        if (why := replication.kernels_differ(content, cache)) is not None:
+            out.update({c.id: why for c in claims})
+            continue
+        pool = LazyPool(jobs)
+        try:
+            out.update(replication.replicate(claims, content, Training(cache, pool, Progress(enabled=False))))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return out
 
 
 def figure_errors(result, figure_cache: Path) -> dict[str, list[str]]:
@@ -195,8 +238,16 @@ class ClaimItem(pytest.Item):
         figure_problems = run["figure_errors"].get(self.claim.id)
         if figure_problems:
             raise ClaimMismatch(f"claim {self.claim.id}: " + "\n  ".join(figure_problems))
-        if self.config.getoption("--repro-quick"):
+        if mode(self.config) == "quick":
             return  # smoke profile: reaching a verdict is the check
+        if mode(self.config) == "replicate":
+            found = run["replication"].get(self.claim.id, [])
+            if isinstance(found, str):
+                pytest.skip(f"replication not checked: {found}")
+            if found:
+                raise ClaimMismatch(f"claim {self.claim.id} does not replicate the recorded run's first seeds:\n  "
+                                    + "\n  ".join(found))
+            return
         rec = self.claim.recorded
         if rec is None:
             raise ClaimMismatch(f"claim {self.claim.id} has no recorded result; run `repro all` and "

@@ -86,6 +86,9 @@ def test_installed_pytest_plugin_collects_the_shipped_claims(venv, elsewhere):
     assert collected.returncode == 0, collected.stdout + collected.stderr
     items = [ln for ln in collected.stdout.splitlines() if "::" in ln]
     assert len(items) == N_CLAIMS and all("/repro/claims/c" in ln or ln.startswith("c") for ln in items), items
+    shipped = sh(venv / "bin" / "python", "-c", "from repro.claim import CLAIMS_DIR; print(CLAIMS_DIR)", cwd=elsewhere)
+    claims_dir = Path(shipped.stdout.strip())
+    assert (claims_dir / "registration.json").is_file() and (claims_dir / "replication.json").is_file()
 
 
 def test_installed_pytest_plugin_runs_claims_with_an_output_option(venv, elsewhere):
