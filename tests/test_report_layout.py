@@ -71,11 +71,14 @@ def test_compact_summary_is_fixed_width_and_wraps_the_claim_column(html):
 
 
 def test_a_claim_with_parts_shows_each_parts_verdict_and_effect(html):
-    row = summary_table(html).split('<tr class="answer mixed">', 1)[1].split("</tr>", 1)[0]
-    assert 'class="badge mixed"' in row
-    assert re.search(r"accuracy</bdi> <span class=\"v-supported\">supported", row)
-    assert re.search(r"gradient ratio</bdi> <span class=\"v-refuted\">refuted", row)
-    assert row.count('class="effect"') == 2 and "[12.1, 17.9]" in row
+    group = summary_table(html).split('<tbody class="answer-group mixed">', 1)[1].split("</tbody>", 1)[0]
+    head, *part_rows = group.split('<tr class="part-row">')
+    assert 'class="badge mixed"' in head and 'class="effect"' not in head
+    assert len(part_rows) == 2  # one line per part: name, verdict, effect, seeds
+    assert re.search(r"accuracy</bdi></td>\s*<td class=\"part-verdict\"><span class=\"v-supported\">supported", part_rows[0])
+    assert re.search(r"gradient ratio</bdi></td>\s*<td class=\"part-verdict\"><span class=\"v-refuted\">refuted",
+                     part_rows[1])
+    assert all(r.count('class="effect"') == 1 for r in part_rows) and "[12.1, 17.9]" in group
     cr = mixed_run().claims[2]
     assert answers.verdict_line(cr) == "mixed: accuracy supported, gradient ratio refuted"
 
