@@ -28,3 +28,10 @@ def check_int(name: str, value: object, minimum: int, maximum: int | None = None
         allowed = "a positive integer"
     message = f"{name}={value!r} must be {allowed}" + (f" ({why})" if why else "")
     raise error(f"{where}: {message}" if where else message)
+
+
+def check_alpha(alpha: object) -> float:
+    """`alpha` as a float, if it is a number in (0, 0.5) (a one-sided test's level); else ValueError."""
+    if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and 0 < alpha < 0.5):
+        raise ValueError(f"alpha={alpha!r} must be a number in (0, 0.5)")
+    return float(alpha)

@@ -12,7 +12,9 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
-from .stats import TestResult, _check_alpha, _check_choice, _rule, _t_core, decision_interval
+from .checks import check_alpha
+from .stats import TestResult, _check_choice, _t_core
+from .verdicts import decision_interval, rule
 
 # ----------------------------------------------------------------------------- group-sequential
 
@@ -105,7 +107,7 @@ class SequentialDesign:
         if looks[0] < 2 or any(b <= a for a, b in zip(looks, looks[1:])):
             raise ValueError(f"looks={looks!r} must be strictly increasing seed counts >= 2")
         object.__setattr__(self, "looks", tuple(int(n) for n in looks))
-        object.__setattr__(self, "alpha", _check_alpha(self.alpha))
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
         _check_choice(self.spending, "spending", SPENDINGS)
 
     @property
@@ -180,7 +182,7 @@ class SequentialDesign:
         if not math.isclose(result.ci_level, 1 - 2 * a, rel_tol=1e-9, abs_tol=1e-12):
             raise ValueError(f"result was evaluated with alpha = {(1 - result.ci_level) / 2:.6g}, but look {k} "
                              f"needs alpha=design.nominal_alpha({k}) = {a:.6g} (its interval is the RCI)")
-        verdict = str(_rule(result.kind, result.p, *decision_interval(result), result.margin, a))
+        verdict = str(rule(result.kind, result.p, *decision_interval(result), result.margin, a))
         if verdict == "inconclusive":
             return "continue" if k < len(self.looks) - 1 else "inconclusive"
         return verdict

@@ -2,7 +2,8 @@
 
 Orientation: every estimate theta is oriented so that positive = the claim's direction.
 Each test function returns a TestResult with `verdict="pending"`; `holm` adjusts p-values
-across a family and `decide` turns a result plus its adjusted p into the verdict.
+across a family and `decide` turns a result plus its adjusted p into the verdict (both in
+repro.verdicts; power and MDE in repro.power, the descriptive numbers in repro.effects).
 
 The rules (`decide`), with [lo, hi] the reported CI of theta:
   superiority     H0 theta <= margin; supported if p_adj < alpha; refuted if hi < margin
@@ -44,7 +45,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import stats
+
+from . import effects, power
+from .checks import check_alpha
 
 
 @dataclass(frozen=True)
@@ -83,29 +87,10 @@ class TestResult:
 
 
 KINDS = ("superiority", "equivalence", "noninferiority", "threshold", "trend", "identity")
-# |bias-adjusted sample skewness| above which a result is flagged "skewed". Simulated (40000 data
-# sets each, d = -(lognormal(0, s) - mean), i.e. mean 0 with the long tail against the claim):
-#   s (population skewness)    0.25 (0.8)  0.5 (1.8)  0.8 (3.7)  1.0 (6.2) | normal
-#   false "supported", N=12      7.7%       10.7%      15.7%      19.5%    |  5%
-#   flag fires, N=12 / N=24      22% / 20%  43% / 55%  65% / 82%  75% / 91% | 11.5% / 3.9%
-# The t test passes 1.5 alpha (7.5%) at N = 12 from population skewness ~0.8, but the sample
-# skewness of 12 seeds is shrunk and noisy (median |G1| 0.55 there), so no limit separates that
-# from normal data; 1.0 flags most of the distributions that double the error rate while
-# flagging about 1 normal sample in 9 at N = 12 (1 in 25 at N = 24). The flag says the metric's
-# distribution is skewed, not that this sample fooled the test: the samples that fool it are
-# the ones that missed the tail (their own |G1| is small).
-SKEW_LIMIT = 1.0
-TARGET_POWER = 0.8
 IDENTITY_GAP = 1000.0        # a gap this many tolerances wide is not rounding
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _check_alpha(alpha) -> float:
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 0.5):
-        raise ValueError(f"alpha={alpha!r} must be a number in (0, 0.5)")
-    return float(alpha)
-
 
 def _check_nonneg(value, name: str) -> float:
     if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value >= 0):
@@ -146,8 +131,8 @@ def _paired_fields(a, b, keep, d, mean: float, details: dict) -> dict:
     """The TestResult fields every paired test fills the same way; adds the arms' means to details."""
     mean_b = float(b[keep].mean())
     details.update(mean_a=float(a[keep].mean()), mean_b=mean_b)
-    return dict(estimate=mean, estimate_rel=_relative(mean, mean_b), effect_size=_d_z(d), effect_size_name="d_z",
-                n_seeds=int(d.size), prob_superiority=_prob_positive(d), correlation=_correlation(a[keep], b[keep]))
+    return dict(estimate=mean, estimate_rel=effects.relative(mean, mean_b), effect_size=effects.d_z(d), effect_size_name="d_z",
+                n_seeds=int(d.size), prob_superiority=effects.prob_positive(d), correlation=effects.correlation(a[keep], b[keep]))
 
 
 def _listed(x) -> list:
@@ -193,126 +178,12 @@ def _tost_core(d: np.ndarray, margin: float):
     return mean, se, df, np.maximum(p_low, p_up)
 
 
-def _rule(kind: str, p_adjusted, lo, hi, margin, alpha: float):
-    """The verdict rule, vectorized: 'supported' | 'refuted' | 'inconclusive' per element."""
-    p_adjusted, lo, hi = (np.asarray(v, dtype=float) for v in (p_adjusted, lo, hi))
-    m = 0.0 if margin is None else float(margin)
-    supported = p_adjusted < alpha
-    if kind in ("superiority", "trend"):
-        refuted = hi < m  # the effect is shown to fall short of the margin (or to go the other way)
-    elif kind == "equivalence":
-        refuted = (lo >= m) | (hi <= -m)
-    elif kind == "noninferiority":
-        refuted = hi < -m
-    elif kind == "threshold":
-        refuted = hi < 0
-    else:
-        raise ValueError(f"kind={kind!r} must be one of {', '.join(KINDS[:-1])} (identity uses its tolerance rule)")
-    return np.where(supported, "supported", np.where(refuted, "refuted", "inconclusive"))
-
-
-# ----------------------------------------------------------------------------- intervals, power
+# ----------------------------------------------------------------------------- intervals
 
 def _dual_ci(mean: float, se: float, df: float, alpha: float) -> dict:
     """The TestResult fields of the two-sided 1 - 2 alpha t-interval, dual to the level-alpha one-sided test."""
     lo, hi = _t_interval(mean, se, df, 1 - 2 * alpha)
     return dict(ci=(float(lo), float(hi)), ci_level=1 - 2 * alpha, ci_method="t", ci_sides=2)
-
-
-def _skew_core(v: np.ndarray) -> np.ndarray:
-    """Bias-adjusted sample skewness G1 along the last axis (NaN below 3 values or with no spread)."""
-    v = np.asarray(v, dtype=float)
-    n = v.shape[-1]
-    if n < 3:
-        return np.full(v.shape[:-1], np.nan)
-    c = v - v.mean(axis=-1, keepdims=True)
-    m2, m3 = (c ** 2).mean(axis=-1), (c ** 3).mean(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g1 = np.where(m2 > 0, m3 / np.where(m2 > 0, m2, 1.0) ** 1.5, np.nan)
-    return g1 * math.sqrt(n * (n - 1)) / (n - 2)
-
-
-def _skew_details(v: np.ndarray) -> dict:
-    """details["skewness"] (None if undefined) and details["skewed"] (|G1| > SKEW_LIMIT)."""
-    g = float(_skew_core(v))
-    return {"skewness": g if math.isfinite(g) else None, "skewed": bool(math.isfinite(g) and abs(g) > SKEW_LIMIT)}
-
-
-def _power_one_sided(effect: float, se: float, df: float, alpha: float) -> float:
-    """Power of the one-sided t test at level alpha when the true effect is `effect` (noncentral t)."""
-    if not (se > 0):
-        return 1.0 if effect > 0 else 0.0
-    return float(stats.nct.sf(stats.t.ppf(1 - alpha, df), df, effect / se))
-
-
-def _mde_one_sided(se: float, df: float, alpha: float, power: float = TARGET_POWER) -> float:
-    """Smallest true effect the one-sided t test detects with the given power."""
-    if not (se > 0):
-        return 0.0
-    crit = stats.t.ppf(1 - alpha, df)
-    ncp = optimize.brentq(lambda k: stats.nct.sf(crit, df, k) - power, 0.0, 1e3)
-    return float(ncp * se)
-
-
-@lru_cache(maxsize=64)
-def _chi_nodes(df: float, m: int = 4000) -> np.ndarray:
-    """se_hat / se at m equally likely quantiles of its law sqrt(chi2_df / df)."""
-    return np.sqrt(stats.chi2.ppf((np.arange(m) + 0.5) / m, df) / df)
-
-
-def _power_tost(margin: float, se: float, df: float, alpha: float) -> float:
-    """TOST power at a true difference of 0, averaged over the law of the estimated se:
-    given se_hat, both one-sided tests reject iff |mean| < margin - crit * se_hat."""
-    if not (se > 0):
-        return 1.0 if margin > 0 else 0.0
-    crit = stats.t.ppf(1 - alpha, df)
-    inner = 2 * special.ndtr(margin / se - crit * _chi_nodes(float(df))) - 1
-    return float(np.clip(inner, 0.0, None).mean())
-
-
-def _mde_tost(se: float, df: float, alpha: float, power: float = TARGET_POWER) -> float:
-    """Smallest margin that TOST demonstrates with the given power when the truth is 0."""
-    if not (se > 0):
-        return 0.0
-    return float(optimize.brentq(lambda m: _power_tost(m, se, df, alpha) - power, 0.0, 1e3 * se))
-
-
-# ----------------------------------------------------------------------------- descriptives
-
-def _relative(estimate: float, reference: float) -> float | None:
-    if not math.isfinite(reference) or abs(reference) < 1e-12:
-        return None
-    return float(100.0 * estimate / abs(reference))
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return None
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _prob_positive(d: np.ndarray) -> float | None:
-    """P(d > 0) over seeds, ties counted 1/2: P(A > B) for paired differences."""
-    return float(np.mean((d > 0) + 0.5 * (d == 0))) if d.size else None
-
-
-def _d_z(d: np.ndarray) -> float | None:
-    sd = float(np.std(d, ddof=1)) if d.size > 1 else 0.0
-    return float(np.mean(d) / sd) if sd > 0 else None
-
-
-def _wilcoxon_greater(d: np.ndarray) -> float | None:
-    if d.size < 2 or np.all(d == 0):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            # exact null distribution when it exists; with ties or zeros, the normal approximation
-            # (scipy's default there is a permutation test: seconds per call, for a robustness check)
-            exact = np.unique(np.abs(d)).size == d.size and np.all(d != 0) and d.size <= 50
-            return float(stats.wilcoxon(d, alternative="greater", method="exact" if exact else "approx").pvalue)
-        except ValueError:
-            return None
 
 
 def _too_few(kind, name, metric, unit, n, n_diverged, details, **fields) -> TestResult:
@@ -327,7 +198,7 @@ def _too_few(kind, name, metric, unit, n, n_diverged, details, **fields) -> Test
 
 
 def _feasible_fields(kind: str, n: int, alpha: float) -> dict:
-    ok, note = feasibility(kind, n, alpha, 1)
+    ok, note = power.feasibility(kind, n, alpha, 1)
     return {"feasible": ok, "feasibility_note": note}
 
 
@@ -344,7 +215,7 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     smallest true effect (margin included) the test detects with 80% power.
     Welch: n_seeds is the smaller arm, effect size is Hedges g, P(A > B) over all pairs.
     """
-    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    margin, alpha = _check_nonneg(margin, "margin"), check_alpha(alpha)
     if not paired:
         return _welch(a, b, margin=margin, alpha=alpha, name=name, metric=metric, unit=unit,
                       n_diverged=n_diverged)
@@ -354,11 +225,11 @@ def superiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0, pai
     if n < 2:
         return _too_few("superiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=1 - 2 * alpha)
     mean, se, df, t, p = (float(v) for v in _t_core(d, margin))
-    details.update(t=t, df=df, wilcoxon_p=_wilcoxon_greater(d - margin), wilcoxon_min_p=0.5 ** n, **_skew_details(d))
+    details.update(t=t, df=df, wilcoxon_p=effects.wilcoxon_greater(d - margin), wilcoxon_min_p=0.5 ** n, **effects.skew_details(d))
     return TestResult(
         name=name, kind="superiority", metric=metric, unit=unit, **_dual_ci(mean, se, df, alpha), p=float(p),
         n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
-        power=None, mde=margin + _mde_one_sided(se, df, alpha), details=details,
+        power=None, mde=margin + power.mde_one_sided(se, df, alpha), details=details,
         **_feasible_fields("superiority", n, alpha))
 
 
@@ -387,10 +258,10 @@ def _welch(a, b, *, margin, alpha, name, metric, unit, n_diverged) -> TestResult
                    n_a=na, n_b=nb)
     return TestResult(
         name=name, kind="superiority", metric=metric, unit=unit, estimate=mean,
-        estimate_rel=_relative(mean, float(b.mean())), **_dual_ci(mean, se, df, alpha), p=p,
+        estimate_rel=effects.relative(mean, float(b.mean())), **_dual_ci(mean, se, df, alpha), p=p,
         effect_size=g, effect_size_name="hedges_g", n_seeds=min(na, nb), n_diverged=int(n_diverged),
-        margin=margin, prob_superiority=_prob_positive(pairs.ravel()), correlation=None,
-        power=None, mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", min(na, nb), alpha))
+        margin=margin, prob_superiority=effects.prob_positive(pairs.ravel()), correlation=None,
+        power=None, mde=margin + power.mde_one_sided(se, df, alpha), details=details, **_feasible_fields("superiority", min(na, nb), alpha))
 
 
 def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
@@ -399,7 +270,7 @@ def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> 
     power: exact TOST power when the true difference is 0; mde: the smallest margin TOST would
     demonstrate with 80% power at this N and spread.
     """
-    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    margin, alpha = _check_nonneg(margin, "margin"), check_alpha(alpha)
     if margin == 0:
         raise ValueError("margin=0 makes equivalence undemonstrable; declare margin > 0")
     a, b, keep, d, details = _paired_differences(a, b, "TOST, paired t at -margin and +margin", "|theta| >= margin")
@@ -408,11 +279,11 @@ def equivalence(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) -> 
         return _too_few("equivalence", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=1 - 2 * alpha)
     mean, se, df, p_lower, p_upper = (float(v) for v in _tost_sides(d, margin))
     p = float(np.maximum(p_lower, p_upper))  # NaN-propagating, as in _tost_core
-    details.update(df=df, p_lower=p_lower, p_upper=p_upper, **_skew_details(d))
+    details.update(df=df, p_lower=p_lower, p_upper=p_upper, **effects.skew_details(d))
     return TestResult(
         name=name, kind="equivalence", metric=metric, unit=unit, **_dual_ci(mean, se, df, alpha), p=p,
         n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
-        power=_power_tost(margin, se, df, alpha), mde=_mde_tost(se, df, alpha), details=details,
+        power=power.power_tost(margin, se, df, alpha), mde=power.mde_tost(se, df, alpha), details=details,
         **_feasible_fields("equivalence", n, alpha))
 
 
@@ -421,17 +292,17 @@ def noninferiority(a, b, *, margin, alpha, name, metric, unit="", n_diverged=0) 
 
     power: at a true difference of 0; mde: the smallest margin demonstrable with 80% power then.
     """
-    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    margin, alpha = _check_nonneg(margin, "margin"), check_alpha(alpha)
     a, b, keep, d, details = _paired_differences(a, b, "paired t (one-sided) against -margin", "theta <= -margin")
     n = int(d.size)
     if n < 2:
         return _too_few("noninferiority", name, metric, unit, n, n_diverged, details, margin=margin, ci_level=1 - 2 * alpha)
     mean, se, df, t, p = (float(v) for v in _t_core(d, -margin))
-    details.update(t=t, df=df, wilcoxon_p=_wilcoxon_greater(d + margin), **_skew_details(d))
+    details.update(t=t, df=df, wilcoxon_p=effects.wilcoxon_greater(d + margin), **effects.skew_details(d))
     return TestResult(
         name=name, kind="noninferiority", metric=metric, unit=unit, **_dual_ci(mean, se, df, alpha), p=p,
         n_diverged=int(n_diverged), margin=margin, **_paired_fields(a, b, keep, d, mean, details),
-        power=_power_one_sided(margin, se, df, alpha), mde=_mde_one_sided(se, df, alpha), details=details,
+        power=power.power_one_sided(margin, se, df, alpha), mde=power.mde_one_sided(se, df, alpha), details=details,
         **_feasible_fields("noninferiority", n, alpha))
 
 
@@ -445,7 +316,7 @@ def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverge
     claim direction; `mde` is the distance beyond tau detectable with 80% power (there is no margin,
     so no power). details["binom_p"] tests "every run beyond tau".
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     direction = _check_choice(direction, "direction", ("below", "above"))
     if not (isinstance(tau, (int, float, np.floating, np.integer)) and math.isfinite(tau)):
         raise ValueError(f"tau={tau!r} must be a finite number")
@@ -474,34 +345,17 @@ def threshold(x, *, tau, direction, log, alpha, name, metric, unit="", n_diverge
     k = int(np.sum(v > 0))
     to_unit = (lambda z: 10.0 ** z) if log else (lambda z: z)
     measured_ci = tuple(sorted((to_unit(t_tau + sign * d_lo), to_unit(t_tau + sign * d_hi))))
-    details.update(t=t, df=df, mean=float(scaled.mean()), distance_ci=(d_lo, d_hi), **_skew_details(v),
+    details.update(t=t, df=df, mean=float(scaled.mean()), distance_ci=(d_lo, d_hi), **effects.skew_details(v),
                    ci_mean=tuple(sorted((t_tau + sign * d_lo, t_tau + sign * d_hi))),
                    n_beyond=k, binom_p=float(stats.binomtest(k, n, 0.5, alternative="greater").pvalue))
-    rel = float(100.0 * sign * (10 ** (sign * distance) - 1)) if log else _relative(distance, float(tau))
+    rel = float(100.0 * sign * (10 ** (sign * distance) - 1)) if log else effects.relative(distance, float(tau))
     return TestResult(
         name=name, kind="threshold", metric=metric, unit=unit, estimate=float(to_unit(scaled.mean())),
         estimate_rel=rel, ci=(float(measured_ci[0]), float(measured_ci[1])), **ci_fields, p=p,
-        effect_size=_d_z(v), effect_size_name="d", n_seeds=n,
-        n_diverged=int(n_diverged), tau=float(tau), distance_to_tau=distance, prob_superiority=_prob_positive(v),
-        power=None, mde=_mde_one_sided(se, df, alpha),
+        effect_size=effects.d_z(v), effect_size_name="d", n_seeds=n,
+        n_diverged=int(n_diverged), tau=float(tau), distance_to_tau=distance, prob_superiority=effects.prob_positive(v),
+        power=None, mde=power.mde_one_sided(se, df, alpha),
         details=details, **_feasible_fields("threshold", n, alpha))
-
-
-def decision_interval(result: TestResult) -> tuple[float, float]:
-    """The interval the verdict rules read, oriented so that positive = the claim's direction: the
-    test's `ci` for differences and slopes; for a threshold test, the distance beyond tau on the tested
-    scale (its `ci` is the measured value's interval in the metric's unit)."""
-    if result.kind != "threshold":
-        return result.ci
-    if "distance_ci" in result.details:
-        return tuple(result.details["distance_ci"])
-    lo, hi = result.ci   # a result without details (e.g. rebuilt from results.json): derive it
-    log = result.details.get("scale") == "log10"
-    scale = (lambda z: math.log10(z) if z > 0 else -math.inf) if log else float
-    t_tau = scale(result.tau)
-    if result.details.get("direction", "below") == "above":
-        return scale(lo) - t_tau, scale(hi) - t_tau
-    return t_tau - scale(hi), t_tau - scale(lo)
 
 
 def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0) -> TestResult:
@@ -510,7 +364,7 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
     x (n,) levels, y (K, n) per seed and level. Slopes are oriented (positive = claimed
     direction), in metric units per unit of x. Page's trend test confirms (details["page_p"]).
     """
-    margin, alpha = _check_nonneg(margin, "margin"), _check_alpha(alpha)
+    margin, alpha = _check_nonneg(margin, "margin"), check_alpha(alpha)
     direction = _check_choice(direction, "direction", ("increasing", "decreasing"))
     x = _vector(x, "x")
     y = np.asarray(y, dtype=float)
@@ -540,13 +394,13 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
                 page = float(stats.page_trend_test(yk, predicted_ranks=ranks).pvalue)
             except ValueError:
                 page = None
-    details.update(t=t, df=df, page_p=page, **_skew_details(slopes), mean_y=_listed(yk.mean(axis=0)))
+    details.update(t=t, df=df, page_p=page, **effects.skew_details(slopes), mean_y=_listed(yk.mean(axis=0)))
     return TestResult(
         name=name, kind="trend", metric=metric, unit=unit, estimate=mean,
-        estimate_rel=_relative(mean, float(yk.mean())), **_dual_ci(mean, se, df, alpha), p=p,
-        effect_size=_d_z(slopes), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
-        prob_superiority=_prob_positive(slopes), power=None,
-        mde=margin + _mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
+        estimate_rel=effects.relative(mean, float(yk.mean())), **_dual_ci(mean, se, df, alpha), p=p,
+        effect_size=effects.d_z(slopes), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
+        prob_superiority=effects.prob_positive(slopes), power=None,
+        mde=margin + power.mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
 
 
 def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0, unit="") -> TestResult:
@@ -590,77 +444,5 @@ def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0, unit="") -
         details=details)
 
 
-# ----------------------------------------------------------------------------- families, verdicts
-
-def holm(p_values) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (monotone, capped at 1). NaN p-values (identity tests)
-    pass through as NaN and do not count in the family size."""
-    p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p_values must be 1-D, got shape {p.shape}")
-    ok = ~np.isnan(p)
-    if np.any((p[ok] < 0) | (p[ok] > 1)):
-        raise ValueError("p_values must lie in [0, 1] (or be NaN)")
-    q = p[ok]
-    order = np.argsort(q, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate((q.size - np.arange(q.size)) * q[order]))
-    out = np.full(p.shape, np.nan)
-    out[np.flatnonzero(ok)[order]] = adjusted
-    return out
-
-
-def decide(result: TestResult, p_adjusted: float | None, alpha: float = 0.05, n_tests: int | None = None) -> TestResult:
-    """The verdict of one result given its (Holm-)adjusted p (None -> result.p_sequential if the
-    result is stamped by a SequentialDesign, else the raw p). "refuted" reads result.ci, whatever
-    its level: the 1 - 2 alpha interval of a fixed-sample test, the RCI of a sequential one.
-
-    With `n_tests`, also records whether the test could reach alpha / n_tests at all.
-    """
-    alpha = _check_alpha(alpha)
-    extra = {}
-    if n_tests is not None:
-        ok, note = feasibility(result.kind, result.n_seeds, alpha, n_tests)
-        extra = {"feasible": ok, "feasibility_note": note}
-    if result.kind == "identity":
-        return replace(result, p_adjusted=float("nan"), verdict=result.details["rule_verdict"], **extra)
-    unadjusted = result.p if result.p_sequential is None else result.p_sequential
-    p_adj = unadjusted if p_adjusted is None else float(p_adjusted)
-    lo, hi = decision_interval(result)
-    m = result.margin or 0.0
-    verdict = str(_rule(result.kind, p_adj, lo, hi, m, alpha))
-    return replace(result, p_adjusted=p_adj, verdict=verdict, **extra)
-
-
-_T_KINDS = ("superiority", "equivalence", "noninferiority", "threshold", "trend", "welch", "t")
-_RANK_KINDS = {"wilcoxon": 1.0, "sign": 1.0, "binomtest": 1.0, "wilcoxon-two-sided": 2.0, "sign-two-sided": 2.0}
-
-
-def feasibility(kind: str, n_seeds: int, alpha: float = 0.05, n_tests: int = 1) -> tuple[bool, str]:
-    """Can a test with n_seeds reach the strictest Holm threshold alpha / n_tests at all?
-
-    t tests (every kind here): yes from 2 seeds (t is unbounded), so power decides - see
-    power/mde. Exact rank/sign tests: the smallest p is 1/2^N one-sided (2/2^N two-sided).
-    """
-    alpha = _check_alpha(alpha)
-    if not (isinstance(n_tests, (int, np.integer)) and n_tests >= 1):
-        raise ValueError(f"n_tests={n_tests!r} must be an integer >= 1")
-    level = alpha / n_tests
-    if kind == "identity":
-        return n_seeds >= 1, "decided by the tolerance rule, not a p-value; needs >= 1 seed"
-    if kind in _T_KINDS:
-        ok = n_seeds >= 2
-        return ok, (f"t test: can reach p < {level:.3g} from N = 2 seeds (have {n_seeds}); power decides"
-                    if ok else f"t test needs N >= 2 seeds, have {n_seeds}")
-    if kind in _RANK_KINDS:
-        k = _RANK_KINDS[kind]
-        p_min = k / 2.0 ** n_seeds
-        n_min = math.ceil(math.log2(k / level) - 1e-12)
-        if k / 2.0 ** n_min >= level:
-            n_min += 1
-        ok = p_min < level
-        return ok, (f"exact {kind} test: smallest p with N = {n_seeds} is {p_min:.3g} "
-                    f"{'<' if ok else '>='} {level:.3g} (alpha / {n_tests}); needs N >= {n_min}")
-    raise ValueError(f"kind={kind!r} must be one of {', '.join(KINDS + tuple(_RANK_KINDS) + ('welch', 't'))}")
-
-
 from .sequential import SPENDINGS, SEQ_SIMS, SEQ_SEED, SequentialDesign, _null_p_paths, _null_tables, _NullTables, _spent  # noqa: E402,F401 - split out, one API
+from .verdicts import decide, decision_interval, holm, rule as _rule  # noqa: E402,F401 - split out, one API

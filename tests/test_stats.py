@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from repro import effects, power
 from repro import stats as S
 
 ALPHA = 0.05
@@ -114,13 +115,13 @@ def test_reported_power_matches_simulated_power():
     r = rng(9)
     d = r.normal(margin, sigma, (SIMS, n))
     sim = np.mean(sim_verdicts("superiority", d, 0.0) == "supported")
-    assert S._power_one_sided(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
+    assert power.power_one_sided(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
     d = r.normal(0.0, sigma, (SIMS, n))
     sim = np.mean(sim_verdicts("equivalence", d, margin) == "supported")
-    assert S._power_tost(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
-    mde = S._mde_one_sided(se, df, ALPHA)
-    assert S._power_one_sided(mde, se, df, ALPHA) == pytest.approx(0.8, abs=1e-6)
-    assert S._power_tost(S._mde_tost(se, df, ALPHA), se, df, ALPHA) == pytest.approx(0.8, abs=1e-4)
+    assert power.power_tost(margin, se, df, ALPHA) == pytest.approx(sim, abs=0.03)
+    mde = power.mde_one_sided(se, df, ALPHA)
+    assert power.power_one_sided(mde, se, df, ALPHA) == pytest.approx(0.8, abs=1e-6)
+    assert power.power_tost(power.mde_tost(se, df, ALPHA), se, df, ALPHA) == pytest.approx(0.8, abs=1e-4)
 
 
 def test_reported_interval_is_dual_to_the_one_sided_test():
@@ -172,13 +173,13 @@ def test_skewed_differences_fool_the_t_test_and_are_flagged():
         lo, hi = S._t_interval(mean, se, df, 1 - 2 * ALPHA)
         assert np.mean((lo <= 0) & (0 <= hi)) == pytest.approx(cov, abs=0.015)
         assert np.mean(p < ALPHA) == pytest.approx(fp, abs=0.015)
-        assert np.mean(np.abs(S._skew_core(d)) > S.SKEW_LIMIT) == pytest.approx(flag, abs=0.015)
+        assert np.mean(np.abs(effects.skewness(d)) > effects.SKEW_LIMIT) == pytest.approx(flag, abs=0.015)
     normal = r.standard_normal((20000, 24))
-    assert np.mean(np.abs(S._skew_core(normal)) > S.SKEW_LIMIT) < 0.06   # ~4% false flags at N = 24
-    np.testing.assert_allclose(S._skew_core(normal[:50]), sps.skew(normal[:50], axis=1, bias=False), rtol=1e-10)
+    assert np.mean(np.abs(effects.skewness(normal)) > effects.SKEW_LIMIT) < 0.06   # ~4% false flags at N = 24
+    np.testing.assert_allclose(effects.skewness(normal[:50]), sps.skew(normal[:50], axis=1, bias=False), rtol=1e-10)
     res = S.superiority(d[0] + 1.0, np.ones(24), margin=0.0, alpha=ALPHA, name="t", metric="m")
     assert res.details["skewness"] == pytest.approx(sps.skew(d[0], bias=False))
-    assert res.details["skewed"] == (abs(res.details["skewness"]) > S.SKEW_LIMIT)
+    assert res.details["skewed"] == (abs(res.details["skewness"]) > effects.SKEW_LIMIT)
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -368,15 +369,15 @@ def test_holm_against_hand_computed_example():
 
 
 def test_feasibility():
-    ok, note = S.feasibility("wilcoxon", 5, 0.05, 11)          # 1/2^5 = 0.031 > 0.05/11
+    ok, note = power.feasibility("wilcoxon", 5, 0.05, 11)          # 1/2^5 = 0.031 > 0.05/11
     assert not ok and "N >= 8" in note
-    assert S.feasibility("wilcoxon", 8, 0.05, 11)[0]
-    assert not S.feasibility("wilcoxon-two-sided", 8, 0.05, 11)[0]
-    assert S.feasibility("superiority", 5, 0.05, 11)[0] and not S.feasibility("trend", 1, 0.05, 1)[0]
+    assert power.feasibility("wilcoxon", 8, 0.05, 11)[0]
+    assert not power.feasibility("wilcoxon-two-sided", 8, 0.05, 11)[0]
+    assert power.feasibility("superiority", 5, 0.05, 11)[0] and not power.feasibility("trend", 1, 0.05, 1)[0]
     res = S.decide(S.superiority(*paired(), margin=0, alpha=ALPHA, name="t", metric="m"), 0.01, n_tests=11)
     assert res.feasible and "0.00455" in res.feasibility_note
     with pytest.raises(ValueError, match="kind"):
-        S.feasibility("anova", 5)
+        power.feasibility("anova", 5)
 
 
 def test_argument_validation_names_the_parameter():

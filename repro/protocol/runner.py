@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import stats
+from .. import power, stats
 from ..checks import check_int
 from . import decision, registration, tuning as protocol
 from .cache import Cache
@@ -264,7 +264,7 @@ def feasibility_notes(claims: Sequence[Claim], *, seeds: int | None, quick: bool
         checks = []
         for part in claim.parts:
             try:
-                checks.append(stats.feasibility(part.kind, claim_looks(claim, seeds, quick)[-1], alpha, n_tests))
+                checks.append(power.feasibility(part.kind, claim_looks(claim, seeds, quick)[-1], alpha, n_tests))
             except ValueError as e:
                 checks.append((False, str(e)))
         bad = [note for ok, note in checks if not ok]

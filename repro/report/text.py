@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .. import stats
+from .. import effects
 from ..claim import Interaction
 from ..protocol.results import ClaimResult, RunResult
 from ..stats import TestResult
@@ -169,7 +169,7 @@ def detail_notes(t: TestResult) -> list[str]:
     notes = []
     if t.details.get("skewed"):
         notes.append(f"skewed per-seed values (skewness {num(t.details.get('skewness'))}, beyond "
-                     f"{stats.SKEW_LIMIT:g}): the t test's error rates may be off; read the Wilcoxon p as well")
+                     f"{effects.SKEW_LIMIT:g}): the t test's error rates may be off; read the Wilcoxon p as well")
     for k, v in t.details.items():
         if isinstance(v, bool) or v is None or (k == "n_dropped" and v == 0) or k in SAID_ELSEWHERE:
             continue
