@@ -10,6 +10,10 @@ from __future__ import annotations
 import numbers
 
 
+class ClaimError(ValueError):
+    """A claim file is malformed; the message names the claim and the field."""
+
+
 def check_int(name: str, value: object, minimum: int, maximum: int | None = None, *, why: str = "",
               where: str = "", error: type[Exception] = ValueError) -> int:
     """`value` as an int, if it is an integer from `minimum` to `maximum` (inclusive; None: no upper
