@@ -19,8 +19,22 @@ def test_plain_lines_count_tasks_with_rate_and_eta():
     text = stream.getvalue()
     assert "\x1b" not in text and "\r" not in text  # nothing a log viewer garbles
     assert "[repro] tuning stage 1: 3 runs" in text and "3 experiment(s) to train in 5 task(s)" in text
-    assert re.search(r"2/5 tasks \(40%\), \d+s elapsed, [\d.]+ tasks/(s|min), ETA \d+s \| done: a: plain", text)
-    assert "training finished: 5/5 tasks (100%)" in text
+    assert re.search(r"2/5 tasks \(40% of the cost\), \d+s elapsed, ETA \d+s \| done: a: plain", text)
+    assert "training finished: 5/5 tasks (100% of the cost)" in text
+
+
+def test_the_eta_weighs_tasks_by_their_cost_and_not_the_resumed_ones(monkeypatch):
+    """One cheap task done of a cheap and a 9x dearer one: 10% of the cost, 9x the elapsed time to go."""
+    now = [0.0]
+    monkeypatch.setattr("repro.protocol.progress.time.perf_counter", lambda: now[0])
+    stream = io.StringIO()
+    progress = Progress(stream, tty=False, interval=0.0)
+    progress.begin({"cheap": 1, "dear": 1, "old": 1}, costs={"cheap": 1.0, "dear": 9.0, "old": 5.0})
+    progress.advance("old", resumed=True)
+    now[0] = 10.0
+    progress.advance("cheap")
+    line = stream.getvalue().splitlines()[-1]
+    assert "2/3 tasks (40% of the cost), 10s elapsed, ETA 1m30s | done: cheap" in line, line
 
 
 def test_terminal_bar_is_tqdm_with_counts_rate_and_eta():
@@ -31,7 +45,7 @@ def test_terminal_bar_is_tqdm_with_counts_rate_and_eta():
     progress.log("[repro] look 1")  # printed above the bar, not into it
     progress._bar.refresh()
     text = stream.getvalue()
-    assert re.search(r"1/4 \[.*<.*task/s", text), text  # finished/total, elapsed<ETA, rate
+    assert re.search(r"25% of the cost \|.*\| .*<.*1/4 tasks", text), text  # cost done, elapsed<ETA, tasks
     assert "[repro] look 1\n" in text
     progress.end()
     assert progress._bar is None and "training finished: 1/4 tasks" in stream.getvalue()

@@ -3,7 +3,9 @@ table at the end.
 
 The engine has no step callback, so progress counts finished training tasks: seed chunks (a
 stacked learning-rate task finishes several chunks at once). Each phase (tuning stage, look) is
-announced by training.Training.fill through `log`, then counted by begin/advance/end.
+announced by training.Training.fill through `log`, then counted by begin/advance/end. The ETA
+weighs each task by its cost (training.task_cost: steps x layers x width^2 x seeds), not by
+its count: a phase's 50-layer tasks take many times its 2-layer ones.
 """
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ class Progress:
         self.interval = interval
         self.totals: dict[str, int] = {}
         self.done: dict[str, int] = {}
+        self.costs: dict[str, float] = {}   # label -> cost of one of its tasks (relative units)
+        self._resumed_cost = 0.0            # cost of the tasks found done: not part of this run's rate
         self.failed: set[str] = set()
         self._bar = None
         self._last = 0.0
@@ -55,11 +59,15 @@ class Progress:
         else:
             self._write(message + "\n")
 
-    def begin(self, experiments: dict[str, int], cached: int = 0, resumed: int = 0) -> None:
+    def begin(self, experiments: dict[str, int], cached: int = 0, resumed: int = 0,
+              costs: dict[str, float] | None = None) -> None:
         """experiments: label -> number of tasks (seed chunks) of each experiment not in the cache;
-        cached: whole experiments found in the cache; resumed: chunks found there (a killed run's)."""
+        cached: whole experiments found in the cache; resumed: chunks found there (a killed run's);
+        costs: label -> the cost of one of its tasks (default 1 each: the ETA counts tasks)."""
         self.totals = dict(experiments)
         self.done = {label: 0 for label in experiments}
+        self.costs = {label: float((costs or {}).get(label, 1.0)) for label in experiments}
+        self._resumed_cost = 0.0
         self.failed = set()
         self._t0 = self._last = time.perf_counter()
         n = sum(self.totals.values()) - resumed
@@ -68,16 +76,22 @@ class Progress:
                  f"{cached} found in the cache{again}")
         if self.tty and self.enabled and self.totals:
             from tqdm import tqdm
-            self._bar = tqdm(total=sum(self.totals.values()), file=self.stream, unit="task", dynamic_ncols=True,
-                             smoothing=0.1, desc="[repro] training", leave=False)
+            self._bar = tqdm(total=100.0, file=self.stream, dynamic_ncols=True, smoothing=0.1, leave=False,
+                             desc="[repro] training", bar_format="{desc}: {n:.0f}% of the cost |{bar}| "
+                             "{elapsed}<{remaining}{postfix}")
 
-    def advance(self, label: str, failed: bool = False) -> None:
+    def advance(self, label: str, failed: bool = False, resumed: bool = False) -> None:
+        """One task of `label` finished (resumed: found finished in the cache, at no cost to this run)."""
         self.done[label] = self.done.get(label, 0) + 1
+        if resumed:
+            self._resumed_cost += self.costs.get(label, 1.0)
         if failed:
             self.failed.add(label)
         if self._bar is not None:
-            self._bar.set_postfix_str(label[:40], refresh=False)
-            self._bar.update(1)
+            cost_total = sum(n * self.costs.get(k, 1.0) for k, n in self.totals.items())
+            self._bar.set_postfix_str(f"{sum(self.done.values())}/{sum(self.totals.values())} tasks, {label[:40]}",
+                                      refresh=False)
+            self._bar.update(100.0 * self.costs.get(label, 1.0) / cost_total)
             return
         finished = self.done[label] == self.totals.get(label, 0)
         now = time.perf_counter()
@@ -87,15 +101,17 @@ class Progress:
             self._write(f"[repro] {self._overall()} | {state}: {label}\n")
 
     def _overall(self) -> str:
-        """done/total tasks, percent, elapsed, and (once a task finished) rate and ETA."""
+        """done/total tasks, percent of the phase's cost, elapsed, and (once a task finished) the ETA
+        from the cost trained so far."""
         total, done = sum(self.totals.values()), sum(self.done.values())
-        pct = 100 * done / total if total else 100
+        cost_total = sum(n * self.costs.get(label, 1.0) for label, n in self.totals.items())
+        cost_done = sum(n * self.costs.get(label, 1.0) for label, n in self.done.items())
+        pct = 100 * cost_done / cost_total if cost_total else 100
         elapsed = time.perf_counter() - self._t0
-        text = f"{done}/{total} tasks ({pct:.0f}%), {_clock(elapsed)} elapsed"
-        if 0 < done < total and elapsed > 0:
-            rate = done / elapsed
-            speed = f"{rate:.1f} tasks/s" if rate >= 1 else f"{rate * 60:.1f} tasks/min"
-            text += f", {speed}, ETA {_clock((total - done) / rate)}"
+        text = f"{done}/{total} tasks ({pct:.0f}% of the cost), {_clock(elapsed)} elapsed"
+        trained = cost_done - self._resumed_cost
+        if 0 < done < total and elapsed > 0 and trained > 0:
+            text += f", ETA {_clock((cost_total - cost_done) * elapsed / trained)}"
         return text
 
     def end(self) -> None:

@@ -78,6 +78,12 @@ def merge(parts: Sequence[Record]) -> Record:
                   kernels=kernels)
 
 
+def task_cost(spec: ExperimentSpec, n_seeds: float) -> float:
+    """A task's relative cost, for the progress line's ETA: matmul work, steps x layers x width^2 x seeds
+    (a run without training steps still evaluates and probes: counted as one step)."""
+    return max(spec.steps, 1) * (spec.depth + 1) * spec.width ** 2 * n_seeds
+
+
 def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
     """One spec trained on one thread (module level, so it pickles by reference; the bench uses it).
 
@@ -153,10 +159,12 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor:
         return  # everything was in the cache: nothing to report on progress
     progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
                    cached=len(experiments) - len(pending),
-                   resumed=sum(s is not None for _, slots in pending.values() for s in slots))
+                   resumed=sum(s is not None for _, slots in pending.values() for s in slots),
+                   costs={experiments[k].label: task_cost(experiments[k].spec, len(experiments[k].seeds) / len(p[0]))
+                          for k, p in pending.items()})
     for key, (parts, slots) in pending.items():
         for _ in (s for s in slots if s is not None):
-            progress.advance(experiments[key].label)
+            progress.advance(experiments[key].label, resumed=True)
 
     def collect(future: cf.Future, targets) -> None:
         try:
