@@ -47,14 +47,34 @@ CLAIMS_DIR = shipped_dir("claims")
 Conditions = Union[str, Sequence[str]]
 
 
+NONFINITE = ("error", "worst", "drop")
+
+
 @dataclass(frozen=True)
 class Metric:
-    """One number per seed, computed from a record. `higher_is_better` orients the tests."""
+    """One number per seed, computed from a record. `higher_is_better` orients the tests.
+
+    A seed whose value is NaN or infinite (a diverged or degenerate run) is an outcome, counted as the
+    metric declares: `nonfinite="error"` (the default) makes it an error of the claim, naming the
+    seeds; "worst" counts it as `worst` (e.g. chance accuracy); "drop" leaves the seed out of the
+    test, which reports how many it left out. A metric that is NaN for every seed is always an error.
+    """
 
     name: str
     fn: Callable[[Record], np.ndarray]
     unit: str = ""
     higher_is_better: bool = True
+    nonfinite: str = "error"
+    worst: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.nonfinite not in NONFINITE:
+            raise ClaimError(f"metric {self.name!r}: nonfinite={self.nonfinite!r} must be one of {', '.join(NONFINITE)}")
+        if (self.nonfinite == "worst") != (self.worst is not None):
+            raise ClaimError(f"metric {self.name!r}: give worst=<value> together with nonfinite='worst' (the value "
+                             f"a non-finite seed counts as), and only then")
+        if self.worst is not None and not (isinstance(self.worst, (int, float)) and math.isfinite(self.worst)):
+            raise ClaimError(f"metric {self.name!r}: worst={self.worst!r} must be a finite number")
 
     def __call__(self, record: Record) -> np.ndarray:
         values = np.asarray(self.fn(record), dtype=float)
@@ -63,7 +83,13 @@ class Metric:
         if values.size and np.all(np.isnan(values)):
             raise ValueError(f"metric {self.name!r} is NaN for every seed: it cannot be computed from this record "
                              "(check the metric's probe names and steps)")
-        return values
+        bad = ~np.isfinite(values)
+        if bad.any() and self.nonfinite == "error":
+            seeds = [record.seeds[i] for i in np.flatnonzero(bad)]
+            raise ValueError(f"metric {self.name!r} is not finite for seed(s) {seeds}: a diverged or degenerate run "
+                             "is an outcome; declare how it counts: Metric(..., nonfinite='worst', worst=<value>) "
+                             "or nonfinite='drop' (the test leaves those seeds out and reports how many)")
+        return np.where(bad, self.worst, values) if bad.any() and self.nonfinite == "worst" else values
 
 
 def _as_tuple(conditions: Conditions) -> tuple[str, ...]:

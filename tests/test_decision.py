@@ -122,8 +122,24 @@ def test_a_metric_that_is_nan_for_every_seed_is_an_error_not_a_verdict():
     from types import SimpleNamespace
 
     from repro.claim import Metric
-    record = SimpleNamespace(n_seeds=3, spec=None)
-    metric = Metric("broken", lambda r: np.full(3, np.nan))
-    with pytest.raises(ValueError, match="NaN for every seed"):
-        metric(record)
-    assert np.array_equal(Metric("ok", lambda r: np.array([1.0, np.nan, 2.0]))(record)[[0, 2]], [1.0, 2.0])
+    record = SimpleNamespace(n_seeds=3, seeds=(0, 1, 2), spec=None)
+    for rule in ({}, {"nonfinite": "drop"}, {"nonfinite": "worst", "worst": 0.0}):
+        with pytest.raises(ValueError, match="NaN for every seed"):
+            Metric("broken", lambda r: np.full(3, np.nan), **rule)(record)
+
+
+def test_a_non_finite_seed_is_an_outcome_counted_as_the_metric_declares():
+    from types import SimpleNamespace
+
+    from repro.claim import Metric
+    record = SimpleNamespace(n_seeds=3, seeds=(0, 1, 2), spec=None)
+    values = lambda r: np.array([60.0, np.nan, np.inf])  # noqa: E731
+    with pytest.raises(ValueError, match=r"not finite for seed\(s\) \[1, 2\].*nonfinite='worst'"):
+        Metric("acc", values)(record)
+    np.testing.assert_array_equal(Metric("acc", values, nonfinite="worst", worst=10.0)(record), [60.0, 10.0, 10.0])
+    kept = Metric("acc", values, nonfinite="drop")(record)
+    assert kept[0] == 60.0 and not np.isfinite(kept[1:]).any()  # the test leaves them out and counts them
+    with pytest.raises(ClaimError, match="worst=<value> together with nonfinite='worst'"):
+        Metric("acc", values, nonfinite="worst")
+    with pytest.raises(ClaimError, match="nonfinite='maybe' must be one of error, worst, drop"):
+        Metric("acc", values, nonfinite="maybe")

@@ -35,7 +35,8 @@ def _digest(value: Any) -> str:
 
 
 def _metric(metric: Metric) -> dict:
-    return {"name": metric.name, "unit": metric.unit, "higher_is_better": metric.higher_is_better}
+    rule = {} if metric.nonfinite == "error" else {"nonfinite": metric.nonfinite, "worst": metric.worst}
+    return {"name": metric.name, "unit": metric.unit, "higher_is_better": metric.higher_is_better, **rule}
 
 
 def test_declaration(test: Test) -> dict:
