@@ -33,9 +33,8 @@ from .protocol.settings import THOROUGH
 COMMANDS = ("all", "list", "run", "report", "register", "record", "docs", "verify", "new", "bench")
 OWN_PARSERS = ("new", "bench")   # commands that parse their own options (repro.scaffold, repro.benchmark)
 CONNECT_TIMEOUT_S = 5
-# --seeds cap: a merged record keeps every seed's curves and probe samples in the parent (estimated ~100 KB
-# per seed and condition for the probe-heavy claims), so 10 000 seeds is ~1 GB per condition and days
-# of training; paired tests are decided long before (1e9 seeds tried to allocate ~40 GB up front).
+# --seeds cap: a merged record keeps every seed's curves and probes in the parent (~100 KB per seed and condition),
+# so 10 000 seeds is ~1 GB per condition and days of training (1e9 seeds tried to allocate ~40 GB up front).
 MAX_SEEDS = 10_000
 SUBSET_DIR = "subset"   # --out/subset/<ids>/: a subset run's report, never the full one
 
@@ -238,7 +237,20 @@ def execute(args: argparse.Namespace) -> int:
     if args.command == "verify":
         from .protocol import verify as verify_cmd
         require_text_paths(args)
-        return verify_cmd.main(args)
+        keys = None
+        if args.ids:
+            from .protocol.cache import Cache
+            from .protocol.runner import MissingCacheError, entries_of
+            declared, broken = load(args.claims_dir)
+            cache = Cache(args.out / "cache" if args.cache is None else args.cache)
+            try:
+                keys = entries_of(select(declared, args.ids, broken), cache, seeds=args.seeds, quick=args.quick)
+            except MissingCacheError as e:
+                raise UsageError(f"{e}; verify the claims with the --quick/--seeds of the run that cached them") from None
+        try:
+            return verify_cmd.main(args, keys)
+        except verify_cmd.VerifyUsageError as e:
+            raise UsageError(str(e)) from None
     if args.lock_timeout is not None and not args.lock_timeout >= 0:
         raise UsageError(f"--lock-timeout {args.lock_timeout:g}: must be a number of seconds >= 0")
     if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
@@ -473,10 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(parse(argv))
     except SystemExit as e:  # --help and --version print and exit 0
         return e.code if isinstance(e.code, int) else 0
-    except UsageError as e:
-        print(f"repro: error: {e}", file=sys.stderr)
-        return 2
-    except LockTimeout as e:  # another run kept the cache past --lock-timeout
+    except (UsageError, LockTimeout) as e:  # a user mistake, or another run kept the cache past --lock-timeout
         print(f"repro: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `repro list | head`: the reader left, nothing more to say

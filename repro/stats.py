@@ -442,7 +442,3 @@ def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0, unit="") -
         n_seeds=n, n_diverged=int(n_diverged), margin=tol, feasible=n > 0,
         feasibility_note="decided by the tolerance rule, not a p-value" if n else "no usable seed",
         details=details)
-
-
-from .sequential import SPENDINGS, SEQ_SIMS, SEQ_SEED, SequentialDesign, _null_p_paths, _null_tables, _NullTables, _spent  # noqa: E402,F401 - split out, one API
-from .verdicts import decide, decision_interval, holm, rule as _rule  # noqa: E402,F401 - split out, one API

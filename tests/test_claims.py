@@ -13,7 +13,7 @@ import repro.standard
 from repro.claim import ROOT, Claim, ClaimError, Equivalence, Interaction, Metric, Recorded
 from repro.claimfiles import load_claim_file, load_claims, module_name
 from repro.metrics import final_accuracy
-from repro.stats import decide
+from repro.verdicts import decide
 from repro.engine.spec import ExperimentSpec
 
 THREAD = (ROOT / "repro" / "report" / "hn-thread.txt").read_text()

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repro import stats
+from repro import verdicts
 from repro.protocol.cache import Cache
 from repro.claim import Claim, Superiority, Threshold, load_claims
 from repro.protocol.runner import claim_looks, profiled, run
@@ -77,10 +77,10 @@ def test_failing_claim_is_an_error_and_the_others_finish(serial):
 def test_holm_across_primaries_and_within_claims(serial):
     ok = [cr for cr in serial.claims if cr.verdict != "error"]
     raw = [cr.tests[0].p_sequential for cr in ok]  # the primaries' stage-wise sequential p-values
-    np.testing.assert_allclose([cr.tests[0].p_adjusted for cr in ok], stats.holm(raw))
+    np.testing.assert_allclose([cr.tests[0].p_adjusted for cr in ok], verdicts.holm(raw))
     for cr in ok:
         rest = cr.tests[1:]
-        np.testing.assert_allclose([t.p_adjusted for t in rest], stats.holm([t.p for t in rest]))
+        np.testing.assert_allclose([t.p_adjusted for t in rest], verdicts.holm([t.p for t in rest]))
         assert cr.verdict == cr.tests[0].verdict
         assert all(t.verdict in ("supported", "refuted", "inconclusive") for t in cr.tests)
 

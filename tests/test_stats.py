@@ -8,7 +8,9 @@ import pytest
 from scipy import stats as sps
 
 from repro import effects, power
+from repro import sequential as seq
 from repro import stats as S
+from repro import verdicts as V
 
 ALPHA = 0.05
 SIMS = 4000
@@ -27,7 +29,7 @@ def sim_verdicts(kind, d, margin, level=1 - 2 * ALPHA, null=0.0):
     else:  # superiority/trend test theta <= margin: supported means beyond the margin
         mean, se, df, _, p = S._t_core(d, margin if kind in ("superiority", "trend") else null)
     lo, hi = S._t_interval(mean, se, df, level)
-    return S._rule(kind, p, lo, hi, margin, ALPHA)
+    return V.rule(kind, p, lo, hi, margin, ALPHA)
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -47,7 +49,7 @@ def test_public_superiority_matches_the_vectorized_core():
     core = sim_verdicts("superiority", a - b, 0.2)
     for i in range(60):
         res = S.superiority(a[i], b[i], margin=0.2, alpha=ALPHA, name="t", metric="m")
-        assert S.decide(res, res.p).verdict == core[i]
+        assert V.decide(res, res.p).verdict == core[i]
         assert res.p == pytest.approx(sps.ttest_1samp(a[i] - b[i], 0.2, alternative="greater").pvalue, rel=1e-10)
     assert {"supported", "refuted", "inconclusive"} >= set(core) and len(set(core)) >= 2
 
@@ -145,7 +147,7 @@ def test_reported_interval_is_dual_to_the_one_sided_test():
                        name="t", metric="m")]
         for t, null in zip(res, (0.0, 0.0, -0.3, 0.0, 0.0)):
             assert t.ci_level == pytest.approx(0.90) and t.ci_sides == 2
-            assert (t.p < ALPHA) == (S.decision_interval(t)[0] > null), t
+            assert (t.p < ALPHA) == (V.decision_interval(t)[0] > null), t
         threshold_result = res[3]                         # its ci is the measured geometric mean's: beyond tau = 1
         assert (threshold_result.p < ALPHA) == (threshold_result.ci[0] > 1.0)
         eq = S.equivalence(a - 0.25, b - 0.25, margin=0.8, alpha=ALPHA, name="t", metric="m")
@@ -215,16 +217,16 @@ def test_superiority_fills_every_field():
 def test_superiority_verdicts():
     a, b = paired(shift=0.02)
     res = S.superiority(a, b, margin=0.005, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(res, res.p).verdict == "supported"
-    assert S.decide(res, 0.2).verdict == "inconclusive"          # the adjusted p decides
+    assert V.decide(res, res.p).verdict == "supported"
+    assert V.decide(res, 0.2).verdict == "inconclusive"          # the adjusted p decides
     res = S.superiority(b, a, margin=0.005, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(res, res.p).verdict == "refuted"              # CI entirely below 0
+    assert V.decide(res, res.p).verdict == "refuted"              # CI entirely below 0
     r = rng(11)
     b = r.normal(0.7, 0.02, 30)
     small = S.superiority(b + 0.004 + r.normal(0, 0.001, 30), b, margin=0.01, alpha=ALPHA, name="t", metric="m")
     assert small.ci[0] > 0 and small.ci[1] < 0.01                # a real effect, shown to fall short of the margin
-    assert small.p > 0.5 and S.decide(small, small.p).verdict == "refuted"
-    assert S.decide(small, 0.5).p_adjusted == 0.5
+    assert small.p > 0.5 and V.decide(small, small.p).verdict == "refuted"
+    assert V.decide(small, 0.5).p_adjusted == 0.5
 
 
 def test_ties_count_half_and_constant_arms_have_no_correlation():
@@ -257,11 +259,11 @@ def test_equivalence_tost():
     assert res.ci_level == pytest.approx(0.90) and res.ci_method == "t" and "ci_t" not in res.details
     lo, hi = res.ci                                      # unadjusted: p < alpha <=> the 90% t-CI inside margin
     assert (res.p < ALPHA) == (-0.02 < lo and hi < 0.02)
-    assert S.decide(res, res.p).verdict == "supported"
+    assert V.decide(res, res.p).verdict == "supported"
     far = S.equivalence(a + 0.1, b, margin=0.02, alpha=ALPHA, name="e", metric="m")
-    assert S.decide(far, far.p).verdict == "refuted"
+    assert V.decide(far, far.p).verdict == "refuted"
     wide = S.equivalence(a[:4] + rng(1).normal(0, 0.05, 4), b[:4], margin=0.02, alpha=ALPHA, name="e", metric="m")
-    assert S.decide(wide, wide.p).verdict == "inconclusive"
+    assert V.decide(wide, wide.p).verdict == "inconclusive"
     with pytest.raises(ValueError, match="margin"):
         S.equivalence(a, b, margin=0.0, alpha=ALPHA, name="e", metric="m")
 
@@ -270,9 +272,9 @@ def test_noninferiority():
     a, b = paired(shift=-0.002)
     res = S.noninferiority(a, b, margin=0.02, alpha=ALPHA, name="n", metric="m")
     assert res.p == pytest.approx(sps.ttest_1samp(a - b, -0.02, alternative="greater").pvalue, rel=1e-10)
-    assert S.decide(res, res.p).verdict == "supported"
+    assert V.decide(res, res.p).verdict == "supported"
     worse = S.noninferiority(a - 0.1, b, margin=0.02, alpha=ALPHA, name="n", metric="m")
-    assert S.decide(worse, worse.p).verdict == "refuted"
+    assert V.decide(worse, worse.p).verdict == "refuted"
 
 
 def test_threshold_directions_log_and_errors():
@@ -282,9 +284,9 @@ def test_threshold_directions_log_and_errors():
     assert below.estimate == pytest.approx(10 ** np.log10(x).mean())      # the measured geometric mean
     assert below.details["statistic"] == "geometric mean" and below.ci[0] < below.estimate < below.ci[1] < 1e-2
     assert below.estimate_rel == pytest.approx(100 * (1 - 10 ** np.log10(x).mean() / 1e-2))
-    assert S.decide(below, below.p).verdict == "supported"
+    assert V.decide(below, below.p).verdict == "supported"
     above = S.threshold(x, tau=1e-2, direction="above", log=True, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(above, above.p).verdict == "refuted"
+    assert V.decide(above, above.p).verdict == "refuted"
     assert above.details["binom_p"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="x <= 0"):
         S.threshold(np.r_[x, 0.0], tau=1e-2, direction="below", log=True, alpha=ALPHA, name="t", metric="m")
@@ -296,9 +298,9 @@ def test_trend_refutes_wrong_direction_and_reports_page():
     x = np.log2([2, 4, 8, 16])
     y = -0.3 * x + rng(14).normal(0, 0.1, (10, 4))
     up = S.trend(x, y, direction="increasing", margin=0.05, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(up, up.p).verdict == "refuted"
+    assert V.decide(up, up.p).verdict == "refuted"
     down = S.trend(x, y, direction="decreasing", margin=0.05, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(down, down.p).verdict == "supported"
+    assert V.decide(down, down.p).verdict == "supported"
     assert down.details["page_p"] < 0.01 and up.details["page_p"] > 0.5
     with pytest.raises(ValueError, match="shape"):
         S.trend(x, y[:, :3], direction="decreasing", margin=0.0, alpha=ALPHA, name="t", metric="m")
@@ -307,18 +309,18 @@ def test_trend_refutes_wrong_direction_and_reports_page():
 def test_identity_tolerance_rule():
     tol = 1e-10
     ok = S.identity(np.array([0.0, 3e-17, 1e-11]), tol=tol, scale=np.ones(3), name="i", metric="q")
-    assert S.decide(ok, 0.01).verdict == "supported" and math.isnan(ok.p)
-    assert math.isnan(S.decide(ok, 0.01).p_adjusted)
+    assert V.decide(ok, 0.01).verdict == "supported" and math.isnan(ok.p)
+    assert math.isnan(V.decide(ok, 0.01).p_adjusted)
     grey = S.identity(np.array([0.0, 1e-9]), tol=tol, scale=np.ones(2), name="i", metric="q")
-    assert S.decide(grey, 0.0).verdict == "inconclusive"         # 10 x tol: neither clean nor a real gap
+    assert V.decide(grey, 0.0).verdict == "inconclusive"         # 10 x tol: neither clean nor a real gap
     gap = S.identity(np.array([0.0, 1e-4]), tol=tol, scale=np.ones(2), name="i", metric="q")
-    assert S.decide(gap, float("nan")).verdict == "refuted"
+    assert V.decide(gap, float("nan")).verdict == "refuted"
     big = S.identity(np.array([5e-8]), tol=tol, scale=np.array([1e3]), name="i", metric="q")
-    assert S.decide(big, None).verdict == "supported"             # relative for large values: allowance 1e-7
+    assert V.decide(big, None).verdict == "supported"             # relative for large values: allowance 1e-7
     small = S.identity(np.array([5e-8]), tol=tol, scale=np.array([1.0]), name="i", metric="q")
-    assert S.decide(small, None).verdict == "inconclusive"        # 500 x tol: the grey zone
+    assert V.decide(small, None).verdict == "inconclusive"        # 500 x tol: the grey zone
     nan = S.identity(np.array([0.0, np.nan]), tol=tol, scale=1.0, name="i", metric="q", n_diverged=1)
-    assert nan.n_seeds == 1 and nan.details["n_dropped"] == 1 and S.decide(nan, None).verdict == "supported"
+    assert nan.n_seeds == 1 and nan.details["n_dropped"] == 1 and V.decide(nan, None).verdict == "supported"
 
 
 def test_nan_seeds_are_dropped_pairwise_and_too_few_is_inconclusive():
@@ -332,12 +334,12 @@ def test_nan_seeds_are_dropped_pairwise_and_too_few_is_inconclusive():
     assert res.details["d"][1] is None
     for fn in (S.superiority, S.equivalence, S.noninferiority):
         few = fn([1.0, np.nan], [0.0, 0.0], margin=0.1, alpha=ALPHA, name="t", metric="m")
-        assert few.n_seeds == 1 and S.decide(few, S.holm([few.p])[0]).verdict == "inconclusive"
+        assert few.n_seeds == 1 and V.decide(few, V.holm([few.p])[0]).verdict == "inconclusive"
     few = S.threshold([np.nan, 1.0], tau=0.5, direction="above", log=False, alpha=ALPHA, name="t", metric="m")
-    assert S.decide(few, few.p).verdict == "inconclusive"
+    assert V.decide(few, few.p).verdict == "inconclusive"
     few = S.trend([0, 1, 2], [[0, 1, np.nan], [0, 1, 2]], direction="increasing", margin=0, alpha=ALPHA,
                   name="t", metric="m")
-    assert few.n_seeds == 1 and S.decide(few, few.p).verdict == "inconclusive"
+    assert few.n_seeds == 1 and V.decide(few, few.p).verdict == "inconclusive"
 
 
 def test_verdicts_are_deterministic_and_t_intervals_at_every_n():
@@ -351,7 +353,7 @@ def test_degenerate_data_gives_a_point_interval():
     res = S.superiority(np.ones(25), np.zeros(25), margin=0.1, alpha=ALPHA, name="t", metric="m")
     assert res.ci_method == "t" and res.ci == (1.0, 1.0) and res.p == 0.0
     assert res.details["skewness"] is None and res.details["skewed"] is False
-    assert S.decide(res, res.p).verdict == "supported"
+    assert V.decide(res, res.p).verdict == "supported"
 
 
 # ----------------------------------------------------------------------------- families
@@ -359,13 +361,13 @@ def test_degenerate_data_gives_a_point_interval():
 def test_holm_against_hand_computed_example():
     p = [0.01, 0.04, 0.03, float("nan"), 0.005]
     # sorted finite: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> max-accumulated 0.06
-    np.testing.assert_allclose(S.holm(p), [0.03, 0.06, 0.06, np.nan, 0.02])
-    assert S.holm([0.3])[0] == 0.3 and S.holm([0.6, 0.7])[1] == 1.0 and S.holm([]).size == 0
+    np.testing.assert_allclose(V.holm(p), [0.03, 0.06, 0.06, np.nan, 0.02])
+    assert V.holm([0.3])[0] == 0.3 and V.holm([0.6, 0.7])[1] == 1.0 and V.holm([]).size == 0
     q = rng(15).uniform(0, 0.2, 30)
-    adj = S.holm(q)
+    adj = V.holm(q)
     assert np.all(adj >= q) and np.all(np.diff(adj[np.argsort(q)]) >= 0)
     with pytest.raises(ValueError, match="p_values"):
-        S.holm([1.5])
+        V.holm([1.5])
 
 
 def test_feasibility():
@@ -374,7 +376,7 @@ def test_feasibility():
     assert power.feasibility("wilcoxon", 8, 0.05, 11)[0]
     assert not power.feasibility("wilcoxon-two-sided", 8, 0.05, 11)[0]
     assert power.feasibility("superiority", 5, 0.05, 11)[0] and not power.feasibility("trend", 1, 0.05, 1)[0]
-    res = S.decide(S.superiority(*paired(), margin=0, alpha=ALPHA, name="t", metric="m"), 0.01, n_tests=11)
+    res = V.decide(S.superiority(*paired(), margin=0, alpha=ALPHA, name="t", metric="m"), 0.01, n_tests=11)
     assert res.feasible and "0.00455" in res.feasibility_note
     with pytest.raises(ValueError, match="kind"):
         power.feasibility("anova", 5)
@@ -394,8 +396,8 @@ def test_argument_validation_names_the_parameter():
 
 SEQ_TRIALS = 20000
 SEQ_SLACK = 4 * math.sqrt(ALPHA * (1 - ALPHA) / SEQ_TRIALS)    # ~0.006
-DESIGNS = [S.SequentialDesign(), S.SequentialDesign(spending="pocock"), S.SequentialDesign(looks=(24,)),
-           S.SequentialDesign(looks=(12, 24, 48, 96))]   # the last: claim 6's design
+DESIGNS = [seq.SequentialDesign(), seq.SequentialDesign(spending="pocock"), seq.SequentialDesign(looks=(24,)),
+           seq.SequentialDesign(looks=(12, 24, 48, 96))]   # the last: claim 6's design
 
 
 def sim_sequential(design, kind, d, margin, null=0.0):
@@ -412,10 +414,10 @@ def sim_sequential(design, kind, d, margin, null=0.0):
         else:
             mean, se, df, _, p = S._t_core(d[:, :n], null)
         lo, hi = S._t_interval(mean, se, df, 1 - 2 * a)
-        now = (stop < 0) & ((S._rule(kind, p, lo, hi, margin, a) != "inconclusive") | (k == len(design.looks) - 1))
+        now = (stop < 0) & ((V.rule(kind, p, lo, hi, margin, a) != "inconclusive") | (k == len(design.looks) - 1))
         stop[now], p_stop[now], lo_stop[now], hi_stop[now] = k, p[now], lo[now], hi[now]
     p_seq = design._sequential_p(stop, p_stop)
-    return S._rule(kind, p_seq, lo_stop, hi_stop, margin, design.alpha), stop, p_seq, p_stop
+    return V.rule(kind, p_seq, lo_stop, hi_stop, margin, design.alpha), stop, p_seq, p_stop
 
 
 @pytest.mark.parametrize("design", DESIGNS, ids=lambda d: f"{d.spending}-{len(d.looks)}looks")
@@ -440,7 +442,7 @@ def test_naive_retesting_inflates_but_the_design_does_not():
     for n in (12, 24, 48):
         naive |= S._t_core(d[:, :n])[4] < ALPHA
     assert np.mean(naive) > 0.09                          # ~0.10 with three looks
-    final, stop, _, _ = sim_sequential(S.SequentialDesign(), "superiority", d, 0.0)
+    final, stop, _, _ = sim_sequential(seq.SequentialDesign(), "superiority", d, 0.0)
     assert np.mean(final == "supported") <= ALPHA + SEQ_SLACK
 
 
@@ -478,42 +480,42 @@ def test_sequential_p_is_a_valid_p_value(design):
 
 
 def test_boundaries():
-    assert S.SequentialDesign(looks=(24,)).boundaries == (0.05,)
-    assert S.SequentialDesign(looks=(10,), alpha=0.01, spending="pocock").boundaries == (0.01,)
-    obf = S.SequentialDesign().boundaries                     # measured: 0.0000886 / 0.00557 / 0.0477
+    assert seq.SequentialDesign(looks=(24,)).boundaries == (0.05,)
+    assert seq.SequentialDesign(looks=(10,), alpha=0.01, spending="pocock").boundaries == (0.01,)
+    obf = seq.SequentialDesign().boundaries                     # measured: 0.0000886 / 0.00557 / 0.0477
     assert obf[0] == pytest.approx(2 * sps.norm.sf(sps.norm.ppf(0.975) / 0.5), rel=1e-12)   # spent(1/4), exact
     assert obf[0] < obf[1] < obf[2] and obf[2] > 100 * obf[0]
     assert obf[1] == pytest.approx(0.0056, abs=0.0004) and obf[2] == pytest.approx(0.0477, abs=0.001)
-    poc = S.SequentialDesign(spending="pocock").boundaries    # measured: 0.0179 / 0.0182 / 0.0273
+    poc = seq.SequentialDesign(spending="pocock").boundaries    # measured: 0.0179 / 0.0182 / 0.0273
     assert poc[0] == pytest.approx(0.05 * math.log(1 + (math.e - 1) / 4)) and max(poc) < 0.03
-    assert S.SequentialDesign().spent[-1] == 0.05
-    assert S.SequentialDesign((12, 24, 48)).boundaries is obf     # cached, no hidden state
-    design = S.SequentialDesign()
+    assert seq.SequentialDesign().spent[-1] == 0.05
+    assert seq.SequentialDesign((12, 24, 48)).boundaries is obf     # cached, no hidden state
+    design = seq.SequentialDesign()
     assert design.nominal_alpha(1) == obf[1] and design.sequential_p(2, 1.0) == pytest.approx(1.0)
-    assert S.SequentialDesign(looks=(24,)).sequential_p(0, 0.037) == 0.037   # one look: the fixed-sample p
+    assert seq.SequentialDesign(looks=(24,)).sequential_p(0, 0.037) == 0.037   # one look: the fixed-sample p
 
 
 def test_sequential_design_validates_its_fields():
-    assert S.SequentialDesign(looks=[12, 24]).looks == (12, 24)   # a list is taken as the tuple
+    assert seq.SequentialDesign(looks=[12, 24]).looks == (12, 24)   # a list is taken as the tuple
     for looks in ((12, 12), (24, 12), (1, 5), (), (12.0, 24), 12):
         with pytest.raises(ValueError, match="looks"):
-            S.SequentialDesign(looks=looks)
+            seq.SequentialDesign(looks=looks)
     with pytest.raises(ValueError, match="spending.*obrien-fleming.*pocock"):
-        S.SequentialDesign(spending="haybittle")
+        seq.SequentialDesign(spending="haybittle")
     with pytest.raises(ValueError, match="alpha"):
-        S.SequentialDesign(alpha=0.5)
+        seq.SequentialDesign(alpha=0.5)
     with pytest.raises(ValueError, match="k="):
-        S.SequentialDesign().nominal_alpha(3)
+        seq.SequentialDesign().nominal_alpha(3)
     with pytest.raises(ValueError, match="p_observed"):
-        S.SequentialDesign().sequential_p(0, 1.5)
-    assert math.isnan(S.SequentialDesign().sequential_p(1, float("nan")))
+        seq.SequentialDesign().sequential_p(0, 1.5)
+    assert math.isnan(seq.SequentialDesign().sequential_p(1, float("nan")))
     with pytest.raises(Exception):
-        S.SequentialDesign().alpha = 0.1                          # frozen
+        seq.SequentialDesign().alpha = 0.1                          # frozen
 
 
 def test_sequential_decide_with_public_results_and_the_final_verdict():
     """The runner's path: test at alpha = a_k on the first n_k seeds, design.decide, stamp, Holm, decide."""
-    design = S.SequentialDesign()
+    design = seq.SequentialDesign()
     r = rng(34)
     b = r.normal(0.7, 0.02, 48)
     strong, null = b + 0.02 + r.normal(0, 0.01, 48), b + r.normal(0, 0.01, 48)
@@ -533,9 +535,9 @@ def test_sequential_decide_with_public_results_and_the_final_verdict():
     stamped = [design.stamp(res, 0), design.stamp(at(2, null), 2)]
     assert stamped[0].looks == (12, 24, 48) and stamped[0].stopped_at == 12 and stamped[1].stopped_at == 48
     assert stamped[0].p_sequential == design.sequential_p(0, res.p) < ALPHA <= stamped[1].p_sequential
-    adjusted = S.holm([t.p_sequential for t in stamped])
-    final = [S.decide(t, q, alpha=ALPHA) for t, q in zip(stamped, adjusted)]
+    adjusted = V.holm([t.p_sequential for t in stamped])
+    final = [V.decide(t, q, alpha=ALPHA) for t, q in zip(stamped, adjusted)]
     assert final[0].verdict == "supported" and final[0].p_adjusted == adjusted[0]
-    assert S.decide(stamped[0], None).p_adjusted == stamped[0].p_sequential    # None -> the sequential p
+    assert V.decide(stamped[0], None).p_adjusted == stamped[0].p_sequential    # None -> the sequential p
     ident = S.identity(np.zeros(3), tol=1e-10, scale=1.0, name="i", metric="q")
     assert design.decide(ident, 0) == "supported" and math.isnan(design.stamp(ident, 0).p_sequential)

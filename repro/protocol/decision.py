@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import stats
+from .. import sequential, stats, verdicts
 from ..checks import check_int
 
 SUPPORTED, REFUTED, MIXED, INCONCLUSIVE = "supported", "refuted", "mixed", "inconclusive"
@@ -55,7 +55,7 @@ def part_adjusted_p(family: Sequence[float], index: int, part_p: float) -> float
         return float("nan")
     ps = np.array(family, dtype=float)
     ps[index] = part_p
-    return float(stats.holm(ps)[index])
+    return float(verdicts.holm(ps)[index])
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _simulate(parts_per_claim: tuple[int, ...], looks: tuple[int, ...], alpha: f
     if not parts or any(k < 1 for k in parts):
         raise ValueError(f"parts_per_claim={parts_per_claim!r} must list one count >= 1 per claim")
     check_int("n_paths", n_paths, 100)
-    design = stats.SequentialDesign(looks=tuple(looks), alpha=alpha)
+    design = sequential.SequentialDesign(looks=tuple(looks), alpha=alpha)
     rng = np.random.default_rng(seed)
     n_parts = sum(parts)
     z = rng.standard_normal((n_paths, n_parts, design.looks[-1]))
@@ -109,7 +109,7 @@ def _simulate(parts_per_claim: tuple[int, ...], looks: tuple[int, ...], alpha: f
     p_seq = design._sequential_p(stop, p_stop)                                          # (paths, parts)
     bounds = np.cumsum((0,) + parts)
     per_claim_p = np.stack([p_seq[:, a:b].max(axis=1) for a, b in zip(bounds[:-1], bounds[1:])], axis=1)
-    adjusted = np.stack([stats.holm(row) for row in per_claim_p])
+    adjusted = np.stack([verdicts.holm(row) for row in per_claim_p])
     supported = adjusted < alpha
     return ProcedureRate(float(supported.any(axis=1).mean()), float(supported.mean()), n_paths,
                          design.looks, parts, alpha)

@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import power, stats
+from .. import power, sequential, stats, verdicts
 from ..checks import check_int
 from . import decision, registration, tuning as protocol
 from .cache import Cache
@@ -136,7 +136,7 @@ class _Sequential:
 
     claim: Claim
     specs: dict[str, ExperimentSpec]
-    design: stats.SequentialDesign
+    design: sequential.SequentialDesign
     chunks: dict[str, list[Record]] = field(default_factory=dict)   # condition -> records of each look's seeds
     keys: dict[str, list[str]] = field(default_factory=dict)
     stopped_parts: dict[int, tuple[int, stats.TestResult]] = field(default_factory=dict)  # part -> (look, result)
@@ -177,12 +177,12 @@ class _Sequential:
 
 def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, seeds: int | None, quick: bool,
               alpha: float) -> list[_Sequential]:
-    """Train and test every claim's parts look by look until each stops (repro.stats.SequentialDesign)."""
+    """Train and test every claim's parts look by look until each stops (repro.sequential.SequentialDesign)."""
     states = []
     for claim in claims:
         failed = [f"condition {c!r}: {t}" for (cid, c), t in tunings.items() if cid == claim.id and isinstance(t, str)]
         state = _Sequential(claim, final_specs(claim, tunings, quick),
-                            stats.SequentialDesign(looks=claim_looks(claim, seeds, quick), alpha=alpha))
+                            sequential.SequentialDesign(looks=claim_looks(claim, seeds, quick), alpha=alpha))
         state.error = "\n".join(failed) or None
         states.append(state)
     look = 0
@@ -238,11 +238,11 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
     for i, cr in enumerate(ok):
         try:
             parts, rest = cr.parts, cr.tests[len(cr.parts):]
-            parts = [stats.decide(t, _p(decision.part_adjusted_p(family, i, t.p_sequential)), alpha, n_tests=n_family)
+            parts = [verdicts.decide(t, _p(decision.part_adjusted_p(family, i, t.p_sequential)), alpha, n_tests=n_family)
                      for t in parts]
-            rest_adj = stats.holm([t.p for t in rest]) if rest else []
+            rest_adj = verdicts.holm([t.p for t in rest]) if rest else []
             n_rest = max(1, int(sum(np.isfinite(t.p) for t in rest)))
-            cr.tests = parts + [stats.decide(t, _p(q), alpha, n_tests=n_rest) for t, q in zip(rest, rest_adj)]
+            cr.tests = parts + [verdicts.decide(t, _p(q), alpha, n_tests=n_rest) for t, q in zip(rest, rest_adj)]
             cr.verdict = decision.combine([t.verdict for t in parts])
         except Exception as e:  # noqa: BLE001
             cr.tests, cr.verdict, cr.error = [], "error", format_error(e)
@@ -418,7 +418,7 @@ DESIGN_SIM_PATHS = 10_000
 def design_block(family: Sequence[Claim], *, alpha: float = ALPHA, simulate: bool = True) -> dict:
     """The declared sequential design and, for a confirmatory run, the simulated false-"supported" rate
     of the whole procedure over the declared claims (repro.protocol.decision)."""
-    design = stats.SequentialDesign(looks=DESIGN_LOOKS, alpha=alpha)
+    design = sequential.SequentialDesign(looks=DESIGN_LOOKS, alpha=alpha)
     block = {"looks": list(DESIGN_LOOKS), "spending": design.spending, "boundaries": list(design.boundaries),
              "parts": {c.id: len(c.parts) for c in family}, "false_supported_rate": None, "per_claim_rate": None,
              "n_paths": 0, "note": "Not simulated for a run outside the declared design (--quick or --seeds)."}
@@ -428,3 +428,12 @@ def design_block(family: Sequence[Claim], *, alpha: float = ALPHA, simulate: boo
         block.update(false_supported_rate=rate.rate, per_claim_rate=rate.per_claim, n_paths=rate.n_paths,
                      note=rate.note())
     return block
+
+
+def entries_of(claims: Sequence[Claim], cache: Cache, *, seeds: int | None, quick: bool) -> list[str]:
+    """Every cache entry the claims use (tuning runs included), found by replaying them from the cache;
+    MissingCacheError when some are not there."""
+    replay = Cache(cache.root, cache.kernels)
+    run(claims, seeds=seeds, quick=quick, jobs=1, cache=replay, progress=Progress(enabled=False), cache_only=True,
+        family=claims)
+    return sorted(replay.hashes)

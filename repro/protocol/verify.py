@@ -195,15 +195,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="wait at most this long for a run that holds the cache")
 
 
+class VerifyUsageError(ValueError):
+    """A mistake on `repro verify`'s command line (repro.cli prints it as a usage error)."""
+
+
 def _usage(message: str) -> Exception:
-    from ..cli import UsageError
-    return UsageError(message)
+    return VerifyUsageError(message)
 
 
-def selected_keys(args: argparse.Namespace, cache: Cache) -> tuple[list[str], str, int | None]:
-    """(keys to verify, how they were chosen, sample seed) from the command line."""
+def selected_keys(args: argparse.Namespace, cache: Cache, claim_keys: Sequence[str] | None = None
+                  ) -> tuple[list[str], str, int | None]:
+    """(keys to verify, how they were chosen, sample seed) from the command line; `claim_keys`: the
+    entries behind the claims named by args.ids (repro.cli replays them: repro.protocol.runner.entries_of)."""
     if args.ids:
-        keys = claim_keys(args, cache)
+        keys = sorted(claim_keys or [])
         scope = f"the entries of {', '.join(args.ids)}"
     else:
         keys, scope = entry_keys(cache), "the cache"
@@ -216,24 +221,9 @@ def selected_keys(args: argparse.Namespace, cache: Cache) -> tuple[list[str], st
     return sample(keys, fraction, seed), f"sample {fraction:.0%} of {scope}, seed {seed}", seed
 
 
-def claim_keys(args: argparse.Namespace, cache: Cache) -> list[str]:
-    """Every cache entry the given claims use (tuning runs included), found by replaying them from the cache."""
-    from ..cli import load, select
-    from .progress import Progress
-    from .runner import MissingCacheError, run
-    declared, broken = load(args.claims_dir)
-    claims = select(declared, args.ids, broken)
-    replay = Cache(cache.root, cache.kernels)
-    try:
-        run(claims, seeds=args.seeds, quick=args.quick, jobs=1, cache=replay, progress=Progress(enabled=False),
-            cache_only=True, family=claims)
-    except MissingCacheError as e:
-        raise _usage(f"{e}; verify the claims with the --quick/--seeds of the run that cached them") from None
-    return sorted(replay.hashes)
-
-
-def main(args: argparse.Namespace) -> int:
-    """`repro verify`: 0 if every checked entry is identical when re-trained, 1 if any differs, 2 on usage errors."""
+def main(args: argparse.Namespace, claim_keys: Sequence[str] | None = None) -> int:
+    """`repro verify`: 0 if every checked entry is identical when re-trained, 1 if any differs; a usage
+    mistake raises VerifyUsageError. `claim_keys`: the entries behind the claims named by args.ids."""
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         raise _usage(f"--jobs {args.jobs}: must be a positive integer")
@@ -247,7 +237,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         with cache.lock(on_wait=lambda h: say("repro: " + waiting_message(cache.root, h, args.lock_timeout)),
                         timeout=args.lock_timeout, command="repro verify"):
-            keys, selection, seed = selected_keys(args, cache)
+            keys, selection, seed = selected_keys(args, cache, claim_keys)
             say(f"repro verify: re-training {len(keys)} entr{'y' if len(keys) == 1 else 'ies'} ({selection}) "
                 f"of {cache.directory()}, kernels {cache.kernels or 'unknown'}")
             pool = Pool(jobs)

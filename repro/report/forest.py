@@ -37,7 +37,7 @@ def oriented(result) -> tuple[float, float, float] | None:
     """A test's point and interval on its tested scale, positive = the claim's direction: the estimate
     and ci, or for a threshold test the distance beyond tau and its interval."""
     if getattr(result, "kind", "") == "threshold" and _finite(getattr(result, "distance_to_tau", None)):
-        from ..stats import decision_interval
+        from ..verdicts import decision_interval
         lo, hi = decision_interval(result)
         return float(result.distance_to_tau), float(lo), float(hi)
     lo, hi = result.ci
