@@ -1,12 +1,12 @@
-"""repro.protocol.tuning: the rate search's specs and choices, and the plateau criterion, on hand-made records."""
+"""repro.protocol.tuning: the rate search's specs and choices, on hand-made records."""
 import math
 
 import numpy as np
 import pytest
 
 from repro.protocol import tuning as protocol
-from repro.protocol.tuning import (DEFAULT_PLAN, LR_GRID, QUICK_PLAN, TUNING_SEED_BASE, has_plateaued, kept_rates,
-                            plateau_gain, select, stage_spec, tuning_base, validation_score)
+from repro.protocol.tuning import (DEFAULT_PLAN, LR_GRID, QUICK_PLAN, TUNING_SEED_BASE, kept_rates,
+                            select, stage_spec, tuning_base, validation_score)
 from repro.engine.record import Record
 from repro.engine.spec import ExperimentSpec
 
@@ -69,20 +69,9 @@ def test_a_search_where_every_rate_stays_at_chance_is_flagged():
     assert not learns_late.at_chance()                      # stage 2 found a rate that trains it
     row = {"name": "no BN", "spec": ExperimentSpec(steps=10).to_dict(), "selected_on": "validation",
            "learning_rate": 1.0, "lr_on_grid_edge": False, "lr_search_at_chance": True,
-           "test_accuracy": 0.093, "n_seeds": 12, "plateau_gain": 0.0}
+           "test_accuracy": 0.093, "n_seeds": 12}
     view = condition_view(row)
     assert view["warn"] and "the selected rate is arbitrary" in view["notes"]
     assert not condition_view({**row, "lr_search_at_chance": False})["warn"]
 
 
-def test_plateau_gain_compares_the_last_three_evaluations_with_those_ending_at_85_percent():
-    # 21 evaluations at 0, 100, ..., 2000: the window at 85% ends at step 1700 (evaluations 15-17)
-    curve = np.linspace(0.2, 0.7, 21)[None, :]
-    gain = plateau_gain(record_with_val(curve))
-    expected = 100 * (curve[0, -3:].mean() - curve[0, 15:18].mean())
-    assert gain == pytest.approx(expected) and gain > protocol.PLATEAU_GAIN and has_plateaued(record_with_val(curve)) is False
-    flat = np.concatenate([np.linspace(0.2, 0.68, 15), np.full(6, 0.68)])[None, :]
-    assert plateau_gain(record_with_val(flat)) == pytest.approx(0.0, abs=1e-12) and has_plateaued(record_with_val(flat))
-    untrained = Record(SPEC.replace(steps=0, probe_steps=(0,), geometry_steps=()), (0,), {}, {"eval_step": np.array([0])})
-    assert plateau_gain(untrained) is None and has_plateaued(untrained) is None
-    assert math.isfinite(protocol.PLATEAU_AT) and 0 < protocol.PLATEAU_AT < 1

@@ -200,3 +200,39 @@ def test_a_long_word_wraps_in_the_pdf_instead_of_running_off_the_page(tmp_path):
     section = html.split(f'id="{cr.claim.id}"', 1)[1].split("</section>", 1)[0]
     page = html.split("<main>", 1)[0] + '<main><section class="claim">' + section + "</section></main></body></html>"
     assert "W" * 3000 in page and overflow_beyond_page(page) <= 0
+
+
+def test_budget_reading_of_an_interval_follows_the_interval_rules():
+    from repro.report.budget import interval_reading
+    assert interval_reading("superiority", 0.6, 2.0, 0.5) == "supported"
+    assert interval_reading("superiority", -1.0, 0.4, 0.5) == "refuted"
+    assert interval_reading("superiority", 0.2, 0.9, 0.5) == "inconclusive"
+    assert interval_reading("noninferiority", -0.4, 1.0, 0.5) == "supported"
+    assert interval_reading("noninferiority", -2.0, -0.6, 0.5) == "refuted"
+    assert interval_reading("equivalence", -0.4, 0.4, 0.5) == "supported"
+    assert interval_reading("equivalence", 0.5, 2.0, 0.5) == "refuted"
+    assert interval_reading("equivalence", 0.2, 0.7, 0.5) == "inconclusive"
+
+
+def test_budget_note_says_when_twice_the_steps_could_flip_a_part():
+    """An accuracy part whose arms gain differently at twice the budget: the interval moved by the gain
+    difference is read again; a part on another metric gets no note."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from repro.claim import Metric, Superiority
+    from repro.report.budget import budget_note
+    acc = Metric("final test accuracy", lambda r: np.zeros(r.n_seeds), unit="% points")
+    part = Superiority("A beats B", metric=acc, a="A", b="B", margin=1.0)
+    result = SimpleNamespace(kind="superiority", ci=(0.2, 0.8))   # below the margin: refuted by its interval
+    def claim_result(gain_a):
+        rows = [{"name": "A", "doubling_gain": gain_a}, {"name": "B", "doubling_gain": 0.5}]
+        return SimpleNamespace(condition_rows=lambda: rows)
+    flips = budget_note(claim_result(2.0), part, result)
+    assert "gain +2.0 and +0.5" in flips and "(+1.5)" in flips
+    assert "would read supported instead of refuted: the budget could flip this part" in flips
+    assert "would read inconclusive instead of refuted" in budget_note(claim_result(1.0), part, result)
+    assert "would still read refuted" in budget_note(claim_result(0.5), part, result)
+    other = Superiority("A beats B", metric=Metric("gradient ratio", acc.fn), a="A", b="B", margin=1.0)
+    assert budget_note(claim_result(2.0), other, result) is None

@@ -38,8 +38,6 @@ from ..engine.spec import ExperimentSpec
 PROTOCOL_VERSION = 3
 LR_GRID: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 TUNING_SEED_BASE = 1_000_000
-PLATEAU_GAIN = 1.0  # percentage points of validation accuracy over the end of training
-PLATEAU_AT = 0.85
 LAST_EVALS = 3
 CHANCE_MARGIN = 2.0  # points of validation accuracy: a rate whose score is within this of chance trains nothing
 EDGE_STEP = 10 ** 0.5  # one half-decade beyond the grid's edge
@@ -155,22 +153,3 @@ def select(grid: tuple[float, ...], stage1: dict, stage2: dict, widened: tuple[s
     """The winning rate: best stage-2 score (ties: the smaller rate)."""
     best = min(stage2, key=lambda lr: (-stage2[lr], lr))
     return Tuning(tuple(grid), dict(stage1), dict(stage2), best, tuple(widened))
-
-
-def plateau_gain(record: Record) -> float | None:
-    """Validation-accuracy gain (points, mean over seeds) at the end of training: the last
-    LAST_EVALS evaluations against the LAST_EVALS ending at PLATEAU_AT of the budget.
-    None when the record has no validation curve (an untrained condition)."""
-    if record.spec.steps == 0 or "val_acc" not in record.values:
-        return None
-    steps = record.axes["eval_step"]
-    acc = 100.0 * np.nanmean(record["val_acc"], axis=0)
-    at = int(np.searchsorted(steps, PLATEAU_AT * record.spec.steps, side="right"))
-    if at < LAST_EVALS:
-        return None
-    return float(acc[-LAST_EVALS:].mean() - acc[at - LAST_EVALS:at].mean())
-
-
-def has_plateaued(record: Record) -> bool | None:
-    gain = plateau_gain(record)
-    return None if gain is None else gain < PLATEAU_GAIN

@@ -185,16 +185,12 @@ def _tuning_png(tuned: dict) -> tuple[bytes, str | None]:
 
 
 def _convergence_text(tuned: dict) -> str:
-    """How the protocol checks that the budget trained the arms to convergence (v3: at twice the budget,
-    drawn as triangles in the tuning figure when measured)."""
+    """How the protocol checks that the budget trained the arms to convergence (at twice the budget,
+    drawn as triangles in the tuning figure)."""
     if any(getattr(t, "doubled", None) is not None for t in tuned.values()):
         return (" Convergence is checked by training the tuning seeds at twice the step budget at the selected rate "
                 "(the tuning figure's triangles).")
-    gain, at = getattr(_tuning, "PLATEAU_GAIN", None), getattr(_tuning, "PLATEAU_AT", None)
-    if gain is None or at is None:
-        return ""
-    return (f" Plateau criterion: the validation accuracy of the last three evaluations is less than {gain:g} "
-            f"point above the three ending at {100 * at:.0f}% of the budget.")
+    return ""
 
 
 def protocol_figures(cr: ClaimResult, figure_cache: Path | None) -> list[dict]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from . import answers, drawing, figures, recipes, references
+from . import answers, budget, drawing, figures, recipes, references
 from .drawing import forest_figure, post_figure, protocol_figures
 from .export import about, generalization, matrix_row, matrix_settings, per_seed_csv, primary_condition_rows, \
     results_csv, results_json
@@ -93,6 +93,7 @@ def claim_view(cr: ClaimResult, figure_cache: Path | None = None, run: RunResult
         "figures": figs, "appendix_figures": appendix, "tests": tests, "sentence": plain(sentence(cr)),
         "finding": plain(finding(cr)), "primary": tests[0] if tests else None,
         "randomized": randomized_text(cr.specs.values() or c.conditions.values()),
+        "budget": [plain(n) for n in budget.budget_notes(cr)] if cr.tests else [],
     }
 
 
@@ -115,7 +116,7 @@ def recorded_view(cr: ClaimResult) -> dict | None:
 
 
 def condition_view(row: dict) -> dict:
-    """A condition line of the method section: spec in words, rate and how it was chosen, accuracy, plateau."""
+    """A condition line of the method section: spec in words, rate and how it was chosen, accuracy, convergence."""
     from ..engine.spec import ExperimentSpec
     spec = ExperimentSpec.from_dict(row["spec"])
     notes = []
@@ -134,8 +135,6 @@ def condition_view(row: dict) -> dict:
     if doubling is not None:
         notes.append(f"{doubling:+.2f} validation points at twice the budget"
                      + (": not converged (over the declared share of the margin)" if flagged else ""))
-    elif row.get("plateau_gain") is not None:  # a run made before protocol v3
-        notes.append(f"validation gain at the end of training {row['plateau_gain']:+.2f} points")
     return {"name": plain(row["name"]), "color": figures.color(row["name"]), "describe": spec.describe(),
             "notes": " · ".join(notes), "warn": bool(row["lr_on_grid_edge"] or row["lr_search_at_chance"] or flagged)}
 
