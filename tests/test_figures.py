@@ -141,6 +141,19 @@ def test_a_corrupted_cached_figure_is_redrawn_not_served(tmp_path):
         assert err is None and again == png and cached.read_bytes() == png
 
 
+def test_half_a_png_is_refused_even_after_weasyprint_made_pillow_lenient():
+    """WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import; the cache check must not follow it."""
+    from PIL import ImageFile
+    png, _ = drawing.figure_png(claim(make_run(), "bn-after-activation-better"), 0, None)
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        ImageFile.LOAD_TRUNCATED_IMAGES = True
+        assert style.is_png(png) and not style.is_png(png[: len(png) // 2]) and not style.is_png(png[:-1])
+        assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the check leaves the global as it found it
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
 def test_cached_json_that_does_not_parse_is_recomputed(tmp_path):
     path = tmp_path / "post-x.json"
     path.write_bytes(b"{not json")

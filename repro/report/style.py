@@ -162,18 +162,24 @@ def to_png(mpl_fig: MplFigure) -> bytes:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk: length 0, type, CRC
 
 
 def is_png(data: bytes) -> bool:
-    """Whether `data` is a whole PNG: the signature, and Pillow reads every pixel."""
-    if not data.startswith(PNG_SIGNATURE):
+    """Whether `data` is a whole PNG: the signature, the closing IEND chunk, and Pillow reads every pixel
+    with truncated images refused (WeasyPrint turns Pillow's global LOAD_TRUNCATED_IMAGES on when it is
+    imported, which would let half a PNG pass)."""
+    if not data.startswith(PNG_SIGNATURE) or not data.endswith(PNG_END):
         return False
-    from PIL import Image
+    from PIL import Image, ImageFile
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
     except Exception:  # truncated or corrupted: any decoder error means "not a PNG we can serve"
         return False
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     return True
 
 
