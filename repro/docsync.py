@@ -3,7 +3,9 @@
 `repro docs` replays the confirmatory run from the cache, refuses if it does not reproduce what
 the claim files record, then writes docs/forest.png (the report's forest plot), docs/figures.json
 (a digest of the recorded results the image was drawn from) and the README's verdict table between
-its markers. tests/test_docs.py fails when the README's table or the image's digest disagree with
+its markers. docs/kernels.md sets the recorded run (AVX2 kernels) beside the same protocol run with
+the other kernel set, kept in docs/kernels.json (`python bench/kernels.py OTHER/results.json`).
+tests/test_docs.py fails when the README's table or the image's digest disagree with
 the claim files' recorded results, so the front page can never show numbers of an older run.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ START, END = "<!-- verdicts:start (made by `repro docs`; do not edit) -->", "<!-
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 DIGEST_FILE = "figures.json"
+KERNELS_JSON, KERNELS_MD = "kernels.json", "kernels.md"
 
 
 def _num(x: float) -> str:
@@ -88,3 +91,63 @@ def write_images(run, claims: Sequence[Claim], docs: Path = DOCS) -> list[Path]:
     (docs / DIGEST_FILE).write_text(json.dumps({"recorded": recorded_digest(claims),
                                                 "images": ["forest.png"]}, indent=1) + "\n")
     return [docs / "forest.png", docs / DIGEST_FILE]
+
+
+def other_kernels(results: dict) -> dict:
+    """The verdicts, part by part, of a results.json run with another kernel set (docs/kernels.json)."""
+    claims = {}
+    for c in results["claims"]:
+        parts = [[t["name"], t["verdict"], t["estimate"], t["n_seeds"]] for t in c["tests"] if t.get("role") == "part"]
+        rates = {k["name"]: k["learning_rate"] for k in c["conditions"] if k.get("learning_rate") is not None}
+        claims[c["id"]] = {"verdict": c["verdict"], "parts": parts, "rates": rates}
+    prov = results["provenance"]
+    return {"kernels": prov.get("cache_kernels"), "protocol": results["protocol_version"],
+            "commit": prov["git"]["commit"], "started": prov["started"], "claims": claims}
+
+
+def kernel_table(claims: Sequence[Claim], other: dict, recorded_rates: dict) -> str:
+    """Markdown: every claim and part, its recorded verdict, estimate and seeds beside the other kernel set's,
+    then the selected learning rates that differ (`recorded_rates`: claim id -> condition -> the
+    replication file's entry with its `lr`)."""
+    lines = [f"# The recorded run beside the {other['kernels']} kernels", "",
+             f"Made by `python bench/kernels.py` from docs/{KERNELS_JSON} (protocol {other['protocol']}, commit "
+             f"{other['commit'][:10]}, started {other['started'][:10]}) and the claim files' recorded results "
+             "(AVX2 kernels); tests/test_docs.py checks it. A part's seed count is where its sequential test stopped.",
+             "", "| claim / part | recorded (AVX2) | seeds | other kernels | seeds | same verdict |",
+             "|---|---|---|---|---|---|"]
+    same = 0
+    for c in claims:
+        rec, theirs = c.recorded, other["claims"].get(c.id)
+        if rec is None or theirs is None:
+            lines.append(f"| {c.number} {c.title} | {'not recorded' if rec is None else rec.verdict} | | "
+                         f"{'not run' if theirs is None else theirs['verdict']} | | no |")
+            continue
+        agree = rec.verdict == theirs["verdict"]
+        same += agree
+        if not rec.parts and len(theirs["parts"]) == 1:  # one test: the claim's row carries its numbers
+            _, _, estimate, n_seeds = theirs["parts"][0]
+            lines.append(f"| **{c.number} {c.title}** | **{rec.verdict}** {_num(rec.estimate)} | {rec.n_seeds} | "
+                         f"**{theirs['verdict']}** {_num(estimate)} | {n_seeds} | {'yes' if agree else '**no**'} |")
+            continue
+        lines.append(f"| **{c.number} {c.title}** | **{rec.verdict}** | | **{theirs['verdict']}** | | "
+                     f"{'yes' if agree else '**no**'} |")
+        for part in rec.parts:
+            row = next((p for p in theirs["parts"] if p[0] == part.name), None)
+            if row is None:
+                lines.append(f"| part: {part.name} | {part.verdict} {_num(part.estimate)} | {part.n_seeds} | missing | | no |")
+                continue
+            lines.append(f"| part: {part.name} | {part.verdict} {_num(part.estimate)} | {part.n_seeds} | "
+                         f"{row[1]} {_num(row[2])} | {row[3]} | {'yes' if row[1] == part.verdict else '**no**'} |")
+    lines += ["", f"{same} of {len(claims)} claims have the same verdict on both kernel sets.", ""]
+    moved, total = [], 0
+    for c in claims:
+        theirs = other["claims"].get(c.id, {}).get("rates", {})
+        for name, entry in recorded_rates.get(c.id, {}).items():
+            if name in theirs:
+                total += 1
+                if theirs[name] != entry["lr"]:
+                    moved.append(f"| {c.number} | {name} | {entry['lr']:.3g} | {theirs[name]:.3g} |")
+    lines.append(f"The rate search selected another learning rate for {len(moved)} of {total} conditions:")
+    if moved:
+        lines += ["", "| claim | condition | recorded (AVX2) | other kernels |", "|---|---|---|---|", *moved]
+    return "\n".join(lines) + "\n"

@@ -74,3 +74,19 @@ def test_budget_levers_needs_a_full_default_run(tmp_path, capsys):
     with pytest.raises(SystemExit, match="(?s)does not hold a full default run.*repro all --cache"):
         levers(["--cache", str(tmp_path)])
     assert list(tmp_path.iterdir()) == []   # a replay writes nothing
+
+
+def test_kernel_comparison_refuses_what_is_not_a_default_run_with_other_kernels(tmp_path, capsys, monkeypatch):
+    import json
+
+    from bench.kernels import main as kernels
+    from repro import docsync
+    monkeypatch.setattr(docsync, "DOCS", tmp_path / "docs")
+    assert kernels([str(tmp_path / "missing.json")]) == 2 and "not a repro results.json" in capsys.readouterr().err
+    run = {"profile": "default", "protocol_version": 3, "claims": [],
+           "provenance": {"cache_kernels": "OpenBLAS Haswell", "git": {"commit": "0" * 40}, "started": "2026-12-03"}}
+    (tmp_path / "avx2.json").write_text(json.dumps(run))
+    assert kernels([str(tmp_path / "avx2.json")]) == 2 and "OPENBLAS_CORETYPE=SkylakeX" in capsys.readouterr().err
+    (tmp_path / "quick.json").write_text(json.dumps({**run, "profile": "quick"}))
+    assert kernels([str(tmp_path / "quick.json")]) == 2 and "default profile" in capsys.readouterr().err
+    assert not (tmp_path / "docs").exists()  # a refused comparison writes nothing

@@ -2,7 +2,8 @@
 import json
 
 from repro import docsync
-from repro.claim import load_claims
+from repro.claim import CLAIMS_DIR, load_claims
+from repro.protocol import replication
 
 
 def test_readme_table_is_the_recorded_results():
@@ -28,3 +29,16 @@ def test_verdict_table_shows_every_part_of_a_claim_with_several():
         if c.recorded is not None and c.recorded.parts:
             for part in c.recorded.parts:
                 assert f"part: {part.name}" in table
+
+
+def test_kernel_comparison_is_the_recorded_run_beside_the_other_kernels():
+    other = json.loads((docsync.DOCS / docsync.KERNELS_JSON).read_text())
+    claims = load_claims()
+    rates = replication.load(replication.replication_file(CLAIMS_DIR))["claims"]
+    assert (docsync.DOCS / docsync.KERNELS_MD).read_text() == docsync.kernel_table(claims, other, rates), \
+        "docs/kernels.md is stale: run `python bench/kernels.py OTHER/results.json` (see its docstring)"
+    assert set(other["claims"]) == {c.id for c in claims}, "the other kernel set's run must cover every claim"
+    for c in claims:
+        if c.recorded is not None and other["claims"][c.id]["verdict"] != c.recorded.verdict:
+            assert "kernel" in c.caveats.lower(), \
+                f"claim {c.number}'s verdict differs between kernel sets; its caveats must say it is not decisive"
