@@ -158,10 +158,11 @@ def test_cache_keys_and_phases(html):
     provenance = html.split('id="provenance"', 1)[1]
     assert "abcdef0123" not in provenance and "Cache key" not in provenance
     run = make_run()
-    run.provenance["phases"] = [{"phase": "tuning stage 1", "experiments": 40, "wall_s": 12.5,
+    run.provenance["phases"] = [{"phase": "tuning stage 1", "experiments": 40, "trained": 37, "wall_s": 12.5,
                                  "seed_steps": 16000, "training_s": 20.0}]
     text = render.render_html(run).split('id="provenance"', 1)[1]
     assert '<table class="phases">' in text and "<td>tuning stage 1</td>" in text and "16,000" in text
+    assert '<td class="num">37</td>' in text and "Wall, this run" in text and "Training, recorded" in text
 
 
 def test_arm_recipes_are_written_once_per_claim():

@@ -108,6 +108,9 @@ def test_jobs_1_and_2_agree_and_cache_only_rerenders(serial, tmp_path):
     assert numbers(parallel) == numbers(serial)
     again = run(CLAIMS, jobs=2, cache=cache, cache_only=True)
     assert numbers(again) == numbers(serial)
+    trained = [p["trained"] for p in parallel.provenance["phases"]]
+    assert sum(trained) == parallel.provenance["n_experiments"] and all(t > 0 for t in trained)
+    assert [p["trained"] for p in again.provenance["phases"]] == [0] * len(trained)  # a replay trains nothing
     # merged entries only: the chunk entries of 12-seed experiments were dropped after merging
     assert len(list(tmp_path.glob("*.json"))) == parallel.provenance["n_experiments"]
 

@@ -137,8 +137,9 @@ def format_error(e: BaseException) -> str:
 
 
 def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor: cf.Executor,
-                  progress: Progress, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS) -> None:
-    """Fill every experiment's record from the cache or by training; failures go to .error."""
+                  progress: Progress, cache_only: bool = False, chunk_seeds: int = CHUNK_SEEDS) -> int:
+    """Fill every experiment's record from the cache or by training; failures go to .error.
+    Returns how many experiments this call trained (wholly or their missing chunks)."""
     pending: dict[str, list] = {}   # key -> per-chunk slot: Record, or None while training
     for exp in experiments.values():
         exp.record = cache.get(exp.spec, exp.seeds)
@@ -156,7 +157,7 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor:
         raise MissingCacheError(f"{len(missing)} experiment(s) are not in the cache {cache.root} "
                                 f"({'; '.join(missing[:3])}{more})")
     if cache_only:
-        return  # everything was in the cache: nothing to report on progress
+        return 0  # everything was in the cache: nothing to report on progress
     progress.begin({experiments[k].label: len(p[0]) for k, p in pending.items()},
                    cached=len(experiments) - len(pending),
                    resumed=sum(s is not None for _, slots in pending.values() for s in slots),
@@ -194,6 +195,7 @@ def train_missing(experiments: dict[str, Experiment], cache: Cache, *, executor:
         raise
     finally:
         progress.end()
+    return len(pending)
 
 
 def _submit_and_collect(experiments: dict[str, Experiment], pending: dict[str, list], executor: cf.Executor,
@@ -250,10 +252,11 @@ class Training:
             if not self.cache_only:
                 self.progress.log(f"[repro] {phase}")
             t0 = time.perf_counter()
-            train_missing(new, self.cache, executor=self.executor, progress=self.progress,
-                          cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
+            trained = train_missing(new, self.cache, executor=self.executor, progress=self.progress,
+                                    cache_only=self.cache_only, chunk_seeds=self.chunk_seeds)
             self.seen.update(new)
-            self.phases.append({"phase": phase, "experiments": len(new), "wall_s": round(time.perf_counter() - t0, 1),
+            self.phases.append({"phase": phase, "experiments": len(new), "trained": trained,
+                                "wall_s": round(time.perf_counter() - t0, 1),
                                 "seed_steps": int(sum(e.spec.steps * len(e.seeds) for e in new.values())),
                                 "training_s": round(sum(e.record.runtime_s for e in new.values()
                                                         if e.record is not None), 1)})

@@ -175,12 +175,12 @@ def about_rows() -> list[tuple[str, str]]:
 
 
 def phases_view(provenance: Any) -> list[dict]:
-    """The run's phases (where the wall time went) as table rows: phase, experiments, seed-steps,
-    wall and training seconds."""
+    """The run's phases (where the wall time went) as table rows: phase, experiments, how many of them
+    this run trained, seed-steps, this run's wall seconds and the recorded training seconds."""
     phases = provenance.get("phases") if isinstance(provenance, dict) else None
     if not isinstance(phases, list):
         return []
-    return [{"phase": str(p.get("phase", "")), "experiments": p.get("experiments", ""),
+    return [{"phase": str(p.get("phase", "")), "experiments": p.get("experiments", ""), "trained": p.get("trained", ""),
              "seed_steps": f"{p['seed_steps']:,}" if isinstance(p.get("seed_steps"), int) else "",
              "wall": num(p.get("wall_s")), "training": num(p.get("training_s"))}
             for p in phases if isinstance(p, dict)]
