@@ -460,6 +460,8 @@ def test_provenance_is_compact():
                                                         "c2": {"feasible": False, "note": "needs 40 seeds"}}}))
     assert rows["seeds"] == "c1 12; c2 24" and "cache keys" not in rows
     assert rows["feasibility"] == [("c2", "needs 40 seeds")]
+    family = dict(report.provenance_view({"from_cache": {}, "missing": []}))
+    assert family == {"from cache": "none", "missing": "none"}  # an empty mapping reads "none", not a blank cell
 
 
 def test_identity_carries_its_unit_to_the_report():

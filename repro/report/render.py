@@ -187,8 +187,10 @@ def phases_view(provenance: Any) -> list[dict]:
 
 
 def provenance_view(value: Any) -> Any:
-    """Nested provenance as (key, value) rows; scalars formatted, lists joined."""
+    """Nested provenance as (key, value) rows; scalars formatted, lists joined, empty ones "none"."""
     if isinstance(value, dict):
+        if not value:
+            return "none"
         return [(str(k).replace("_", " "), provenance_view(v)) for k, v in value.items()]
     if isinstance(value, (list, tuple)):
         if not value:
