@@ -105,6 +105,10 @@ def other_kernels(results: dict) -> dict:
             "commit": prov["git"]["commit"], "started": prov["started"], "claims": claims}
 
 
+def _same(a: str, b: str) -> str:
+    return "yes" if a == b else "**no**"
+
+
 def kernel_table(claims: Sequence[Claim], other: dict, recorded_rates: dict) -> str:
     """Markdown: every claim and part, its recorded verdict, estimate and seeds beside the other kernel set's,
     then the selected learning rates that differ (`recorded_rates`: claim id -> condition -> the
@@ -122,22 +126,21 @@ def kernel_table(claims: Sequence[Claim], other: dict, recorded_rates: dict) -> 
             lines.append(f"| {c.number} {c.title} | {'not recorded' if rec is None else rec.verdict} | | "
                          f"{'not run' if theirs is None else theirs['verdict']} | | no |")
             continue
-        agree = rec.verdict == theirs["verdict"]
-        same += agree
+        same += rec.verdict == theirs["verdict"]
         if not rec.parts and len(theirs["parts"]) == 1:  # one test: the claim's row carries its numbers
             _, _, estimate, n_seeds = theirs["parts"][0]
             lines.append(f"| **{c.number} {c.title}** | **{rec.verdict}** {_num(rec.estimate)} | {rec.n_seeds} | "
-                         f"**{theirs['verdict']}** {_num(estimate)} | {n_seeds} | {'yes' if agree else '**no**'} |")
+                         f"**{theirs['verdict']}** {_num(estimate)} | {n_seeds} | {_same(rec.verdict, theirs['verdict'])} |")
             continue
         lines.append(f"| **{c.number} {c.title}** | **{rec.verdict}** | | **{theirs['verdict']}** | | "
-                     f"{'yes' if agree else '**no**'} |")
+                     f"{_same(rec.verdict, theirs['verdict'])} |")
         for part in rec.parts:
             row = next((p for p in theirs["parts"] if p[0] == part.name), None)
             if row is None:
                 lines.append(f"| part: {part.name} | {part.verdict} {_num(part.estimate)} | {part.n_seeds} | missing | | no |")
                 continue
             lines.append(f"| part: {part.name} | {part.verdict} {_num(part.estimate)} | {part.n_seeds} | "
-                         f"{row[1]} {_num(row[2])} | {row[3]} | {'yes' if row[1] == part.verdict else '**no**'} |")
+                         f"{row[1]} {_num(row[2])} | {row[3]} | {_same(part.verdict, row[1])} |")
     lines += ["", f"{same} of {len(claims)} claims have the same verdict on both kernel sets.", ""]
     moved, total = [], 0
     for c in claims:
