@@ -113,6 +113,7 @@ class Test:
 
     name: str
     why: str = field(default="", kw_only=True)
+    sequential: ClassVar[bool] = True   # can decide a part at the design's looks (t-based boundaries)
 
     def conditions(self) -> tuple[str, ...]:
         raise NotImplementedError
@@ -389,6 +390,10 @@ class Claim:
         for t in self.parts + self.tests:
             if not isinstance(t, Test):
                 raise ClaimError(f"{where}: parts and tests must be tests (Superiority, Threshold, ...), got {t!r}")
+        for t in self.parts:
+            if not t.sequential:
+                raise ClaimError(f"{where}: {type(t).__name__} {t.name!r} cannot be a part (the looks' boundaries "
+                                 "are for t tests); declare it in tests=")
         if self.seeds is not None:
             object.__setattr__(self, "seeds", check_int("seeds", self.seeds, 2, where=where, error=ClaimError))
             object.__setattr__(self, "looks", (self.seeds,))

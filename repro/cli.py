@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "every run compares the claim files with it.")
     register.add_argument("--force", action="store_true",
                           help="replace an existing registration (a new protocol version: say so in the history)")
+    register.add_argument("--amend", nargs="+", metavar="ID", default=None,
+                          help="register only these claims anew, before their own confirmatory run; the others "
+                          "keep their registration (needs --reason)")
+    register.add_argument("--reason", default="", help="why the amended claims are declared anew (kept in the file)")
     record = sub.add_parser("record", help="write the cached confirmatory run's results into the claim files",
                             description="Replay the full run from the cache (nothing is trained) and rewrite each "
                             "claim file's recorded=Recorded(...) with its verdict and every part's estimate, "
@@ -365,6 +369,18 @@ def register(args: argparse.Namespace) -> int:
     if broken:
         raise UsageError(f"cannot register with broken claim files ({', '.join(b.name for b in broken)}); fix them first")
     path = Path(args.claims_dir) / registration.FILENAME
+    if args.amend is not None:
+        if not args.reason.strip():
+            raise UsageError("--amend needs --reason 'why these claims are declared anew' (kept in the file)")
+        try:
+            data = registration.amend(claims, args.amend, path, reason=args.reason,
+                                      commit=registration.git_commit(Path(args.claims_dir)))
+        except registration.RegistrationError as e:
+            raise UsageError(str(e)) from None
+        last = data["amendments"][-1]
+        print(f"amendment {last['number']}: registered {', '.join(args.amend)} anew in {path} (commit "
+              f"{(last['commit'] or 'none')[:12]}, {last['registered']}); commit it before their confirmatory run")
+        return 0
     if path.exists() and not args.force:
         current = registration.check(claims, path)
         changed = registration.problems(current)

@@ -61,7 +61,7 @@ class TestResult:
     estimate_rel: float | None      # theta as % of the reference arm's mean (None if undefined)
     ci: tuple[float, float]
     ci_level: float                 # 1 - 2 alpha for every t test (0.90 at alpha 0.05); 1.0 for identity
-    ci_method: str                  # "t" | "range" (identity: min-max over seeds)
+    ci_method: str                  # "t" | "range" (identity: min-max over seeds) | "exact" (fewer_failures)
     p: float
     effect_size: float | None
     effect_size_name: str           # "d_z" | "hedges_g" | ...
@@ -401,6 +401,46 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
         effect_size=effects.d_z(slopes), effect_size_name="d_z", n_seeds=n, n_diverged=int(n_diverged), margin=margin,
         prob_superiority=effects.prob_positive(slopes), power=None,
         mde=margin + power.mde_one_sided(se, df, alpha), details=details, **_feasible_fields("trend", n, alpha))
+
+
+def fewer_failures(a_failed, b_failed, *, alpha, name, metric, unit="points", n_diverged=0) -> TestResult:
+    """A fails less often than B (paired seeds): exact one-sided McNemar test on the discordant seeds.
+
+    a_failed, b_failed: per-seed booleans (a run that fails, e.g. ends at chance). Of the m seeds where
+    exactly one arm fails, under H0 B fails alone with probability 1/2, so p = P(Binom(m, 1/2) >= n_b).
+    `estimate` is the difference of failure rates, B - A, in percentage points (positive = A fails less);
+    its 1 - 2 alpha interval maps the Clopper-Pearson interval of n_b / m, the interval that inverts the
+    exact test, so p < alpha <=> lo > 0 and the superiority rules (margin 0) read it.
+    """
+    alpha = check_alpha(alpha)
+    fa, fb = (np.asarray(x) for x in (a_failed, b_failed))
+    if fa.ndim != 1 or fa.shape != fb.shape or fa.dtype != bool or fb.dtype != bool:
+        raise ValueError(f"a_failed and b_failed must be 1-D boolean arrays of the same seeds, got "
+                         f"{fa.dtype} {fa.shape} and {fb.dtype} {fb.shape}")
+    n = int(fa.size)
+    only_b, only_a = int(np.sum(fb & ~fa)), int(np.sum(fa & ~fb))
+    m = only_a + only_b
+    details = {"a": _listed(fa), "b": _listed(fb), "d": _listed(fb.astype(float) - fa.astype(float)),
+               "n_dropped": 0, "test": "exact McNemar (one-sided) on the seeds where one arm fails",
+               "null": "each arm equally likely to be the one that fails", "only_a_failed": only_a,
+               "only_b_failed": only_b, "a_failed": int(fa.sum()), "b_failed": int(fb.sum()),
+               "feasibility_kind": "binomtest", "feasibility_n": m}
+    if n < 2:
+        return _too_few("superiority", name, metric, unit, n, n_diverged, details, margin=0.0, ci_level=1 - 2 * alpha)
+    estimate = 100.0 * (only_b - only_a) / n
+    if m:
+        p = float(stats.binomtest(only_b, m, 0.5, alternative="greater").pvalue)
+        pi = stats.binomtest(only_b, m, 0.5).proportion_ci(confidence_level=1 - 2 * alpha, method="exact")
+        ci = tuple(float(100.0 * m / n * (2 * q - 1)) for q in (pi.low, pi.high))
+    else:
+        p, ci = 1.0, (0.0, 0.0)
+    ok, note = power.feasibility("binomtest", m, alpha, 1)
+    return TestResult(
+        name=name, kind="superiority", metric=metric, unit=unit, estimate=estimate,
+        estimate_rel=None, ci=ci, ci_level=1 - 2 * alpha, ci_method="exact", p=p, effect_size=None,
+        effect_size_name="", n_seeds=n, n_diverged=int(n_diverged), margin=0.0,
+        prob_superiority=float(only_b / m) if m else None, power=None, mde=None, feasible=ok,
+        feasibility_note=note, details=details)
 
 
 def identity(max_abs_diff, *, tol, scale, name, metric, n_diverged=0, unit="") -> TestResult:

@@ -74,7 +74,9 @@ def decide(result: TestResult, p_adjusted: float | None, alpha: float = 0.05, n_
     alpha = check_alpha(alpha)
     extra = {}
     if n_tests is not None:
-        ok, note = feasibility(result.kind, result.n_seeds, alpha, n_tests)
+        # an exact test names the kind and N its smallest p depends on (e.g. the discordant seeds)
+        kind = result.details.get("feasibility_kind", result.kind)
+        ok, note = feasibility(kind, result.details.get("feasibility_n", result.n_seeds), alpha, n_tests)
         extra = {"feasible": ok, "feasibility_note": note}
     if result.kind == "identity":
         return replace(result, p_adjusted=float("nan"), verdict=result.details["rule_verdict"], **extra)

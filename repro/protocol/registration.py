@@ -113,6 +113,34 @@ def write(claims: Sequence[Claim], path: Path, *, alpha: float = 0.05, commit: s
     return registration
 
 
+def amend(claims: Sequence[Claim], ids: Sequence[str], path: Path, *, reason: str, alpha: float = 0.05,
+          commit: str | None = None, date: str | None = None) -> dict:
+    """Register the declarations of the claims `ids` anew, before their own confirmatory run, keeping
+    every other claim's registration (and so its date and commit) as it was. Each amended claim carries
+    its own date and commit; `amendments` lists them in order, with the reason."""
+    data = load(path)
+    if data is None:
+        raise RegistrationError(f"{path}: no registration to amend; run `repro register` first")
+    by_id = {c.id: c for c in claims}
+    unknown = [i for i in ids if i not in by_id]
+    if not ids or unknown:
+        raise RegistrationError(f"ids={list(ids)!r}: name at least one claim, each one of: {', '.join(by_id)}")
+    if not reason.strip():
+        raise RegistrationError("reason must say why the claims are declared anew (it is kept in the file)")
+    amendments = list(data.get("amendments") or [])
+    stamp = {"registered": date or datetime.date.today().isoformat(), "commit": commit,
+             "amendment": len(amendments) + 1}
+    for i in ids:
+        data["claims"][i] = {**fingerprint(by_id[i], alpha), **stamp}
+    amendments.append({"number": stamp["amendment"], "registered": stamp["registered"], "commit": commit,
+                       "claims": list(ids), "reason": reason.strip()})
+    data["amendments"] = amendments
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return data
+
+
 class RegistrationError(ValueError):
     """The registration file cannot be read; the message says how to fix it."""
 
@@ -153,8 +181,15 @@ def check(claims: Sequence[Claim], path: Path | None = None, *, alpha: float = 0
         old = then.get("fields", {})
         changed = sorted(k for k in set(now["fields"]) | set(old) if now["fields"].get(k) != old.get(k))
         out["claims"][c.id] = {"status": "changed" if changed else "unchanged", "changed": changed,
-                               "hash": now["hash"]}
+                               "hash": now["hash"], **_stamp(then, registered)}
     return out
+
+
+def _stamp(entry: dict, registered: dict) -> dict:
+    """When this claim's declarations were registered: its amendment's date and commit, else the file's."""
+    if "amendment" not in entry:
+        return {"registered": registered.get("registered"), "commit": registered.get("commit")}
+    return {"registered": entry.get("registered"), "commit": entry.get("commit"), "amendment": entry["amendment"]}
 
 
 def problems(report: dict) -> list[str]:
@@ -170,10 +205,12 @@ def problems(report: dict) -> list[str]:
 
 def claim_line(entry: dict, report: dict) -> str:
     """The report's sentence for one claim."""
-    commit = (report.get("commit") or "")[:7] or "no commit"
+    when = {**report, **{k: entry[k] for k in ("registered", "commit") if k in entry}}
+    commit = (when.get("commit") or "")[:7] or "no commit"
+    amended = f"amendment {entry['amendment']}, " if "amendment" in entry else ""
     if entry["status"] == "unchanged":
-        return f"Declared before the confirmatory run (commit {commit}, {report['registered']}), unchanged."
+        return f"Declared before the confirmatory run ({amended}commit {commit}, {when['registered']}), unchanged."
     if entry["status"] == "changed":
-        return (f"Changed after registration (commit {commit}, {report['registered']}): "
+        return (f"Changed after registration ({amended}commit {commit}, {when['registered']}): "
                 f"{'; '.join(entry['changed'])}. Its verdict is exploratory.")
     return "Not registered: its declarations were not fixed before a confirmatory run (exploratory)."

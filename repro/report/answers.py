@@ -99,8 +99,10 @@ def registration_text(run: RunResult, cr: ClaimResult) -> str:
     if not isinstance(reg, dict) or not reg:
         return ""
     entry = (reg.get("claims") or {}).get(cr.claim.id)
-    where = ", ".join(x for x in (f"commit {str(reg.get('commit') or '')[:7]}" if reg.get("commit") else "",
-                                  str(reg.get("registered") or "")) if x)
+    when = {**reg, **{k: entry[k] for k in ("registered", "commit") if k in (entry or {})}}
+    amended = f"amendment {entry['amendment']}" if "amendment" in (entry or {}) else ""
+    where = ", ".join(x for x in (amended, f"commit {str(when.get('commit') or '')[:7]}" if when.get("commit") else "",
+                                  str(when.get("registered") or "")) if x)
     if entry is None or entry.get("status") == "unregistered":
         return "Not registered: this claim was declared after the confirmatory run's registration."
     if entry.get("status") == "changed":
