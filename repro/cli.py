@@ -363,34 +363,18 @@ def claim_path(directory: Path, claim: Claim) -> Path:
 
 
 def register(args: argparse.Namespace) -> int:
-    """`repro register`: write the claims' registration (refusing to replace one without --force)."""
+    """`repro register`: write the claims' registration (refusing to replace one without --force), or
+    with --amend register some claims anew."""
     from .protocol import registration
     claims, broken = load(args.claims_dir)
     if broken:
         raise UsageError(f"cannot register with broken claim files ({', '.join(b.name for b in broken)}); fix them first")
-    path = Path(args.claims_dir) / registration.FILENAME
-    if args.amend is not None:
-        if not args.reason.strip():
-            raise UsageError("--amend needs --reason 'why these claims are declared anew' (kept in the file)")
-        try:
-            data = registration.amend(claims, args.amend, path, reason=args.reason,
-                                      commit=registration.git_commit(Path(args.claims_dir)))
-        except registration.RegistrationError as e:
-            raise UsageError(str(e)) from None
-        last = data["amendments"][-1]
-        print(f"amendment {last['number']}: registered {', '.join(args.amend)} anew in {path} (commit "
-              f"{(last['commit'] or 'none')[:12]}, {last['registered']}); commit it before their confirmatory run")
-        return 0
-    if path.exists() and not args.force:
-        current = registration.check(claims, path)
-        changed = registration.problems(current)
-        state = "; ".join(changed) if changed else "every claim unchanged"
-        raise UsageError(f"{path} exists (registered {current['registered']}, {state}); registering again starts a "
-                         f"new protocol version: pass --force to replace it")
     check_writable_dir("--claims-dir", Path(args.claims_dir))
-    written = registration.write(claims, path, commit=registration.git_commit(Path(args.claims_dir)))
-    print(f"registered {len(claims)} claims in {path} (protocol {written['protocol']}, commit "
-          f"{(written['commit'] or 'none')[:12]}, {written['registered']}); commit it before the confirmatory run")
+    try:
+        print(registration.register(claims, Path(args.claims_dir), force=args.force, amend=args.amend,
+                                    reason=args.reason))
+    except registration.RegistrationError as e:
+        raise UsageError(str(e)) from None
     return 0
 
 

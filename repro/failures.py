@@ -20,7 +20,8 @@ from .engine.record import Record
 @dataclass(frozen=True)
 class FewerFailures(Test):
     """A fails less often than B (paired seeds): a seed fails when its metric is below `fail_below`
-    (e.g. a run that ends at chance) or is not finite (a diverged run fails; it is never dropped).
+    (e.g. a run that ends at chance). A non-finite value counts as the metric declares; one that reaches
+    this test (nonfinite="drop") counts as a failure here, never as a dropped seed.
     Decided by the exact McNemar test on the seeds where one arm fails (repro.stats.fewer_failures)."""
 
     metric: Metric = None

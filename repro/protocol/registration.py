@@ -113,7 +113,7 @@ def write(claims: Sequence[Claim], path: Path, *, alpha: float = 0.05, commit: s
     return registration
 
 
-def amend(claims: Sequence[Claim], ids: Sequence[str], path: Path, *, reason: str, alpha: float = 0.05,
+def amend_claims(claims: Sequence[Claim], ids: Sequence[str], path: Path, *, reason: str, alpha: float = 0.05,
           commit: str | None = None, date: str | None = None) -> dict:
     """Register the declarations of the claims `ids` anew, before their own confirmatory run, keeping
     every other claim's registration (and so its date and commit) as it was. Each amended claim carries
@@ -190,6 +190,27 @@ def _stamp(entry: dict, registered: dict) -> dict:
     if "amendment" not in entry:
         return {"registered": registered.get("registered"), "commit": registered.get("commit")}
     return {"registered": entry.get("registered"), "commit": entry.get("commit"), "amendment": entry["amendment"]}
+
+
+def register(claims: Sequence[Claim], directory: Path, *, force: bool = False, amend: Sequence[str] | None = None,
+             reason: str = "") -> str:
+    """`repro register`: write DIRECTORY/registration.json (an existing one only with `force`), or with
+    `amend` register those claims anew; returns the line to print. RegistrationError says what to fix."""
+    path, commit = directory / FILENAME, git_commit(directory)
+    if amend is not None:
+        if not reason.strip():
+            raise RegistrationError("--amend needs --reason 'why these claims are declared anew' (kept in the file)")
+        last = amend_claims(claims, amend, path, reason=reason, commit=commit)["amendments"][-1]
+        return (f"amendment {last['number']}: registered {', '.join(amend)} anew in {path} (commit "
+                f"{(last['commit'] or 'none')[:12]}, {last['registered']}); commit it before their confirmatory run")
+    if path.exists() and not force:
+        current = check(claims, path)
+        state = "; ".join(problems(current)) or "every claim unchanged"
+        raise RegistrationError(f"{path} exists (registered {current['registered']}, {state}); registering again "
+                                "starts a new protocol version: pass --force to replace it")
+    written = write(claims, path, commit=commit)
+    return (f"registered {len(claims)} claims in {path} (protocol {written['protocol']}, commit "
+            f"{(written['commit'] or 'none')[:12]}, {written['registered']}); commit it before the confirmatory run")
 
 
 def problems(report: dict) -> list[str]:
