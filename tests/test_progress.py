@@ -65,3 +65,16 @@ def test_disabled_prints_nothing():
     stream = io.StringIO()
     run_phase(Progress(stream, enabled=False, tty=True))
     assert stream.getvalue() == ""
+
+
+def test_a_run_measured_only_at_init_weighs_its_evaluations_and_probes():
+    """Stage phases mix 2000-step runs with runs measured at init (steps=0); the old cost counted the
+    latter as one step, so when they finished first the ETA read hours for minutes of work."""
+    from repro.protocol.training import task_cost
+    from repro.standard import MNIST_MLP_NO_BN
+    trained = MNIST_MLP_NO_BN.replace(depth=20, probes=("gradients",))
+    at_init = trained.replace(steps=0, probe_steps=(0,))
+    share = task_cost(at_init, 12) / task_cost(trained, 12)
+    assert 0.003 < share < 0.05
+    assert task_cost(trained, 24) == 2 * task_cost(trained, 12)
+    assert task_cost(trained.replace(depth=41), 12) == 2 * task_cost(trained, 12)

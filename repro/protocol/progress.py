@@ -4,7 +4,7 @@ table at the end.
 The engine has no step callback, so progress counts finished training tasks: seed chunks (a
 stacked learning-rate task finishes several chunks at once). Each phase (tuning stage, look) is
 announced by training.Training.fill through `log`, then counted by begin/advance/end. The ETA
-weighs each task by its cost (training.task_cost: steps x layers x width^2 x seeds), not by
+weighs each task by its cost (training.task_cost: example passes x layers x width^2 x seeds), not by
 its count: a phase's 50-layer tasks take many times its 2-layer ones.
 """
 from __future__ import annotations

@@ -78,10 +78,18 @@ def merge(parts: Sequence[Record]) -> Record:
                   kernels=kernels)
 
 
+EVAL_EXAMPLES, PROBE_EXAMPLES = 1000, 512   # about the examples one evaluation split / one probe passes
+
+
 def task_cost(spec: ExperimentSpec, n_seeds: float) -> float:
-    """A task's relative cost, for the progress line's ETA: matmul work, steps x layers x width^2 x seeds
-    (a run without training steps still evaluates and probes: counted as one step)."""
-    return max(spec.steps, 1) * (spec.depth + 1) * spec.width ** 2 * n_seeds
+    """A task's relative cost, for the progress line's ETA: matmul work, in example passes x layers x
+    width^2 x seeds. A training step passes its batch forward and backward (about 3 forward passes), an
+    evaluation each of its splits forward, a probe its batch both ways; so a run measured only at init
+    weighs what its evaluations and probes cost, and finishing first does not make the ETA absurd."""
+    evaluations = (spec.steps // spec.eval_every + 1) * len(spec.eval_splits) * EVAL_EXAMPLES
+    probes = len(spec.probe_steps) * 3 * PROBE_EXAMPLES if spec.probes else 0
+    passes = 3 * spec.steps * spec.batch_size + evaluations + probes
+    return float(passes) * (spec.depth + 1) * spec.width ** 2 * n_seeds
 
 
 def train_chunk(spec: ExperimentSpec, seeds: tuple[int, ...]) -> Record:
