@@ -108,6 +108,7 @@ def test_amendment_registers_some_claims_anew_and_keeps_the_others(tmp_path):
                                     "claims": [first.id], "reason": "a new arm before its run"}]
     assert all(after["claims"][c.id] == before["claims"][c.id] for c in claims[1:])
     report = registration.check(now, path)
+    assert report["amendments"] == after["amendments"]
     entry = report["claims"][first.id]
     assert entry["status"] == "unchanged" and (entry["registered"], entry["amendment"]) == ("2030-01-02", 1)
     assert registration.claim_line(entry, report) == ("Declared before the confirmatory run (amendment 1, commit "

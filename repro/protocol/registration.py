@@ -160,8 +160,9 @@ def load(path: Path) -> dict | None:
 
 
 def check(claims: Sequence[Claim], path: Path | None = None, *, alpha: float = 0.05) -> dict:
-    """Each claim against the registration: {"file", "protocol", "registered", "commit", "claims":
-    {id: {"status": "unchanged" | "changed" | "unregistered", "changed": [fields], "hash"}}}."""
+    """Each claim against the registration: {"file", "protocol", "registered", "commit", "amendments",
+    "claims": {id: {"status": "unchanged" | "changed" | "unregistered", "changed": [fields], "hash",
+    "registered", "commit", "amendment" (if declared anew)}}}."""
     path = path or CLAIMS_DIR / FILENAME
     registered = load(path)
     out: dict[str, Any] = {"file": str(path.name), "protocol": None, "registered": None, "commit": None,
@@ -171,7 +172,7 @@ def check(claims: Sequence[Claim], path: Path | None = None, *, alpha: float = 0
             out["claims"][c.id] = {"status": "unregistered", "changed": [], "hash": fingerprint(c, alpha)["hash"]}
         return out
     out.update(protocol=registered.get("protocol"), registered=registered.get("registered"),
-               commit=registered.get("commit"))
+               commit=registered.get("commit"), amendments=list(registered.get("amendments") or []))
     for c in claims:
         now = fingerprint(c, alpha)
         then = registered["claims"].get(c.id)
