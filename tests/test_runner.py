@@ -206,3 +206,25 @@ def test_sequential_looks_train_only_new_seeds_and_stop_when_decisive(tmp_path):
     # the seeds of a later look are the same experiments: look entries equal a one-shot run's rows
     whole = train_chunk(u.specs["a"], tuple(range(8)))
     np.testing.assert_array_equal(whole["test_acc"], u.records["a"]["test_acc"])
+
+
+def test_a_fixed_rate_condition_gets_an_exploratory_doubling_check(tmp_path):
+    """Every trained condition has a budget-doubling gain: a tuned one from the registered check, one at a
+    declared fixed rate from the exploratory check, marked so; a condition measured at init has none."""
+    base = BY_ID["fixture-bn-helps"]
+    claim = Claim(id="fixture-fixed", title="t", quote="q", speaker="s", hypothesis="h",
+                  conditions={"bn": TINY, "plain, fixed": TINY.replace(norm="none"),
+                              "bn, at init": TINY.replace(steps=0, probe_steps=(0,))},
+                  fixed_rate=("plain, fixed",), seeds=4,
+                  parts=(Superiority("bn better", metric=base.parts[0].metric, a="bn", b="plain, fixed", margin=1.0),))
+    result = run([claim], seeds=4, jobs=1, cache=Cache(tmp_path / "cache"))
+    rows = {row["name"]: row for row in result.claims[0].condition_rows()}
+    assert rows["bn"]["doubling_gain"] is not None and rows["bn"]["doubling_exploratory"] is False
+    fixed = rows["plain, fixed"]
+    assert fixed["selected_on"] == "fixed" and fixed["doubling_exploratory"] is True
+    check = result.claims[0].fixed_checks["plain, fixed"]
+    assert fixed["doubling_gain"] == pytest.approx(check.doubled - check.at_budget)
+    assert fixed["doubling_flag"] == (fixed["doubling_gain"] > fixed["doubling_limit"])
+    assert rows["bn, at init"]["doubling_gain"] is None
+    phases = [p["phase"] for p in result.provenance["phases"]]
+    assert any(p.startswith("convergence check at declared fixed rates (exploratory)") for p in phases)

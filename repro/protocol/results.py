@@ -29,6 +29,7 @@ class ClaimResult:
     error: str | None = None                      # traceback text when verdict == "error"
     specs: dict[str, ExperimentSpec] = field(default_factory=dict)  # condition -> spec as trained (selected lr)
     tunings: dict[str, Tuning | str] = field(default_factory=dict)  # tuned condition -> Tuning (or its error)
+    fixed_checks: dict[str, object] = field(default_factory=dict)  # fixed-rate condition -> FixedRateCheck (or error)
 
     @property
     def parts(self) -> list[TestResult]:
@@ -64,13 +65,17 @@ class ClaimResult:
                    "tuning_curve": tuning.curve if isinstance(tuning, Tuning) else None,
                    "lr_search_widened": list(tuning.widened) if isinstance(tuning, Tuning) else None,
                    "n_seeds": record.n_seeds if record is not None else 0, "test_accuracy": None,
-                   "doubling_gain": None, "doubling_limit": None, "doubling_flag": None}
+                   "doubling_gain": None, "doubling_limit": None, "doubling_flag": None,
+                   "doubling_exploratory": False}
             if record is not None and trained and "test_acc" in record.values:
                 row["test_accuracy"] = float(np.nanmean(record["test_acc"][:, -LAST_EVALS:]))
-            if isinstance(tuning, Tuning) and tuning.doubling_gain is not None:
+            fixed = self.fixed_checks.get(name)
+            gain = (tuning.doubling_gain if isinstance(tuning, Tuning)
+                    else getattr(fixed, "doubling_gain", None))   # a fixed rate's check is exploratory
+            if gain is not None:
                 limit = self.convergence_limit(name)
-                row.update(doubling_gain=tuning.doubling_gain, doubling_limit=limit,
-                           doubling_flag=bool(tuning.doubling_gain > limit))
+                row.update(doubling_gain=gain, doubling_limit=limit, doubling_flag=bool(gain > limit),
+                           doubling_exploratory=not isinstance(tuning, Tuning))
             rows.append(row)
         return rows
 

@@ -44,6 +44,7 @@ from ..engine.record import Record
 from .verify import last_verification
 from .training import (CHUNK_SEEDS, LazyPool, MissingCacheError, Training, cached_training, format_error,
                        merge, training_kernels)
+from .fixedrate import fixed_rate_checks
 from .results import ClaimResult, RunResult, SettingResult
 from .settings import Setting, in_setting
 from ..engine.spec import QUICK_MAX_SEEDS, ExperimentSpec, quick as quick_spec
@@ -209,7 +210,7 @@ def run_looks(claims: Sequence[Claim], tunings: dict, training: Training, *, see
 
 
 def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: float = ALPHA,
-                    others_p: Sequence[float] = ()) -> list[ClaimResult]:
+                    others_p: Sequence[float] = (), fixed_checks: dict | None = None) -> list[ClaimResult]:
     """Verdicts: each claim's p (the largest of its parts' sequential p) is Holm-adjusted across every
     declared claim (`others_p`: those outside this run, from the cache, or 1 where none is known); each
     part is decided at its own Holm-adjusted p and the claim by the intersection-union rule
@@ -217,7 +218,8 @@ def evaluate_claims(states: Sequence[_Sequential], tunings: dict, *, alpha: floa
     results: list[ClaimResult] = []
     for s in states:
         cr = ClaimResult(s.claim, "error", cache_keys=s.keys, specs=s.specs,
-                         tunings={c: t for (cid, c), t in tunings.items() if cid == s.claim.id})
+                         tunings={c: t for (cid, c), t in tunings.items() if cid == s.claim.id},
+                         fixed_checks={c: f for (cid, c), f in (fixed_checks or {}).items() if cid == s.claim.id})
         if s.error is None:
             cr.records = s.records()
             cr.runtime_s = float(sum(r.runtime_s for r in cr.records.values()))
@@ -378,12 +380,13 @@ def run(claims: Sequence[Claim], *, seeds: int | None = None, quick: bool = Fals
     try:
         tunings = tune(everything, training, quick=quick)
         states = run_looks(everything, tunings, training, seeds=seeds, quick=quick, alpha=alpha)
+        fixed = fixed_rate_checks(claims, training, quick=quick)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
     holm = family_from_cache(claims, family, cache, seeds=seeds, quick=quick, alpha=alpha)
     state_of = {s.claim.id: s for s in states}
-    results = evaluate_claims([state_of[c.id] for c in claims], tunings, alpha=alpha,
+    results = evaluate_claims([state_of[c.id] for c in claims], tunings, alpha=alpha, fixed_checks=fixed,
                               others_p=list(holm.from_cache.values()) + [1.0] * (len(holm.missing) + len(holm.errored)))
     robustness = []
     for setting in settings:
