@@ -422,8 +422,8 @@ def fewer_failures(a_failed, b_failed, *, alpha, name, metric, unit="points", n_
     m = only_a + only_b
     details = {"a": _listed(fa), "b": _listed(fb), "d": _listed(fb.astype(float) - fa.astype(float)),
                "n_dropped": 0, "test": "exact McNemar (one-sided) on the seeds where one arm fails",
-               "null": "each arm equally likely to be the one that fails", "only_a_failed": only_a,
-               "only_b_failed": only_b, "a_failed": int(fa.sum()), "b_failed": int(fb.sum()),
+               "null": "each arm equally likely to be the one that fails", "failed_in_a_only": only_a,
+               "failed_in_b_only": only_b, "failed_in_a": int(fa.sum()), "failed_in_b": int(fb.sum()),
                "feasibility_kind": "binomtest", "feasibility_n": m}
     if n < 2:
         return _too_few("superiority", name, metric, unit, n, n_diverged, details, margin=0.0, ci_level=1 - 2 * alpha)

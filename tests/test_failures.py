@@ -27,7 +27,7 @@ def _fails(n, idx):
 def test_exact_test_counts_only_the_seeds_where_one_arm_fails():
     a, b = _fails(96, [50, 51, 52, 90]), _fails(96, list(range(10)) + [90])   # seed 90 fails in both
     r = stats.fewer_failures(a, b, alpha=0.05, name="x", metric="m")
-    assert (r.details["only_a_failed"], r.details["only_b_failed"]) == (3, 10)
+    assert (r.details["failed_in_a_only"], r.details["failed_in_b_only"]) == (3, 10)
     assert r.p == pytest.approx(sps.binomtest(10, 13, 0.5, alternative="greater").pvalue)
     assert r.estimate == pytest.approx(100 * 7 / 96)
     assert r.kind == "superiority" and r.ci_method == "exact" and r.margin == 0.0
@@ -73,7 +73,7 @@ def test_a_seed_the_metric_would_drop_fails_here():
     he, xavier = _record([60, 61, 62, 63]), _record([10.0, np.nan, 59, 19.99])
     assert t.failed(xavier).tolist() == [True, True, False, True]
     r = t.evaluate({"He": he, "Xavier": xavier}, alpha=0.05)
-    assert r.n_seeds == 4 and r.details["only_b_failed"] == 3 and r.p == pytest.approx(0.125)
+    assert r.n_seeds == 4 and r.details["failed_in_b_only"] == 3 and r.p == pytest.approx(0.125)
 
 
 def test_declarations_are_checked_when_loaded():

@@ -161,7 +161,7 @@ def units_legend(run: RunResult) -> list[tuple[str, str]]:
 
 #: details the statistics table already says another way (the interval's label, the estimate's orientation and
 #: statistic, the test's kind); results.json keeps them
-SAID_ELSEWHERE = ("null", "direction", "scale", "statistic")
+SAID_ELSEWHERE = ("null", "direction", "scale", "statistic", "feasibility_kind", "feasibility_n")
 
 
 def detail_notes(t: TestResult) -> list[str]:
