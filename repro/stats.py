@@ -406,7 +406,8 @@ def trend(x, y, *, direction, margin, alpha, name, metric, unit="", n_diverged=0
 def fewer_failures(a_failed, b_failed, *, alpha, name, metric, unit="points", n_diverged=0) -> TestResult:
     """A fails less often than B (paired seeds): exact one-sided McNemar test on the discordant seeds.
 
-    a_failed, b_failed: per-seed booleans (a run that fails, e.g. ends at chance). Of the m seeds where
+    a_failed, b_failed: per-seed booleans (a run that fails, e.g. ends at chance); details' per-seed a, b
+    and d are in points (100 = the seed did not fail), so the estimate is the mean of d. Of the m seeds where
     exactly one arm fails, under H0 B fails alone with probability 1/2, so p = P(Binom(m, 1/2) >= n_b).
     `estimate` is the difference of failure rates, B - A, in percentage points (positive = A fails less);
     its 1 - 2 alpha interval maps the Clopper-Pearson interval of n_b / m, the interval that inverts the
@@ -420,7 +421,8 @@ def fewer_failures(a_failed, b_failed, *, alpha, name, metric, unit="points", n_
     n = int(fa.size)
     only_b, only_a = int(np.sum(fb & ~fa)), int(np.sum(fa & ~fb))
     m = only_a + only_b
-    details = {"a": _listed(fa), "b": _listed(fb), "d": _listed(fb.astype(float) - fa.astype(float)),
+    ok_a, ok_b = 100.0 * ~fa, 100.0 * ~fb   # per seed, in the estimate's unit: 100 = did not fail
+    details = {"a": _listed(ok_a), "b": _listed(ok_b), "d": _listed(ok_a - ok_b),
                "n_dropped": 0, "test": "exact McNemar (one-sided) on the seeds where one arm fails",
                "null": "each arm equally likely to be the one that fails", "failed_in_a_only": only_a,
                "failed_in_b_only": only_b, "failed_in_a": int(fa.sum()), "failed_in_b": int(fb.sum()),

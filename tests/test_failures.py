@@ -31,6 +31,9 @@ def test_exact_test_counts_only_the_seeds_where_one_arm_fails():
     assert r.p == pytest.approx(sps.binomtest(10, 13, 0.5, alternative="greater").pvalue)
     assert r.estimate == pytest.approx(100 * 7 / 96)
     assert r.kind == "superiority" and r.ci_method == "exact" and r.margin == 0.0
+    # one quantity, one number: the estimate is the mean of the per-seed values the CSV exports
+    assert np.mean(r.details["d"]) == pytest.approx(r.estimate)
+    assert np.mean(r.details["a"]) - np.mean(r.details["b"]) == pytest.approx(r.estimate)
 
 
 @pytest.mark.parametrize("only_b", range(0, 14))
