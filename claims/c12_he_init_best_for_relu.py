@@ -50,9 +50,11 @@ CLAIM = Claim(
     ),
     recorded=Recorded("inconclusive", estimate=5.02674, ci=(2.76757, 7.2859), n_seeds=96,
                       protocol=3, date="2026-12-03", parts=(
-        RecordedPart('He beats Xavier',
+        RecordedPart('He beats Xavier, depth 20',
                      "inconclusive", 5.02674, (2.76757, 7.2859), 96),
-        RecordedPart('Xavier beats uniform',
+        RecordedPart('He beats Xavier, depth 30',
+                     "supported", 36.0194, (2.05234, 69.9865), 12),
+        RecordedPart('Xavier beats uniform, depth 20',
                      "supported", 39.7347, (31.6851, 47.7843), 24),
     )),
     method=(f"{DEEP_DEPTH} and {HE_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; each "
