@@ -66,8 +66,11 @@ CLAIM = Claim(
             f"when its final test accuracy is below {STALL:g}% (twice chance); the stall tests compare the two "
             "inits' stall rates exactly (McNemar on the seeds where one init stalls and the other does not)."),
     figures=(
-        Figure("seed_outcomes", "Final test accuracy of every seed",
+        Figure("seed_outcomes", f"Depth {DEEP_DEPTH}: final test accuracy of every seed", conditions=("He", "Xavier"),
+               options={"fail_below": STALL},
                caption="A mean difference made of a few stalled seeds shows here as a few points at chance."),
+        Figure("seed_outcomes", f"Depth {HE_DEPTH}: final test accuracy of every seed",
+               conditions=(f"He, depth {HE_DEPTH}", f"Xavier, depth {HE_DEPTH}"), options={"fail_below": STALL}),
         Figure.profile("Post-ReLU std per layer at init", "probe/act_std", step=0, logy=True),
         Figure.profile("Weight-gradient norm per layer at init", "probe/grad_w_norm", step=0, logy=True),
         Figure("curves", "Test accuracy"),

@@ -243,9 +243,16 @@ def test_seed_outcomes_mark_chance_and_count_the_stalls():
     records = {"bn": _as_fraction(records["bn"]), "no_bn": _as_fraction(records["no_bn"], stalled=3)}
     mpl, err = figures.draw(Figure("seed_outcomes", "Final accuracy per seed"), records)
     assert err is None
-    words = texts(mpl)
-    assert "stalled: 3 of 8" in words and "stalled: 0 of 8" in words and "chance (10%)" in words
+    ticks = [t.get_text() for t in mpl.axes[0].get_xticklabels()]
+    assert ticks == ["bn\n0 of 8 stalled", "no_bn\n3 of 8 stalled"]
+    assert "chance (10%)" in texts(mpl) and "stalled: within 5 points of chance" in texts(mpl)
     assert mpl.axes[0].get_ylabel().endswith("(%)")
+    figures.plt.close(mpl)
+    # with a FewerFailures test's level, the figure rings the seeds that test counts as failed (< 20%)
+    records["bn"].values["test_acc"][:2] = 0.1999
+    mpl, err = figures.draw(Figure("seed_outcomes", "t", options={"fail_below": 20.0}), records)
+    assert err is None and "stalled: below 20%" in texts(mpl)
+    assert [t.get_text() for t in mpl.axes[0].get_xticklabels()] == ["bn\n2 of 8 stalled", "no_bn\n3 of 8 stalled"]
     figures.plt.close(mpl)
 
 

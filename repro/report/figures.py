@@ -395,9 +395,11 @@ def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, st
 def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Every seed's outcome per condition (default: final test accuracy), lines joining the same
     seed, chance marked and the seeds that stalled near it counted per condition, so that a mean
-    made of a few stalled seeds shows as such (options: metric, chance, stall = points above chance)."""
+    made of a few stalled seeds shows as such (options: metric, chance, and either stall = points above
+    chance or fail_below = the level a FewerFailures test declares, so figure and test count the same seeds)."""
     metric: Metric = fig.options.get("metric") or final_accuracy()
     chance, stall = float(fig.options.get("chance", CHANCE)), float(fig.options.get("stall", 5.0))
+    fail_below = fig.options.get("fail_below")
     names = _conditions(fig, records)
     vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
     out, axes = new_figure(height=2.8)
@@ -405,18 +407,18 @@ def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     x = np.arange(len(names))
     jitter = np.random.default_rng(0).uniform(-0.12, 0.12, size=vals.shape)
     ax.plot((x + jitter).T, vals.T, color="#aaaaaa", alpha=0.45, linewidth=0.6, zorder=1)
+    labels = []
     for j, n in enumerate(names):
-        stalled = vals[:, j] <= chance + stall
+        stalled = ~(vals[:, j] >= fail_below) if fail_below is not None else vals[:, j] <= chance + stall
         ax.scatter(x[j] + jitter[:, j], vals[:, j], s=13, zorder=2, color=color(n),
                    marker=marker(n) or "o", edgecolors="none")
         ax.scatter(x[j] + jitter[stalled, j], vals[stalled, j], s=40, zorder=2, facecolors="none",
                    edgecolors="black", linewidths=0.8)
-        ax.annotate(f"stalled: {int(stalled.sum())} of {len(vals)}", (x[j], 1.0), xycoords=("data", "axes fraction"),
-                    ha="center", va="bottom", fontsize=7)
+        labels.append(f"{textwrap.fill(n, 18)}\n{int(stalled.sum())} of {len(vals)} stalled")
     ax.axhline(chance, color="#444444", linestyle="--", linewidth=1.0, label=f"chance ({chance:g}%)")
-    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8,
-               label=f"stalled: within {stall:g} points of chance")
-    ax.set_xticks(x, names)
+    rule = f"below {float(fail_below):g}%" if fail_below is not None else f"within {stall:g} points of chance"
+    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8, label=f"stalled: {rule}")
+    ax.set_xticks(x, labels)
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.grid(axis="x", visible=False)
     _finish(ax, fig, "condition (one dot per seed; grey lines join the same seed)", _metric_label(metric))
