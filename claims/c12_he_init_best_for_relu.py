@@ -57,9 +57,9 @@ CLAIM = Claim(
         RecordedPart('Xavier beats uniform, depth 20',
                      "supported", 39.7347, (31.6851, 47.7843), 24),
     )),
-    method=(f"{DEEP_DEPTH} and {HE_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; each "
-            "init at each depth trains at the rate its validation accuracy selects from the grid (tuning seeds disjoint "
-            "from the confirmatory ones), to the budget. Paired seeds. Margin 1 point of test accuracy. "
+    method=(f"{DEEP_DEPTH} and {HE_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; "
+            "each init at each depth trains at the rate its validation accuracy selects from the grid (tuning "
+            "seeds disjoint from the confirmatory ones), to the budget. Paired seeds. Margin 1 point of test accuracy. "
             "The uniform init is the heuristic Glorot & Bengio (2010) call 'standard', with n = 100 inputs "
             "per hidden layer: its variance, 1/(3n), is a third of Xavier's, a sixth of He's. The at-init test "
             "checks the mechanism: with Xavier the forward variance halves at every ReLU layer. A seed 'stalls' "
