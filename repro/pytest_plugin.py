@@ -14,7 +14,7 @@ runner and cache as the CLI (--repro-cache, default OUT/cache with OUT = --repro
 - default (about 15 minutes on two cores): the claim runs to a verdict in the quick profile and draws
   its figures, and the first seeds of every condition, retrained at the rates the confirmatory run
   selected, give the recorded run's numbers bit for bit (repro.protocol.replication);
-- `--repro-full` (about 1 h 40 min on two cores): the whole confirmatory run, rate search and looks,
+- `--repro-full` (about 1 h 50 min on two cores): the whole confirmatory run, rate search and looks,
   reproduces each claim's recorded verdict and every part's estimate within the recorded interval's
   half-width (a regression test of the confirmatory run, not a prediction); the Holm family is every
   claim of the selected claims' directories, as in the CLI;
@@ -41,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--repro-quick", action="store_true",
                     help="run the claims in the quick (smoke) profile; only checks that each claim reaches a verdict")
     group.addoption("--repro-full", action="store_true",
-                    help="run the whole confirmatory protocol (about 1 h 40 min on two cores) and check every claim "
+                    help="run the whole confirmatory protocol (about 1 h 50 min on two cores) and check every claim "
                          "against its recorded result")
     group.addoption("--repro-jobs", type=int, default=None, help="worker processes for the claims (default: cores)")
     group.addoption("--repro-out", type=Path, default=None, metavar="DIR",
