@@ -105,16 +105,20 @@ def build(claims: Sequence[Claim], *, alpha: float = 0.05, commit: str | None = 
             "claims": {c.id: fingerprint(c, alpha) for c in claims}}
 
 
-def write(claims: Sequence[Claim], path: Path, *, alpha: float = 0.05, commit: str | None = None) -> dict:
-    registration = build(claims, alpha=alpha, commit=commit)
+def _save(data: dict, path: Path) -> dict:
+    """Write the registration whole or not at all (a temporary file, then a rename)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(registration, indent=1, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     tmp.replace(path)
-    return registration
+    return data
+
+
+def write(claims: Sequence[Claim], path: Path, *, alpha: float = 0.05, commit: str | None = None) -> dict:
+    return _save(build(claims, alpha=alpha, commit=commit), path)
 
 
 def amend_claims(claims: Sequence[Claim], ids: Sequence[str], path: Path, *, reason: str, alpha: float = 0.05,
-          commit: str | None = None, date: str | None = None) -> dict:
+                 commit: str | None = None, date: str | None = None) -> dict:
     """Register the declarations of the claims `ids` anew, before their own confirmatory run, keeping
     every other claim's registration (and so its date and commit) as it was. Each amended claim carries
     its own date and commit; `amendments` lists them in order, with the reason."""
@@ -135,10 +139,7 @@ def amend_claims(claims: Sequence[Claim], ids: Sequence[str], path: Path, *, rea
     amendments.append({"number": stamp["amendment"], "registered": stamp["registered"], "commit": commit,
                        "claims": list(ids), "reason": reason.strip()})
     data["amendments"] = amendments
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
-    return data
+    return _save(data, path)
 
 
 class RegistrationError(ValueError):
