@@ -141,13 +141,51 @@ def relu_backward_prediction(spec: ExperimentSpec) -> float:
     return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
 
 
-def linear_units(step: int = -1, when: str = "") -> Metric:
+def linear_units(step: int = -1, when: str = "", eval_mode: bool = False) -> Metric:
     """Fraction of hidden units that are dead (ReLU input <= 0 on every probe example) or always active
-    (> 0 on every one), mean over layers, at one probe step: units computing a linear function on the data."""
+    (> 0 on every one), mean over layers, at one probe step: units computing a linear function on the data.
+    `eval_mode` reads the "units_eval" probe: the norm uses its running statistics, as the net predicts,
+    instead of centring the probe batch itself (which keeps BN's units alive by construction)."""
+    suffix = "_eval" if eval_mode else ""
+
     def fn(r: Record) -> np.ndarray:
-        return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
-    return Metric(f"fraction of units dead or always active (mean over layers){', ' + when if when else ''}", fn,
-                  unit="fraction of units", higher_is_better=False)
+        return (r[f"probe/dead_frac{suffix}"][:, step] + r[f"probe/linear_frac{suffix}"][:, step]).mean(axis=1)
+    mode = "norm in eval mode" if eval_mode else ""
+    detail = ", ".join(x for x in (when, mode) if x)
+    return Metric(f"fraction of units dead or always active (mean over layers){', ' + detail if detail else ''}",
+                  fn, unit="fraction of units", higher_is_better=False)
+
+
+def first_to_last_gradient_in_training(depth: int) -> Metric:
+    """log10(|dL/dW| first hidden layer / last hidden layer) averaged over the probe steps strictly inside
+    the run (not at init, not at the last step where a cosine schedule's rate is 0): the vanishing of
+    the gradient while the net trains."""
+    def fn(r: Record) -> np.ndarray:
+        steps = np.asarray(r.axes["probe_step"])
+        inside = np.flatnonzero((steps > 0) & (steps < r.spec.steps))
+        if inside.size == 0:
+            raise ValueError(f"no probe step inside the run (probe_steps={tuple(steps)}, steps={r.spec.steps})")
+        v = r["probe/grad_w_norm"][:, inside]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(v[:, :, 0] / v[:, :, depth - 1]).mean(axis=1)
+    return Metric("log10(|dL/dW| first layer / last hidden layer), mean over training", fn, unit="decades")
+
+
+def ics_per_relative_step(applied: bool = True) -> Metric:
+    """log10 of the relative ICS per unit of the earlier layers' relative step, ||G - G'|| / ||G|| divided
+    by ||delta_<i|| / ||theta_<i||, averaged over layers 1..L and the measurement steps (layer 0 has no
+    earlier layers). BN's scale-invariant weights grow, so a nominal rate is a smaller relative step: this
+    compares the arms' ICS at equal relative steps (the effective-rate confound removed)."""
+    prefix = "geometry/ics_applied_" if applied else "geometry/ics_"
+
+    def fn(r: Record) -> np.ndarray:
+        rel, step = r[prefix + "rel"][:, :, 1:], r[prefix + "step_rel"][:, :, 1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log10(rel / step)
+        return ratio.reshape(ratio.shape[0], -1).mean(axis=1)
+    at = "the applied update" if applied else "a plain step lr*g"
+    return Metric(f"log10(relative ICS per unit of relative step), {at}, mean over layers and steps", fn,
+                  unit="decades", higher_is_better=False)
 
 
 def within_unit_share(step: int = 0, layer: int = -1, name: str = "") -> Metric:
