@@ -156,10 +156,14 @@ def linear_units(step: int = -1, when: str = "", eval_mode: bool = False) -> Met
                   fn, unit="fraction of units", higher_is_better=False)
 
 
+FLOAT32_DECADES = float(np.log10(np.finfo(np.float32).tiny))   # about -37.9: float32's smallest normal
+
+
 def first_to_last_gradient_in_training(depth: int) -> Metric:
     """log10(|dL/dW| first hidden layer / last hidden layer) averaged over the probe steps strictly inside
     the run (not at init, not at the last step where a cosine schedule's rate is 0): the vanishing of
-    the gradient while the net trains."""
+    the gradient while the net trains. A step's ratio is floored at FLOAT32_DECADES: a float32 net
+    flushes a first-layer gradient that small to exactly 0, so the instrument reads no further (-inf)."""
     def fn(r: Record) -> np.ndarray:
         steps = np.asarray(r.axes["probe_step"])
         inside = np.flatnonzero((steps > 0) & (steps < r.spec.steps))
@@ -167,7 +171,8 @@ def first_to_last_gradient_in_training(depth: int) -> Metric:
             raise ValueError(f"no probe step inside the run (probe_steps={tuple(steps)}, steps={r.spec.steps})")
         v = r["probe/grad_w_norm"][:, inside]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(v[:, :, 0] / v[:, :, depth - 1]).mean(axis=1)
+            ratio = np.log10(v[:, :, 0] / v[:, :, depth - 1])
+        return np.where(ratio < FLOAT32_DECADES, FLOAT32_DECADES, ratio).mean(axis=1)   # NaN stays NaN
     return Metric("log10(|dL/dW| first layer / last hidden layer), mean over training", fn, unit="decades")
 
 

@@ -133,3 +133,4 @@ def test_shipped_amendments_name_registered_claims_in_order():
         assert amendment["number"] == k and amendment["reason"] and amendment["commit"]
         for cid in amendment["claims"]:
             assert data["claims"][cid]["amendment"] <= k
+
