@@ -163,7 +163,8 @@ def first_to_last_gradient_in_training(depth: int) -> Metric:
     """log10(|dL/dW| first hidden layer / last hidden layer) averaged over the probe steps strictly inside
     the run (not at init, not at the last step where a cosine schedule's rate is 0): the vanishing of
     the gradient while the net trains. A step's ratio is floored at FLOAT32_DECADES: a float32 net
-    flushes a first-layer gradient that small to exactly 0, so the instrument reads no further (-inf)."""
+    flushes a first-layer gradient that small to exactly 0, so the instrument reads no further (-inf).
+    A diverged seed's NaN counts as that floor (declared: nonfinite="worst")."""
     def fn(r: Record) -> np.ndarray:
         steps = np.asarray(r.axes["probe_step"])
         inside = np.flatnonzero((steps > 0) & (steps < r.spec.steps))
@@ -173,7 +174,9 @@ def first_to_last_gradient_in_training(depth: int) -> Metric:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log10(v[:, :, 0] / v[:, :, depth - 1])
         return np.where(ratio < FLOAT32_DECADES, FLOAT32_DECADES, ratio).mean(axis=1)   # NaN stays NaN
-    return Metric("log10(|dL/dW| first layer / last hidden layer), mean over training", fn, unit="decades")
+    # a diverged seed (NaN gradients) is an outcome: counted as the worst the instrument reads, total vanishing
+    return Metric("log10(|dL/dW| first layer / last hidden layer), mean over training", fn, unit="decades",
+                  nonfinite="worst", worst=FLOAT32_DECADES)
 
 
 def ics_per_relative_step(applied: bool = True) -> Metric:

@@ -16,6 +16,8 @@ def test_gradient_ratio_in_training_reads_inside_the_run_and_floors_at_float32()
                axes={"probe_step": np.array([0, 10, 20, 30])})
     m = first_to_last_gradient_in_training(depth=3)(r)
     assert_allclose(m, [(-2 + FLOAT32_DECADES) / 2, 0.0])
+    g[1, 1, 0] = np.nan                          # seed 1 diverged: counted as the floor, never dropped
+    assert_allclose(first_to_last_gradient_in_training(depth=3)(r), [(-2 + FLOAT32_DECADES) / 2, FLOAT32_DECADES])
 
 
 def test_ics_per_relative_step_divides_by_the_step_and_skips_layer_0():
