@@ -163,6 +163,8 @@ def test_cache_keys_and_phases(html):
     text = render.render_html(run).split('id="provenance"', 1)[1]
     assert '<table class="phases">' in text and "<td>tuning stage 1</td>" in text and "16,000" in text
     assert '<td class="num">37</td>' in text and "Wall, this run" in text and "Training, recorded" in text
+    # six columns do not fit a phone: the table scrolls in its own box, the page does not (390 px)
+    assert '<div class="table-wrap"><table class="phases">' in text
 
 
 def test_arm_recipes_are_written_once_per_claim():

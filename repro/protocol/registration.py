@@ -226,14 +226,21 @@ def problems(report: dict) -> list[str]:
     return lines
 
 
-def claim_line(entry: dict, report: dict) -> str:
-    """The report's sentence for one claim."""
+def where_registered(entry: dict | None, report: dict) -> str:
+    """'amendment 1, commit abc1234, 2026-12-03': when a claim's declarations were registered (its
+    amendment's stamp, else the file's), for the report's line; '' when nothing is known."""
+    entry = entry or {}
     when = {**report, **{k: entry[k] for k in ("registered", "commit") if k in entry}}
-    commit = (when.get("commit") or "")[:7] or "no commit"
-    amended = f"amendment {entry['amendment']}, " if "amendment" in entry else ""
+    amended = f"amendment {entry['amendment']}" if "amendment" in entry else ""
+    commit = f"commit {str(when['commit'])[:7]}" if when.get("commit") else ""
+    return ", ".join(x for x in (amended, commit, str(when.get("registered") or "")) if x)
+
+
+def claim_line(entry: dict, report: dict) -> str:
+    """The sentence for one claim, as the CLI would print it."""
+    where = where_registered(entry, report)
     if entry["status"] == "unchanged":
-        return f"Declared before the confirmatory run ({amended}commit {commit}, {when['registered']}), unchanged."
+        return f"Declared before the confirmatory run ({where}), unchanged."
     if entry["status"] == "changed":
-        return (f"Changed after registration ({amended}commit {commit}, {when['registered']}): "
-                f"{'; '.join(entry['changed'])}. Its verdict is exploratory.")
+        return f"Changed after registration ({where}): {'; '.join(entry['changed'])}. Its verdict is exploratory."
     return "Not registered: its declarations were not fixed before a confirmatory run (exploratory)."

@@ -4,6 +4,7 @@ design lines, all as text for the templates.
 """
 from __future__ import annotations
 
+from ..protocol.registration import where_registered
 from ..protocol.results import ClaimResult, RunResult
 from ..stats import TestResult
 from .text import claim_parts, level_text, num, with_unit
@@ -99,10 +100,7 @@ def registration_text(run: RunResult, cr: ClaimResult) -> str:
     if not isinstance(reg, dict) or not reg:
         return ""
     entry = (reg.get("claims") or {}).get(cr.claim.id)
-    when = {**reg, **{k: entry[k] for k in ("registered", "commit") if k in (entry or {})}}
-    amended = f"amendment {entry['amendment']}" if "amendment" in (entry or {}) else ""
-    where = ", ".join(x for x in (amended, f"commit {str(when.get('commit') or '')[:7]}" if when.get("commit") else "",
-                                  str(when.get("registered") or "")) if x)
+    where = where_registered(entry, reg)
     if entry is None or entry.get("status") == "unregistered":
         return "Not registered: this claim was declared after the confirmatory run's registration."
     if entry.get("status") == "changed":
