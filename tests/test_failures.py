@@ -62,7 +62,7 @@ def test_no_discordant_seed_is_inconclusive_and_bad_input_is_named():
 def test_feasibility_is_judged_on_the_discordant_seeds():
     b = _fails(96, range(4))
     r = decide(stats.fewer_failures(np.zeros(96, bool), b, alpha=0.05, name="x", metric="m"), None, n_tests=1)
-    assert not r.feasible and "N = 4" in r.feasibility_note   # 0.5 ** 4 = 0.0625 >= 0.05
+    assert not r.feasible and "N = 4 seeds where exactly one arm fails" in r.feasibility_note   # 0.5 ** 4 >= 0.05
 
 
 def _record(acc_pct):
