@@ -392,6 +392,13 @@ def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, st
     return names[0], names[1]
 
 
+def stall_rule(fig: Figure) -> str:
+    """When a seed_outcomes figure counts a seed as stalled, in words (its legend and caption say the same)."""
+    if fig.options.get("fail_below") is not None:
+        return f"below {float(fig.options['fail_below']):g}%"
+    return f"within {float(fig.options.get('stall', 5.0)):g} points of chance"
+
+
 def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Every seed's outcome per condition (default: final test accuracy), lines joining the same
     seed, chance marked and the seeds that stalled near it counted per condition, so that a mean
@@ -416,8 +423,7 @@ def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
                    edgecolors="black", linewidths=0.8)
         labels.append(f"{textwrap.fill(n, 18)}\n{int(stalled.sum())} of {len(vals)} stalled")
     ax.axhline(chance, color="#444444", linestyle="--", linewidth=1.0, label=f"chance ({chance:g}%)")
-    rule = f"below {float(fail_below):g}%" if fail_below is not None else f"within {stall:g} points of chance"
-    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8, label=f"stalled: {rule}")
+    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8, label=f"stalled: {stall_rule(fig)}")
     ax.set_xticks(x, labels)
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.grid(axis="x", visible=False)
@@ -449,7 +455,8 @@ STATISTICS = {
     "metric_vs_x": "Points: the mean over {n} seeds; bars: its {level} t-interval.",
     "paired_seeds": "Dots: the {n} seeds, grey lines joining the same seed; black: the mean and its {level} "
                     "t-interval.",
-    "seed_outcomes": "Dots: the {n} seeds, grey lines joining the same seed; ringed: stalled near chance (dashed).",
+    "seed_outcomes": "Dots: the {n} seeds, grey lines joining the same seed; ringed: the seeds counted as stalled "
+                     "({stalled}); dashed: chance.",
     "distribution": "Violins: every unit's value pooled over {n} seeds; line: the median.",
     "layer_histograms": "Histograms pooled over {n} seeds; sd: their standard deviation.",
     "unit_percentiles": "One unit of one seed (units of different seeds are unrelated).",
@@ -460,7 +467,8 @@ STATISTICS = {
 
 def statistics_text(fig: Figure, n: int) -> str:
     """The caption's sentence saying what the figure shows of the seeds and what its bands are."""
-    return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)))
+    stalled = stall_rule(fig) if fig.kind == "seed_outcomes" else ""
+    return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)), stalled=stalled)
 
 
 PAIRED_KINDS = ("paired_seeds", "seed_outcomes", "scatter", "difference")  # figures that join seed i across arms
