@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..claim import VERDICTS, Claim
+from . import fixedrate
 from .settings import Setting
 from .tuning import CONVERGENCE_POINTS, CONVERGENCE_SHARE, LAST_EVALS, Tuning
 from ..engine.record import Record
@@ -71,11 +72,11 @@ class ClaimResult:
                 row["test_accuracy"] = float(np.nanmean(record["test_acc"][:, -LAST_EVALS:]))
             fixed = self.fixed_checks.get(name)
             gain = (tuning.doubling_gain if isinstance(tuning, Tuning)
-                    else getattr(fixed, "doubling_gain", None))   # a fixed rate's check is exploratory
+                    else getattr(fixed, "doubling_gain", None))
             if gain is not None:
                 limit = self.convergence_limit(name)
                 row.update(doubling_gain=gain, doubling_limit=limit, doubling_flag=bool(gain > limit),
-                           doubling_exploratory=not isinstance(tuning, Tuning))
+                           doubling_exploratory=fixedrate.EXPLORATORY and not isinstance(tuning, Tuning))
             rows.append(row)
         return rows
 
