@@ -24,7 +24,7 @@ trained = {}  # init -> slope -> condition name
 for init, kw in FIXED.items():
     trained[init] = {a: f"{init}, {n}, depth {DEEP}" for a, n in zip(SLOPES, names)}
     conditions.update({trained[init][a]: MNIST_MLP_NO_BN.replace(depth=DEEP, **kw, **leaky[a]) for a in SLOPES})
-# Amendment 2: no rate lifts the post's init off chance at depth 20 (claim 14), so its rate search ranks noise
+# Protocol 4, amendment 1: no rate lifts the post's init off chance at depth 20 (claim 14), so its rate search ranks noise
 # (it picked 9.49 and 3 in the protocol-4 run, and the metric was NaN for every seed of an arm). Its arms train
 # at the rate the search selected for the Xavier arm of the same slope (the same weights scaled by 1/10).
 XAVIER_RATES = {0.0: 0.01, 0.01: 0.01, 0.1: 0.01, 0.3: 0.1}   # protocol 4's selection (AVX2) for the Xavier arms
