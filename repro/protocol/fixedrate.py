@@ -18,8 +18,6 @@ from .training import Training
 from .tuning import DEFAULT_PLAN, QUICK_PLAN, stage_spec, validation_score
 
 PHASE = "convergence check at declared fixed rates"
-#: True while the check was not part of the registered protocol (protocol 3, where it came after the run).
-EXPLORATORY = False
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,7 @@ def condition_view(row: dict) -> dict:
     doubling = row.get("doubling_gain")
     flagged = bool(row.get("doubling_flag"))
     if doubling is not None:
-        where = ((" at the fixed rate (exploratory check)" if row.get("doubling_exploratory") else " at the fixed rate")
-                 if row["selected_on"] == "fixed" else "")
+        where = " at the fixed rate" if row["selected_on"] == "fixed" else ""
         notes.append(f"{doubling:+.2f} validation points at twice the budget{where}"
                      + (": not converged (over the declared share of the margin)" if flagged else ""))
     return {"name": plain(row["name"]), "color": figures.color(row["name"]), "describe": spec.describe(),
