@@ -63,10 +63,10 @@ CLAIM = Claim(
     ),
     literature=("Ioffe & Szegedy (2015), sec. 3.2: 'the bias b can be ignored since its effect will be "
                 "canceled by the subsequent mean subtraction (the role of the bias is subsumed by beta)'."),
-    caveats=("The identity holds for BN in training mode over the same batch; in eval mode the running "
-             "mean absorbs the bias, so predictions are still identical. It does not hold when BN comes "
-             "after the activation: there the bias shifts the ReLU threshold. The float64 arms train 300 steps on "
-             "purpose: an identity of trajectories needs no converged run, and the exploratory convergence check "
-             "at their declared rate (+8.6 validation points at twice the steps, flagged) changes nothing here."),
+    caveats=("The identity holds for BN in training mode over the same batch; in eval mode the running mean absorbs "
+             "the bias, so predictions are still identical. It does not hold when BN comes after the activation: there "
+             "the bias shifts the ReLU threshold. The float64 arms train 300 steps on purpose: an identity of "
+             "trajectories needs no converged run, and the convergence check at their declared rate (+6.7 validation "
+             "points at twice the steps, flagged) changes nothing here."),
     settle="",
 )
