@@ -392,11 +392,22 @@ def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, st
     return names[0], names[1]
 
 
+def _stall_level(fig: Figure) -> tuple[float | None, float]:
+    """(fail_below, stall) of a seed_outcomes figure: a declared failure level, else points above chance."""
+    fail_below = fig.options.get("fail_below")
+    return (None if fail_below is None else float(fail_below)), float(fig.options.get("stall", 5.0))
+
+
 def stall_rule(fig: Figure) -> str:
     """When a seed_outcomes figure counts a seed as stalled, in words (its legend and caption say the same)."""
-    if fig.options.get("fail_below") is not None:
-        return f"below {float(fig.options['fail_below']):g}%"
-    return f"within {float(fig.options.get('stall', 5.0)):g} points of chance"
+    fail_below, stall = _stall_level(fig)
+    return f"below {fail_below:g}%" if fail_below is not None else f"within {stall:g} points of chance"
+
+
+def stalled_seeds(fig: Figure, values: np.ndarray, chance: float) -> np.ndarray:
+    """Which seeds a seed_outcomes figure counts as stalled (a NaN outcome is stalled under fail_below)."""
+    fail_below, stall = _stall_level(fig)
+    return ~(values >= fail_below) if fail_below is not None else values <= chance + stall
 
 
 def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
@@ -405,8 +416,7 @@ def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     made of a few stalled seeds shows as such (options: metric, chance, and either stall = points above
     chance or fail_below = the level a FewerFailures test declares, so figure and test count the same seeds)."""
     metric: Metric = fig.options.get("metric") or final_accuracy()
-    chance, stall = float(fig.options.get("chance", CHANCE)), float(fig.options.get("stall", 5.0))
-    fail_below = fig.options.get("fail_below")
+    chance = float(fig.options.get("chance", CHANCE))
     names = _conditions(fig, records)
     vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
     out, axes = new_figure(height=2.8)
@@ -416,7 +426,7 @@ def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     ax.plot((x + jitter).T, vals.T, color="#aaaaaa", alpha=0.45, linewidth=0.6, zorder=1)
     labels = []
     for j, n in enumerate(names):
-        stalled = ~(vals[:, j] >= fail_below) if fail_below is not None else vals[:, j] <= chance + stall
+        stalled = stalled_seeds(fig, vals[:, j], chance)
         ax.scatter(x[j] + jitter[:, j], vals[:, j], s=13, zorder=2, color=color(n),
                    marker=marker(n) or "o", edgecolors="none")
         ax.scatter(x[j] + jitter[stalled, j], vals[stalled, j], s=40, zorder=2, facecolors="none",
