@@ -22,9 +22,6 @@ from .drawing import forest_figure, post_figure, protocol_figures
 from .export import about, generalization, matrix_row, matrix_settings, per_seed_csv, primary_condition_rows, \
     results_csv, results_json
 from .text import finding, num, sentence, test_view, units_legend
-# re-exported for callers that predate the split (pytest_plugin, drawing): import them from text/export instead
-from .export import jsonable  # noqa: F401
-from .text import design_lines, measured, measured_name, with_unit  # noqa: F401
 from ..protocol.cache import atomic_write
 from ..claim import shipped_dir
 from ..protocol import tuning as _tuning
