@@ -22,7 +22,8 @@ def test_registration_names_a_margin_changed_after_registration(tmp_path):
     entry = report["claims"][claim.id]
     assert entry["status"] == "changed" and entry["changed"] == [f"part 1 ({first.name}).margin"]
     assert registration.problems(report) == [f"{claim.id}: changed after registration: part 1 ({first.name}).margin"]
-    assert "Changed after registration" in registration.claim_line(entry, report)
+    assert registration.claim_line(entry, report).endswith("Its verdict is exploratory.")
+    assert registration.claim_line(None, report).startswith("Not registered")
     # prose is not a declaration: a new caveat or a margin's `why` changes nothing
     reworded = dataclasses.replace(claim, caveats=claim.caveats + " More prose.",
                                    parts=(dataclasses.replace(first, why="because"),) + claim.parts[1:])
