@@ -42,25 +42,28 @@ def probe_mean(value: str, step: int = -1, name: str = "", unit: str = "",
 
 
 def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1, name: str = "",
-                    higher_is_better: bool = True, absolute: bool = False) -> Metric:
+                    higher_is_better: bool = True, absolute: bool = False, worst: float | None = None) -> Metric:
     """log10(value[layer numerator] / value[layer denominator]) at one probe step; with `absolute`,
-    its absolute value (how many decades apart the two layers are, in either direction)."""
+    its absolute value (how many decades apart the two layers are, in either direction). `worst`: a seed
+    whose ratio is not finite counts as that value (nonfinite="worst"); None makes it an error."""
     def fn(r: Record) -> np.ndarray:
         v = _layer_values(r, value, step)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log10(v[:, numerator] / v[:, denominator])
         return np.abs(ratio) if absolute else ratio
     default = f"log10 {value}[layer {numerator}] / [layer {denominator}]"
+    rule = {} if worst is None else {"nonfinite": "worst", "worst": worst}
     return Metric(name or (f"|{default}|" if absolute else default), fn, unit="decades",
-                  higher_is_better=higher_is_better)
+                  higher_is_better=higher_is_better, **rule)
 
 
-def first_to_last_gradient(depth: int, step: int = -1) -> Metric:
+def first_to_last_gradient(depth: int, step: int = -1, worst: float | None = None) -> Metric:
     """log10(|dL/dW| of the first hidden layer / of the last, layer `depth`) at one probe step (0: at init,
-    -1: after training): 0 means no vanishing, -1 means the first layer gets a tenth of the last one's."""
+    -1: after training): 0 means no vanishing, -1 means the first layer gets a tenth of the last one's.
+    `worst` (e.g. FLOAT32_DECADES): how a diverged or dead seed's non-finite ratio counts; None: an error."""
     when = {0: "at init", -1: "after training"}.get(step, f"at probe step {step}")
     return layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=depth - 1, step=step,
-                           name=f"log10(|dL/dW| first layer / last hidden layer), {when}")
+                           name=f"log10(|dL/dW| first layer / last hidden layer), {when}", worst=worst)
 
 
 def layer_log(value: str, layer: int, step: int = -1, name: str = "", higher_is_better: bool = True) -> Metric:
