@@ -1,7 +1,7 @@
 """Claim 4: leaky ReLU's small negative slope eases vanishing gradients."""
 from repro.claim import RecordedPart
 from repro import Claim, Figure, Recorded, Superiority, Threshold, Trend
-from repro.metrics import (backward_factor, final_accuracy, first_to_last_gradient,
+from repro.metrics import (FLOAT32_DECADES, backward_factor, final_accuracy, first_to_last_gradient,
                            first_to_last_gradient_in_training, probe_mean, relu_backward_prediction)
 from repro.standard import INITS, MNIST_MLP_NO_BN
 
@@ -33,7 +33,9 @@ for init, kw in FIXED.items():
         conditions[trained[init][a]] = spec.replace(lr=XAVIER_RATES[a]) if init == POST else spec
 POST_FIXED = tuple(trained[POST].values())
 
-grad_ratio, grad_ratio_init = first_to_last_gradient(DEPTH), first_to_last_gradient(DEPTH, step=0)
+# Protocol 4, amendment 2: a diverged seed's ratio after training counts as float32's floor (it was an error)
+grad_ratio = first_to_last_gradient(DEPTH, worst=FLOAT32_DECADES)
+grad_ratio_init = first_to_last_gradient(DEPTH, step=0)
 ratio_deep, ratio_training = first_to_last_gradient(DEEP, step=0), first_to_last_gradient_in_training(DEEP)
 theory_gap = backward_factor(predicted=relu_backward_prediction)
 dead = probe_mean("probe/dead_frac", name="fraction of dead units (mean over layers), after training",
