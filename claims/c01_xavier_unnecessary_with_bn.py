@@ -62,14 +62,14 @@ CLAIM = Claim(
         *(NonInferiority(f"with BN and weight decay {WEIGHT_DECAY:g}: {n} vs Xavier", metric=acc,
                          a=f"BN, {n}, weight decay", b="BN, Xavier, weight decay", margin=MARGIN) for n in naive),
     ),
-    recorded=Recorded("mixed", estimate=4.0625, ci=(2.46425, 5.66075), n_seeds=24,
-                      protocol=3, date="2026-12-03", parts=(
+    recorded=Recorded("mixed", estimate=6.025, ci=(-0.603241, 12.6532), n_seeds=12,
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart('with BN: 0.01*N(0,1) vs Xavier',
-                     "supported", 4.0625, (2.46425, 5.66075), 24),
+                     "supported", 6.025, (-0.603241, 12.6532), 12),
         RecordedPart('with BN: N(0,1) vs Xavier',
-                     "refuted", -18.3833, (-25.1339, -11.6328), 12),
+                     "refuted", -12.8944, (-22.6184, -3.17052), 12),
         RecordedPart('with BN: U(-1,1) vs Xavier',
-                     "refuted", -9.62639, (-11.9678, -7.285), 24),
+                     "refuted", -7.42778, (-9.70467, -5.15088), 24),
     )),
     method=("Protocol 4 adds a weight-decay arm (L2 5e-4 on the Linear weights, each arm at its own rate): under "
             "BN decay shrinks the scale-invariant hidden weights, so an init's scale is forgotten and the naive "

@@ -73,12 +73,12 @@ CLAIM = Claim(
         Superiority("leaky 0.01 trains better than ReLU", metric=acc, a="leaky 0.01", b="ReLU", margin=0.5),
         Superiority("leaky 0.3 trains better than ReLU", metric=acc, a="leaky 0.3", b="ReLU", margin=0.5),
     ),
-    recorded=Recorded("inconclusive", estimate=0.104509, ci=(0.0404994, 0.168518), n_seeds=96,
-                      protocol=3, date="2026-12-03", parts=(
-        RecordedPart('0.01*N(0,1) init, depth 20: gradient ratio grows with the slope (at init)',
-                     "inconclusive", 0.104509, (0.0404994, 0.168518), 96),
-        RecordedPart('Xavier init, depth 20: gradient ratio grows with the slope (at init)',
-                     "inconclusive", 0.104745, (0.040711, 0.168779), 96),
+    recorded=Recorded("inconclusive", estimate=0.486004, ci=(-0.84103, 1.81304), n_seeds=96,
+                      protocol=4, date="2026-12-03", parts=(
+        RecordedPart('0.01*N(0,1) init, depth 20: gradient ratio grows with the slope (during training)',
+                     "inconclusive", 0.486004, (-0.84103, 1.81304), 96),
+        RecordedPart('Xavier init, depth 20: gradient ratio grows with the slope (during training)',
+                     "refuted", -7.89432, (-13.2703, -2.51832), 96),
     )),
     method=(f"Where gradients vanish: plain ReLU networks of {DEEP} hidden layers (100 units, no BN) with the "
             "post's 0.01*N(0,1) init and with Xavier init, neither with the leaky gain. The metric is log10 of the "

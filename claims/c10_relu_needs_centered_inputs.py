@@ -59,12 +59,12 @@ CLAIM = Claim(
         Superiority("Page's measure, scaling alone (scale-only BN, at init)", metric=varying,
                     a="scale-only BN, depth 50, at init", b=AT_50["b"], margin=0.1),
     ),
-    recorded=Recorded("mixed", estimate=0.0146875, ci=(0.0122674, 0.0171076), n_seeds=96,
-                      protocol=3, date="2026-12-03", parts=(
-        RecordedPart('BN keeps more units nonlinear, depth 6, after training',
-                     "refuted", 0.0146875, (0.0122674, 0.0171076), 96),
-        RecordedPart('BN keeps more units nonlinear, depth 12, after training',
-                     "supported", 0.0370139, (0.0257391, 0.0482886), 24),
+    recorded=Recorded("mixed", estimate=0.0116667, ci=(0.00374467, 0.0195887), n_seeds=24,
+                      protocol=4, date="2026-12-03", parts=(
+        RecordedPart('BN keeps more units nonlinear, depth 6, after training (eval mode)',
+                     "refuted", 0.0116667, (0.00374467, 0.0195887), 24),
+        RecordedPart('BN keeps more units nonlinear, depth 12, after training (eval mode)',
+                     "supported", 0.0372222, (0.0234537, 0.0509908), 24),
     )),
     method=("Protocol 4 decides with the net evaluated as it predicts: BN normalizes the probe batch with its "
             "running statistics (the 'units_eval' probe); with the batch's own statistics BN centres the probe "

@@ -41,7 +41,7 @@ CLAIM = Claim(
                     a="the blog's BN (over units)", b="no BN (blog init 0.01*N)", margin=1.0),
     ),
     recorded=Recorded("mixed", estimate=21.9559, ci=(21.3111, 22.6006), n_seeds=12,
-                      protocol=3, date="2026-12-03", parts=(
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart('activations: BN keeps the spread (layer 20 vs 1)',
                      "supported", 21.9559, (21.3111, 22.6006), 12),
         RecordedPart('gradients with BN: layer 1 within a decade of layer 20 (either way)',

@@ -48,14 +48,14 @@ CLAIM = Claim(
         FewerFailures(f"Xavier stalls at chance more often than He, depth {DEEP_DEPTH} (exploratory: declared "
                       "after its seeds were seen)", metric=acc, a="He", b="Xavier", fail_below=STALL),
     ),
-    recorded=Recorded("inconclusive", estimate=5.02674, ci=(2.76757, 7.2859), n_seeds=96,
-                      protocol=3, date="2026-12-03", parts=(
+    recorded=Recorded("inconclusive", estimate=1.32639, ci=(0.733108, 1.91967), n_seeds=96,
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart('He beats Xavier, depth 20',
-                     "inconclusive", 5.02674, (2.76757, 7.2859), 96),
+                     "inconclusive", 1.32639, (0.733108, 1.91967), 96),
         RecordedPart('He beats Xavier, depth 30',
-                     "supported", 36.0194, (2.05234, 69.9865), 12),
+                     "supported", 37.1111, (30.6815, 43.5407), 12),
         RecordedPart('Xavier beats uniform, depth 20',
-                     "supported", 39.7347, (31.6851, 47.7843), 24),
+                     "supported", 37.1139, (16.3192, 57.9086), 12),
     )),
     method=(f"{DEEP_DEPTH} and {HE_DEPTH} hidden layers of 100 ReLU units with bias, no normalization, MNIST-1D; "
             "each init at each depth trains at the rate its validation accuracy selects from the grid (tuning "
