@@ -93,7 +93,12 @@ CLAIM = Claim(
              "Xavier: at 20 layers He and Xavier train about alike at their best rates, and He's advantage is that it "
              "trains at all at 30 layers, as He et al. report. Both depth-20 arms are flagged by the convergence check "
              "(twice the steps gains He 2.2 and Xavier 1.0 validation points); the budget note says whether that can "
-             "move the verdict."),
-    settle=("The depth-20 part sits at its margin (1.3 points, median 0.6): a budget at which both arms converge would "
-            "show whether He's lead there is practical. Depth 30 already decides the ranking of He over Xavier."),
+             "move the verdict. Not decisive across kernel sets: with the AVX-512 kernels He's search picks 0.03 "
+             "instead of 0.01 (on AVX2 its two stage-2 validation scores at 0.01 and 0.03 tie, 49.53 and 49.53; on "
+             "AVX-512 they are 0.4 points apart), He reaches 51.2% instead of 48.9%, and the depth-20 part is "
+             "supported at 48 seeds (3.94 [2.06, 5.82]), so the claim reads supported there. The depth-20 verdict "
+             "follows a near-tie in He's rate search, not the inits."),
+    settle=("The depth-20 part sits near its margin (1.3 points at 0.01, 3.9 at 0.03): He at both rates, or a budget "
+            "at which both arms converge, would show whether He's lead there is practical. Depth 30 already decides "
+            "the ranking of He over Xavier."),
 )
