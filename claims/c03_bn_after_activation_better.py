@@ -31,8 +31,8 @@ CLAIM = Claim(
         *(Superiority(f"after beats before, depth {d}", metric=acc, a=f"after, depth {d}",
                       b=f"before, depth {d}", margin=0.5) for d in DEPTHS),
     ),
-    recorded=Recorded("refuted", estimate=-4.71574, ci=(-9.64441, 0.212927), n_seeds=12,
-                      protocol=3, date="2026-12-03"),
+    recorded=Recorded("refuted", estimate=-4.5787, ci=(-8.44078, -0.716631), n_seeds=12,
+                      protocol=4, date="2026-12-03"),
     method=("Paired seeds over a depth grid (2, 6, 10 hidden layers), each arm at its own best learning rate "
             "(validation split), everything else fixed. The claim says "
             "'generally', so the primary test pools the depths per seed, and each depth is tested alone. "

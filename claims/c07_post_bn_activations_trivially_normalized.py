@@ -50,7 +50,7 @@ CLAIM = Claim(
                   metric=post_bn, a=tuple(blog_axis), tau=0.07, direction="below", pool="worst"),
     ),
     recorded=Recorded("supported", estimate=0.00232136, ci=(0.00216267, 0.00248005), n_seeds=12,
-                      protocol=3, date="2026-12-03", parts=(
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart("after BN: every layer's std is 1 (within 5%), in the worst of the three inits",
                      "supported", 0.00232136, (0.00216267, 0.00248005), 12),
         RecordedPart("after ReLU, 0.01*N(0,1) init: some layer's std is off by more than 2x",

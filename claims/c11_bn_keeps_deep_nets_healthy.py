@@ -41,7 +41,7 @@ CLAIM = Claim(
                     a="the blog's BN (over units)", b="no BN (blog init 0.01*N)", margin=1.0),
     ),
     recorded=Recorded("mixed", estimate=21.9559, ci=(21.3111, 22.6006), n_seeds=12,
-                      protocol=3, date="2026-12-03", parts=(
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart('activations: BN keeps the spread (layer 20 vs 1)',
                      "supported", 21.9559, (21.3111, 22.6006), 12),
         RecordedPart('gradients with BN: layer 1 within a decade of layer 20 (either way)',
@@ -68,14 +68,13 @@ CLAIM = Claim(
                 "0' is the raw input. Its BN takes mean/std over the units of each example. Yang et al. "
                 "(2019, a mean-field theory of BN) show that at init BN makes gradients explode with depth "
                 "going down: here about 1.22x per layer, about 40x (1.6 decades) over 20 layers."),
-    caveats=("Protocol v3 makes activations and gradients parts (v2's headline was the activations alone): the "
-             "activations part is supported, the gradients part refuted (layer 1's gradient is 1.6 decades, "
-             "about 40x, off layer 20's), so the claim is mixed. "
-             "Nothing is trained, as in the blog: this is a statement about the initial signal "
-             "propagation, not about trainability (claims 1 and 4 train). The verdict is the activations' "
-             "(the primary test). The gradient half of the hypothesis is two tests: BN rescues the absolute "
-             "size of layer 1's gradient, but does not keep it within a decade of layer 20's, because BN's "
-             "gradients grow going down (Yang et al. 2019). v1 tested the ratio against no BN's, which is "
-             "near 1 only because every gradient without BN is about 1e-23, and so read BN's 40x as success."),
+    caveats=("Activations and gradients are parts (since protocol 3; v2's headline was the activations alone): the "
+             "activations part is supported, the gradients part refuted (layer 1's gradient is 1.6 decades, about 40x, "
+             "off layer 20's), so the claim is mixed. Nothing is trained and no data set is drawn, as in the blog: the "
+             "numbers are protocol 3's, and this is a statement about the initial signal propagation, not about "
+             "trainability (claims 1, 13 and 14 train). BN rescues the absolute size of layer 1's gradient (a "
+             "secondary test), but does not keep it within a decade of layer 20's, because BN's gradients grow going "
+             "down (Yang et al. 2019). v1 tested the ratio against no BN's, which is near 1 only because every "
+             "gradient without BN is about 1e-23, and so read BN's 40x as success."),
     settle="",
 )

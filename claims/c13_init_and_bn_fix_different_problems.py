@@ -31,12 +31,12 @@ CLAIM = Claim(
                     a=("0.01*N(0,1), BN", "0.01*N(0,1), no BN"), b=("He, BN", "He, no BN"), margin=2.0,
                     test="superiority"),
     ),
-    recorded=Recorded("refuted", estimate=-3.43889, ci=(-5.48039, -1.39739), n_seeds=24,
-                      protocol=3, date="2026-12-03", parts=(
+    recorded=Recorded("refuted", estimate=-1.80972, ci=(-3.86173, 0.24229), n_seeds=24,
+                      protocol=4, date="2026-12-03", parts=(
         RecordedPart('BN helps with a good init (He)',
-                     "refuted", -3.43889, (-5.48039, -1.39739), 24),
+                     "refuted", -1.80972, (-3.86173, 0.24229), 24),
         RecordedPart('a good init (He) helps under BN',
-                     "refuted", -6.05, (-8.30063, -3.79937), 24),
+                     "refuted", -6.44722, (-8.18843, -4.70602), 24),
     )),
     method=("A 2x2 factorial on paired seeds: init (He, or the post's 0.01*N(0,1)) x normalization (BN before "
             f"each ReLU, or none), {DEEP_DEPTH} hidden layers of 100 units, MNIST-1D, each cell at its own best "
@@ -51,14 +51,13 @@ CLAIM = Claim(
     ),
     literature=("Ioffe & Szegedy (2015) present BN as making training less sensitive to the init; He et al. "
                 "(2015) and Glorot & Bengio (2010) fix the init alone. Claim 1 tests the first half at depth 6."),
-    caveats=("Protocol v3 tests 'each fix helps on its own' (the issue's reading of 'slightly different "
-             "problems'; v2 tested additivity, which the quote never claimed): with He init, BN costs 3.4 "
-             "points at depth 20, and under BN, He init is 6.0 points worse than the post's init: both parts "
-             "refuted. "
-             "One bad init (the post's) and one depth. Measured: BN gains about 46 points with the bad init "
-             "(which does not train at all without BN) and loses about 3 with He init, so the interaction is "
-             "about 49 points: the two fixes overlap, they do not add up. With BN the bad init is even 7 points "
-             "better than He (at its best rate, 0.001: the effective-rate effect of claim 1). At this depth BN "
-             "does the init's job and adds nothing beyond it; 'slightly different' is not visible here."),
+    caveats=("Protocol 3 and 4 test 'each fix helps on its own' (the issue's reading of 'slightly different problems'; "
+             "v2 tested additivity, which the quote never claimed). With He init, BN costs 1.8 points at depth 20 "
+             "[-3.9, 0.2] (24 seeds), and under BN, He init is 6.5 points worse than the post's init: both parts "
+             "refuted. One bad init (the post's) and one depth. BN gains about 44 points with the bad init (which does "
+             "not train at all without BN: 9.5%) and loses about 2 with He init, so the interaction is 46 points: the "
+             "two fixes overlap, they do not add up. With BN the bad init trains better than He (at its best rate, "
+             "0.001: the effective-rate effect of claim 1). At this depth BN does the init's job and adds nothing "
+             "beyond it; 'slightly different' is not visible here."),
     settle="",
 )

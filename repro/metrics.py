@@ -42,25 +42,28 @@ def probe_mean(value: str, step: int = -1, name: str = "", unit: str = "",
 
 
 def layer_log_ratio(value: str, numerator: int, denominator: int, step: int = -1, name: str = "",
-                    higher_is_better: bool = True, absolute: bool = False) -> Metric:
+                    higher_is_better: bool = True, absolute: bool = False, worst: float | None = None) -> Metric:
     """log10(value[layer numerator] / value[layer denominator]) at one probe step; with `absolute`,
-    its absolute value (how many decades apart the two layers are, in either direction)."""
+    its absolute value (how many decades apart the two layers are, in either direction). `worst`: a seed
+    whose ratio is not finite counts as that value (nonfinite="worst"); None makes it an error."""
     def fn(r: Record) -> np.ndarray:
         v = _layer_values(r, value, step)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log10(v[:, numerator] / v[:, denominator])
         return np.abs(ratio) if absolute else ratio
     default = f"log10 {value}[layer {numerator}] / [layer {denominator}]"
+    rule = {} if worst is None else {"nonfinite": "worst", "worst": worst}
     return Metric(name or (f"|{default}|" if absolute else default), fn, unit="decades",
-                  higher_is_better=higher_is_better)
+                  higher_is_better=higher_is_better, **rule)
 
 
-def first_to_last_gradient(depth: int, step: int = -1) -> Metric:
+def first_to_last_gradient(depth: int, step: int = -1, worst: float | None = None) -> Metric:
     """log10(|dL/dW| of the first hidden layer / of the last, layer `depth`) at one probe step (0: at init,
-    -1: after training): 0 means no vanishing, -1 means the first layer gets a tenth of the last one's."""
+    -1: after training): 0 means no vanishing, -1 means the first layer gets a tenth of the last one's.
+    `worst` (e.g. FLOAT32_DECADES): how a diverged or dead seed's non-finite ratio counts; None: an error."""
     when = {0: "at init", -1: "after training"}.get(step, f"at probe step {step}")
     return layer_log_ratio("probe/grad_w_norm", numerator=0, denominator=depth - 1, step=step,
-                           name=f"log10(|dL/dW| first layer / last hidden layer), {when}")
+                           name=f"log10(|dL/dW| first layer / last hidden layer), {when}", worst=worst)
 
 
 def layer_log(value: str, layer: int, step: int = -1, name: str = "", higher_is_better: bool = True) -> Metric:
@@ -141,13 +144,59 @@ def relu_backward_prediction(spec: ExperimentSpec) -> float:
     return float(np.log10(spec.width * std ** 2 * (1.0 + a ** 2) / 2.0))
 
 
-def linear_units(step: int = -1, when: str = "") -> Metric:
+def linear_units(step: int = -1, when: str = "", eval_mode: bool = False) -> Metric:
     """Fraction of hidden units that are dead (ReLU input <= 0 on every probe example) or always active
-    (> 0 on every one), mean over layers, at one probe step: units computing a linear function on the data."""
+    (> 0 on every one), mean over layers, at one probe step: units computing a linear function on the data.
+    `eval_mode` reads the "units_eval" probe: the norm uses its running statistics, as the net predicts,
+    instead of centring the probe batch itself (which keeps BN's units alive by construction)."""
+    suffix = "_eval" if eval_mode else ""
+
     def fn(r: Record) -> np.ndarray:
-        return (r["probe/dead_frac"][:, step] + r["probe/linear_frac"][:, step]).mean(axis=1)
-    return Metric(f"fraction of units dead or always active (mean over layers){', ' + when if when else ''}", fn,
-                  unit="fraction of units", higher_is_better=False)
+        return (r[f"probe/dead_frac{suffix}"][:, step] + r[f"probe/linear_frac{suffix}"][:, step]).mean(axis=1)
+    mode = "norm in eval mode" if eval_mode else ""
+    detail = ", ".join(x for x in (when, mode) if x)
+    return Metric(f"fraction of units dead or always active (mean over layers){', ' + detail if detail else ''}",
+                  fn, unit="fraction of units", higher_is_better=False)
+
+
+FLOAT32_DECADES = float(np.log10(np.finfo(np.float32).tiny))   # about -37.9: float32's smallest normal
+
+
+def first_to_last_gradient_in_training(depth: int) -> Metric:
+    """log10(|dL/dW| first hidden layer / last hidden layer) averaged over the probe steps strictly inside
+    the run (not at init, not at the last step where a cosine schedule's rate is 0): the vanishing of
+    the gradient while the net trains. A step's ratio is floored at FLOAT32_DECADES: a float32 net
+    flushes a first-layer gradient that small to exactly 0, so the instrument reads no further (-inf).
+    A diverged seed's NaN counts as that floor (declared: nonfinite="worst")."""
+    def fn(r: Record) -> np.ndarray:
+        steps = np.asarray(r.axes["probe_step"])
+        inside = np.flatnonzero((steps > 0) & (steps < r.spec.steps))
+        if inside.size == 0:
+            raise ValueError(f"no probe step inside the run (probe_steps={tuple(steps)}, steps={r.spec.steps})")
+        v = r["probe/grad_w_norm"][:, inside]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log10(v[:, :, 0] / v[:, :, depth - 1])
+        return np.where(ratio < FLOAT32_DECADES, FLOAT32_DECADES, ratio).mean(axis=1)   # NaN stays NaN
+    # a diverged seed (NaN gradients) is an outcome: counted as the worst the instrument reads, total vanishing
+    return Metric("log10(|dL/dW| first layer / last hidden layer), mean over training", fn, unit="decades",
+                  nonfinite="worst", worst=FLOAT32_DECADES)
+
+
+def ics_per_relative_step(applied: bool = True) -> Metric:
+    """log10 of the relative ICS per unit of the earlier layers' relative step, ||G - G'|| / ||G|| divided
+    by ||delta_<i|| / ||theta_<i||, averaged over layers 1..L and the measurement steps (layer 0 has no
+    earlier layers). BN's scale-invariant weights grow, so a nominal rate is a smaller relative step: this
+    compares the arms' ICS at equal relative steps (the effective-rate confound removed)."""
+    prefix = "geometry/ics_applied_" if applied else "geometry/ics_"
+
+    def fn(r: Record) -> np.ndarray:
+        rel, step = r[prefix + "rel"][:, :, 1:], r[prefix + "step_rel"][:, :, 1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log10(rel / step)
+        return ratio.reshape(ratio.shape[0], -1).mean(axis=1)
+    at = "the applied update" if applied else "a plain step lr*g"
+    return Metric(f"log10(relative ICS per unit of relative step), {at}, mean over layers and steps", fn,
+                  unit="decades", higher_is_better=False)
 
 
 def within_unit_share(step: int = 0, layer: int = -1, name: str = "") -> Metric:

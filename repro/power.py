@@ -79,6 +79,7 @@ def feasibility(kind: str, n_seeds: int, alpha: float = 0.05, n_tests: int = 1) 
         if k / 2.0 ** n_min >= level:
             n_min += 1
         ok = p_min < level
-        return ok, (f"exact {kind} test: smallest p with N = {n_seeds} is {p_min:.3g} "
+        counted = "seeds where exactly one arm fails" if kind == "binomtest" else "seeds"
+        return ok, (f"exact {kind} test: smallest p with N = {n_seeds} {counted} is {p_min:.3g} "
                     f"{'<' if ok else '>='} {level:.3g} (alpha / {n_tests}); needs N >= {n_min}")
     raise ValueError(f"kind={kind!r} must be one of {', '.join(('identity',) + _T_KINDS + tuple(_RANK_KINDS))}")

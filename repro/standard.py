@@ -21,8 +21,10 @@ FIXED_LR = 0.1
 #: The standard model: MNIST-1D, 6 hidden layers of 100 ReLU units with bias, BN before the
 #: activation, He init, SGD with momentum 0.9 and a cosine schedule. `lr` is a placeholder for
 #: tuned conditions: each gets its own rate from the validation grid (repro.protocol.tuning).
+#: Protocol 4: every seed trains and is tested on its own draw of MNIST-1D (resample_data), so every
+#: interval covers the data set's variance too (Bouthillier et al. 2021).
 MNIST_MLP = ExperimentSpec(
-    data="mnist1d", depth=6, width=100, activation="relu", norm="batch", placement="before",
+    data="mnist1d", resample_data=True, depth=6, width=100, activation="relu", norm="batch", placement="before",
     bias=True, init="he", optimizer="momentum", lr=FIXED_LR, momentum=0.9, schedule="cosine", batch_size=64,
     steps=STEPS, eval_every=100,
     probes=("activations", "gradients", "units", "bn_params"), probe_steps=PROBE_STEPS,

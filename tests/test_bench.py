@@ -81,9 +81,10 @@ def test_kernel_comparison_refuses_what_is_not_a_default_run_with_other_kernels(
 
     from bench.kernels import main as kernels
     from repro import docsync
+    from repro.protocol.tuning import PROTOCOL_VERSION
     monkeypatch.setattr(docsync, "DOCS", tmp_path / "docs")
     assert kernels([str(tmp_path / "missing.json")]) == 2 and "not a repro results.json" in capsys.readouterr().err
-    run = {"profile": "default", "protocol_version": 3, "claims": [],
+    run = {"profile": "default", "protocol_version": PROTOCOL_VERSION, "claims": [],
            "provenance": {"cache_kernels": "OpenBLAS Haswell", "git": {"commit": "0" * 40}, "started": "2026-12-03"}}
     (tmp_path / "avx2.json").write_text(json.dumps(run))
     assert kernels([str(tmp_path / "avx2.json")]) == 2 and "OPENBLAS_CORETYPE=SkylakeX" in capsys.readouterr().err

@@ -1,12 +1,11 @@
-"""Claims with parts (intersection-union), the procedure's simulated error rate, the registration."""
+"""Claims with parts (intersection-union), the procedure's simulated error rate, the one declared design."""
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 
 from repro.claim import DESIGN_LOOKS, ClaimError, Superiority, Threshold, load_claims
-from repro.protocol import decision, registration, tuning
+from repro.protocol import decision, tuning
 
 
 def test_intersection_union_rule():
@@ -63,39 +62,6 @@ def test_widening_rule_and_convergence_fields():
     assert t.doubling_gain is None
     assert dataclasses.replace(t, doubled=46.5).doubling_gain == pytest.approx(1.5)
     assert [lr for lr, *_ in t.curve][-1] == 9.49   # the curve shows the rate tried beyond the grid
-
-
-def test_registration_names_a_margin_changed_after_registration(tmp_path):
-    claims = load_claims()
-    path = tmp_path / "registration.json"
-    registration.write(claims, path, commit="abc1234def")
-    report = registration.check(claims, path)
-    assert {e["status"] for e in report["claims"].values()} == {"unchanged"}
-    assert registration.problems(report) == []
-    claim = claims[0]
-    first = claim.parts[0]
-    moved = dataclasses.replace(claim, parts=(dataclasses.replace(first, margin=first.margin + 0.5),) + claim.parts[1:])
-    report = registration.check([moved] + claims[1:], path)
-    entry = report["claims"][claim.id]
-    assert entry["status"] == "changed" and entry["changed"] == [f"part 1 ({first.name}).margin"]
-    assert registration.problems(report) == [f"{claim.id}: changed after registration: part 1 ({first.name}).margin"]
-    assert "Changed after registration" in registration.claim_line(entry, report)
-    # prose is not a declaration: a new caveat or a margin's `why` changes nothing
-    reworded = dataclasses.replace(claim, caveats=claim.caveats + " More prose.",
-                                   parts=(dataclasses.replace(first, why="because"),) + claim.parts[1:])
-    assert registration.check([reworded], path)["claims"][claim.id]["status"] == "unchanged"
-    path.write_text("{not json")
-    with pytest.raises(registration.RegistrationError, match="git checkout"):
-        registration.check(claims, path)
-
-
-def test_shipped_claims_are_registered_unchanged():
-    """The committed registration holds every shipped claim's declarations as they are now."""
-    claims = load_claims()
-    report = registration.check(claims)
-    assert report["registered"], "claims/registration.json is missing: run `repro register`"
-    assert registration.problems(report) == []
-    assert json.loads((registration.CLAIMS_DIR / registration.FILENAME).read_text())["protocol"] == tuning.PROTOCOL_VERSION
 
 
 def test_every_shipped_claim_uses_the_one_declared_design():

@@ -254,6 +254,9 @@ def test_seed_outcomes_mark_chance_and_count_the_stalls():
     assert err is None and "stalled: below 20%" in texts(mpl)
     assert [t.get_text() for t in mpl.axes[0].get_xticklabels()] == ["bn\n2 of 8 stalled", "no_bn\n3 of 8 stalled"]
     figures.plt.close(mpl)
+    # the caption names the same rule as the legend
+    assert "counted as stalled (below 20%)" in figures.statistics_text(Figure("seed_outcomes", "t", options={"fail_below": 20.0}), 8)
+    assert "(within 5 points of chance)" in figures.statistics_text(Figure("seed_outcomes", "t"), 8)
 
 
 # ------------------------------------------------------------------ the forest plot

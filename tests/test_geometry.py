@@ -44,11 +44,12 @@ def test_shapes_families_and_no_mutation():
     out = measure(spec, params, None, x, y, 0.1)
     L1 = spec.depth + 1
     expected = {"ics_dist": (K, L1), "ics_cos": (K, L1), "ics_rel": (K, L1), "ics_applied_dist": (K, L1),
-                "ics_applied_rel": (K, L1), "loss_range": (K,),
+                "ics_applied_rel": (K, L1), "ics_step_rel": (K, L1), "ics_applied_step_rel": (K, L1), "loss_range": (K,),
                 "grad_pred": (K,), "beta_smooth": (K,), "interaction": (K,), "interaction_rel": (K,),
                 "delta_joint": (K,), "delta_sum": (K,)}
     assert {n: v.shape for n, v in out.items()} == expected
-    assert all(v.dtype == np.float64 and np.isfinite(v).all() for v in out.values())
+    assert all(v.dtype == np.float64 and np.isfinite(v[:, 1:] if k.endswith("step_rel") else v).all()
+               for k, v in out.items())   # the step of the layers before layer 0 does not exist: NaN
     for n in params:
         np.testing.assert_array_equal(params[n], before[n])
     only = measure(spec.replace(geometry=("interaction",)), params, None, x, y, 0.1)
@@ -218,3 +219,20 @@ def test_ics_at_the_applied_momentum_update():
     scaled = measure(spec.replace(hidden_lr_scale=3.0), params, None, x, y, lr)
     assert np.all(scaled["ics_applied_rel"][:, 1:] > no_buffer["ics_applied_rel"][:, 1:])
     assert "ics_applied_rel" not in measure(spec.replace(optimizer="adam"), params, None, x, y, lr)
+
+
+def test_ics_step_rel_is_the_earlier_layers_relative_step():
+    """ics_step_rel[i] = ||lr g_<i|| / ||theta_<i|| over every trainable parameter of layers 0..i-1 (NaN at
+    layer 0), so ICS per unit of relative step compares arms whose weights have different scales."""
+    spec, params, x, y = make(geometry=("ics",))
+    lr = 0.1
+    out = measure(spec, params, None, x, y, lr)
+    g = grads_of(spec, params, x, y)
+    blocks = layer_blocks(spec, params)
+    assert np.all(np.isnan(out["ics_step_rel"][:, 0]))
+    for i in range(1, spec.depth + 1):
+        names = [n for b in blocks[:i] for n in b]
+        step = np.sqrt(sum(np.sum((lr * g[n]).reshape(K, -1) ** 2, axis=1) for n in names))
+        size = np.sqrt(sum(np.sum(params[n].reshape(K, -1) ** 2, axis=1) for n in names))
+        np.testing.assert_allclose(out["ics_step_rel"][:, i], step / size, rtol=1e-12)
+    np.testing.assert_array_equal(out["ics_applied_step_rel"], out["ics_step_rel"])   # plain SGD: the same step

@@ -15,12 +15,16 @@ G = dLoss/dW_i at the current parameters; G' = the same gradient on the same bat
 EARLIER layer j < i (all its parameters) took its SGD step. Layer 0 has no earlier layers, so
 G' = G there.
     ics_dist (K, L+1) = ||G - G'||_2 (Frobenius), ics_cos (K, L+1) = cos(G, G'),
-    ics_rel  (K, L+1) = ||G - G'|| / ||G||.
+    ics_rel  (K, L+1) = ||G - G'|| / ||G||,
+    ics_step_rel (K, L+1) = ||delta_<i|| / ||theta_<i||, the relative size of the step the earlier
+                 layers took (all their trainable parameters; NaN at layer 0, which has none). BN's
+                 scale-invariant weights grow, so the same rate is a smaller relative step: ICS per
+                 unit of relative step, ics_rel / ics_step_rel, compares arms without that confound.
 The same at the update training actually applies (optimizer "sgd" or "momentum"): the earlier
 layers move by lr_j * (mu * v_j + g_j), v_j their momentum buffer before this update (0 for sgd
 and at step 0), lr_j the rate with spec.hidden_lr_scale; with momentum 0.9 that step is up to
 about 10x the plain one:
-    ics_applied_dist (K, L+1), ics_applied_rel (K, L+1).
+    ics_applied_dist (K, L+1), ics_applied_rel (K, L+1), ics_applied_step_rel (K, L+1).
 
 "smoothness" - gradient predictiveness and effective beta-smoothness along the gradient,
 Santurkar et al. (2018) sec. 3.1 (figs. 4 and 9). For eta in lr * (0.5, 1, 2, 3, 4):
@@ -139,6 +143,8 @@ def _ics(spec, params, x, y, g, blocks, delta) -> dict[str, np.ndarray]:
     L = spec.depth
     k = params["W0"].shape[0]
     dist, cos, rel = (np.zeros((k, L + 1)) for _ in range(3))
+    step_rel = np.full((k, L + 1), np.nan)
+    step_sq, theta_sq = np.zeros(k), np.zeros(k)
     moved = params
     for i in range(L + 1):
         G = g[f"W{i}"].reshape(k, -1)
@@ -147,11 +153,14 @@ def _ics(spec, params, x, y, g, blocks, delta) -> dict[str, np.ndarray]:
         else:
             moved = _stepped(moved, delta, blocks[i - 1], 1.0)  # layers 0..i-1 have now stepped
             G2 = loss_and_grads(spec, moved, x, y, train=True)[1][f"W{i}"].reshape(k, -1)
+            step_sq += _sq_norm(delta, blocks[i - 1])
+            theta_sq += _sq_norm(params, blocks[i - 1])
+            step_rel[:, i] = np.sqrt(step_sq / theta_sq)
         n1, n2 = np.linalg.norm(G, axis=1), np.linalg.norm(G2, axis=1)
         dist[:, i] = np.linalg.norm(G - G2, axis=1)
         cos[:, i] = np.sum(G * G2, axis=1) / (n1 * n2)
         rel[:, i] = dist[:, i] / n1
-    return {"ics_dist": dist, "ics_cos": cos, "ics_rel": rel}
+    return {"ics_dist": dist, "ics_cos": cos, "ics_rel": rel, "ics_step_rel": step_rel}
 
 
 def _smoothness(spec, params, x, y, g, names, lr):

@@ -196,6 +196,12 @@ def forward(spec: ExperimentSpec, params: dict, x: np.ndarray, *, state=None, tr
     return _forward(spec, params, x, state, train, keep=False)[0]
 
 
+def eval_activations(spec: ExperimentSpec, params: dict, x: np.ndarray, state: dict | None) -> dict:
+    """Per block i, "linear{i}", "norm{i}" (with a norm), "pre{i}" and "act{i}" of an evaluation-mode
+    forward pass: a batch-statistics norm uses the running statistics in `state`, as predictions do."""
+    return _forward(spec, params, x, state, False, True)[2]
+
+
 def loss_and_grads(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray, *,
                    state: dict | None = None, train: bool = True, noise: np.ndarray | None = None,
                    norm_noise: tuple[np.ndarray, np.ndarray] | None = None, keep: bool = False):

@@ -31,7 +31,8 @@ def learning_rate(spec: ExperimentSpec, step: int, base=None):
 
 
 class Optimizer:
-    """SGD, heavy-ball momentum (v = mu v + g; p -= lr v) or Adam (betas 0.9/0.999, eps 1e-8)."""
+    """SGD, heavy-ball momentum (v = mu v + g; p -= lr v) or Adam (betas 0.9/0.999, eps 1e-8); with
+    spec.weight_decay, g += weight_decay * W for the Linear weights first (L2, as torch.optim.SGD)."""
 
     def __init__(self, spec: ExperimentSpec, params: dict[str, np.ndarray]):
         if spec.optimizer not in OPTIMIZERS:
@@ -42,6 +43,7 @@ class Optimizer:
         self.names = [n for n in params if trainable(spec, n)]
         hidden = {f"W{i}" for i in range(spec.depth)}
         self.lr_scale = {n: spec.hidden_lr_scale if n in hidden else 1.0 for n in self.names}
+        self.decay = {n: spec.weight_decay for n in self.names if n.startswith("W") and spec.weight_decay}
         self.t = 0
         self.b1, self.b2, self.eps = 0.9, 0.999, 1e-8
         self.m = {n: np.zeros_like(params[n]) for n in self.names} if self.kind != "sgd" else {}
@@ -55,6 +57,8 @@ class Optimizer:
         frozen = None if active is None or active.all() else ~active
         for n in self.names:
             p, g, lr_n = params[n], grads[n], _per_row(lr * self.lr_scale[n], params[n])
+            if n in self.decay:
+                g += np.asarray(self.decay[n], dtype=p.dtype) * p
             if frozen is not None:
                 g[frozen] = 0  # diverged seeds: keep the optimizer state finite
             if self.kind == "sgd":

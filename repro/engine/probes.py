@@ -2,7 +2,8 @@
 
 Probes look at a fixed 512-example probe batch (the same for every seed: the first 512 of a
 fixed permutation of the training set) in train mode (the batch's own statistics), without
-touching the running statistics. `measure` returns one step's values (K, ...); the trainer
+touching the running statistics; "units_eval" looks at it in evaluation mode (the running
+statistics), where a norm cannot centre the probe batch by construction. `measure` returns one step's values (K, ...); the trainer
 stacks them over the probe steps into (K, P, ...).
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .init import DATA, PROBE_NOISE, SHARED, stream
-from .model import loss_and_grads
+from .model import eval_activations, loss_and_grads
 from .spec import ExperimentSpec
 
 PROBE_BATCH = 512
@@ -69,12 +70,19 @@ def within_unit_share(act: np.ndarray) -> np.ndarray:
     return np.divide(within, total, out=np.zeros_like(total), where=total > 0)
 
 
+def _unit_fractions(pre: list[np.ndarray], act: list[np.ndarray], suffix: str = "") -> dict[str, np.ndarray]:
+    """Dead (input <= 0 on every example) and always-active unit fractions and Page's within-unit share."""
+    return {f"probe/dead_frac{suffix}": np.stack([np.all(p <= 0, axis=1).mean(axis=1) for p in pre], axis=1),
+            f"probe/linear_frac{suffix}": np.stack([np.all(p > 0, axis=1).mean(axis=1) for p in pre], axis=1),
+            f"probe/within_share{suffix}": np.stack([within_unit_share(a) for a in act], axis=1)}
+
+
 def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
-            noise: np.ndarray | None = None) -> dict[str, np.ndarray]:
+            noise: np.ndarray | None = None, state: dict | None = None) -> dict[str, np.ndarray]:
     """The requested probes (spec.probes) at the current parameters; arrays (K, ...) per value.
 
     x (B, D) probe batch shared by all seeds, y (B,) labels, or one per seed: x (K, B, D), y (K, B).
-    Empty dict when no probes.
+    `state`: the running statistics, for "units_eval". Empty dict when no probes.
     """
     probes = set(spec.probes) - {"final_params"}
     if not probes:
@@ -101,10 +109,10 @@ def measure(spec: ExperimentSpec, params: dict, x: np.ndarray, y: np.ndarray,
         out["probe/grad_act_norm"] = _norm64(dout, axis=2)
         out["probe/grad_act_sample"] = dout[:, :, pos]
     if "units" in probes:
-        pre = [aux[f"pre{i}"] for i in range(L)]
-        out["probe/dead_frac"] = np.stack([np.all(p <= 0, axis=1).mean(axis=1) for p in pre], axis=1)
-        out["probe/linear_frac"] = np.stack([np.all(p > 0, axis=1).mean(axis=1) for p in pre], axis=1)
-        out["probe/within_share"] = np.stack([within_unit_share(aux[f"act{i}"]) for i in range(L)], axis=1)
+        out.update(_unit_fractions([aux[f"pre{i}"] for i in range(L)], [aux[f"act{i}"] for i in range(L)]))
+    if "units_eval" in probes:
+        ev = eval_activations(spec, params, x, state)
+        out.update(_unit_fractions([ev[f"pre{i}"] for i in range(L)], [ev[f"act{i}"] for i in range(L)], "_eval"))
     if "bn_params" in probes and spec.has_norm:  # no norm layers, nothing to record
         if spec.affine:
             out["probe/gamma"] = np.stack([params[f"gamma{i}"] for i in range(L)], axis=1)

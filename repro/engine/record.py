@@ -28,6 +28,8 @@ S = 256 sampled values; P probe steps; G geometry steps; E evaluations):
                    every one (always active, i.e. linear)
                    values["probe/within_share"] (K, P, L): within-unit share of the variance of
                    each layer's post-activation values (Page's measure, repro.engine.probes)
+    "units_eval":  values["probe/dead_frac_eval"|"probe/linear_frac_eval"|"probe/within_share_eval"]
+                   (K, P, L): the same with the norm in evaluation mode (running statistics)
     "bn_params":   values["probe/gamma"|"probe/beta"] (K, P, L, width)
     "unit_percentiles": values["probe/unit_pct"] (K, P, L, 3, 3): units 0..2 of each layer,
                    15/50/85th percentiles of their activation input (Ioffe & Szegedy fig. 1)

@@ -38,6 +38,7 @@ PROBES = (
     "activations",  # per-layer mean/std/percentiles and samples at each site (linear, norm, act)
     "gradients",    # per-layer weight-gradient and activation-gradient norms (+ samples)
     "units",        # dead / always-active unit fractions on the probe batch
+    "units_eval",   # the same with the norm in evaluation mode (running statistics), as the net predicts
     "bn_params",    # gamma and beta of every BN layer
     "unit_percentiles",  # 15/50/85th percentiles of a few chosen units' pre-activations
     "final_params",  # the trained parameters themselves (for exact-identity checks)
@@ -98,6 +99,10 @@ class ExperimentSpec:
     # learning-rate multiplier of the hidden weights W0..W{depth-1}, the ones BN makes scale-invariant
     # (Ioffe & Szegedy 3.3: their effective rate goes as 1/|W|^2); read-out, biases, gamma, beta keep lr
     hidden_lr_scale: float = 1.0
+    # L2 weight decay of the Linear weights W0..W{depth} (g += weight_decay * W before the update, as
+    # torch.optim.SGD does); biases, gamma and beta are not decayed. With BN it keeps the scale-invariant
+    # hidden weights from growing, so they forget their init scale (van Laarhoven 2017)
+    weight_decay: float = 0.0
     momentum: float = 0.9
     schedule: str = "constant"
     batch_size: int = 64
@@ -126,6 +131,8 @@ class ExperimentSpec:
         for name in ("lr", "init_scale", "bn_eps", "hidden_lr_scale"):
             if not getattr(self, name) > 0:
                 raise SpecError(f"{name}={getattr(self, name)!r} must be > 0")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay < 1):
+            raise SpecError(f"weight_decay={self.weight_decay!r} must be a number in [0, 1) (0: no decay)")
         if not 0 <= self.momentum < 1:
             raise SpecError(f"momentum={self.momentum!r} must be in [0, 1)")
         if not 0 < self.bn_momentum <= 1:

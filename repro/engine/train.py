@@ -183,7 +183,7 @@ def _train(spec: ExperimentSpec, seeds: tuple[int, ...], row_lr: np.ndarray | No
                     ev[f"{split}_acc"][:, e] = acc
                 e += 1
             if want_probes and step in probe_set:
-                for name, v in measure_probes(spec, params, x_probe, y_probe, noise_probe).items():
+                for name, v in measure_probes(spec, params, x_probe, y_probe, noise_probe, state).items():
                     probe_vals.setdefault(name, []).append(v)
             if step == spec.steps and step not in geo_set:
                 break

@@ -1,11 +1,11 @@
-"""The convergence check of conditions trained at a declared fixed rate (exploratory).
+"""The convergence check of conditions trained at a declared fixed rate.
 
-The registered convergence rule (tuning.CONVERGENCE_RULE) trains the tuning seeds of every tuned
-condition at twice the budget at its selected rate. A condition that keeps its declared rate (claim 1's
-fixed-rate and scaled-rate arms, claim 5's float64 arms) had no such check. This one, added after the
-protocol 3 confirmatory run, trains the same tuning seeds at the declared rate, at the budget and at
-twice it, and reports the validation gain beside the registered check's. It decides no verdict, and
-results.json and the report mark it exploratory (`doubling_exploratory`).
+The convergence rule (tuning.CONVERGENCE_RULE) trains the tuning seeds of every tuned condition at
+twice the budget at its selected rate. A condition that keeps its declared rate (claim 1's fixed-rate
+and scaled-rate arms, claim 5's float64 arms) gets this check instead: the same tuning seeds at the
+declared rate, at the budget and at twice it, and the validation gain beside the tuned conditions'.
+Like theirs, it flags and decides no verdict. It came after the protocol 3 run, where it was
+exploratory (`doubling_exploratory` in that run's results.json); protocol 4 was registered with it.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..engine.spec import quick as quick_spec
 from .training import Training
 from .tuning import DEFAULT_PLAN, QUICK_PLAN, stage_spec, validation_score
 
-PHASE = "convergence check at declared fixed rates (exploratory)"
+PHASE = "convergence check at declared fixed rates"
 
 
 @dataclass(frozen=True)

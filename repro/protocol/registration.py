@@ -236,11 +236,15 @@ def where_registered(entry: dict | None, report: dict) -> str:
     return ", ".join(x for x in (amended, commit, str(when.get("registered") or "")) if x)
 
 
-def claim_line(entry: dict, report: dict) -> str:
-    """The sentence for one claim, as the CLI would print it."""
+def claim_line(entry: dict | None, report: dict) -> str:
+    """The registration sentence for one claim, as the report prints it: declared before the
+    confirmatory run and unchanged, or which declarations changed after it."""
     where = where_registered(entry, report)
-    if entry["status"] == "unchanged":
+    status = (entry or {}).get("status", "unregistered")
+    if status == "unchanged":
         return f"Declared before the confirmatory run ({where}), unchanged."
-    if entry["status"] == "changed":
-        return f"Changed after registration ({where}): {'; '.join(entry['changed'])}. Its verdict is exploratory."
-    return "Not registered: its declarations were not fixed before a confirmatory run (exploratory)."
+    if status == "changed":
+        changed = ", ".join(entry.get("changed") or []) or "its declarations"
+        return f"Changed after registration ({where}): {changed}. Its verdict is exploratory."
+    return ("Not registered: this claim was declared after the confirmatory run's registration, so its verdict "
+            "is exploratory.")

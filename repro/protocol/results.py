@@ -66,16 +66,15 @@ class ClaimResult:
                    "lr_search_widened": list(tuning.widened) if isinstance(tuning, Tuning) else None,
                    "n_seeds": record.n_seeds if record is not None else 0, "test_accuracy": None,
                    "doubling_gain": None, "doubling_limit": None, "doubling_flag": None,
-                   "doubling_exploratory": False}
+                   "doubling_exploratory": False}   # true only for protocol 3, whose run preceded the fixed-rate check
             if record is not None and trained and "test_acc" in record.values:
                 row["test_accuracy"] = float(np.nanmean(record["test_acc"][:, -LAST_EVALS:]))
             fixed = self.fixed_checks.get(name)
             gain = (tuning.doubling_gain if isinstance(tuning, Tuning)
-                    else getattr(fixed, "doubling_gain", None))   # a fixed rate's check is exploratory
+                    else getattr(fixed, "doubling_gain", None))
             if gain is not None:
                 limit = self.convergence_limit(name)
-                row.update(doubling_gain=gain, doubling_limit=limit, doubling_flag=bool(gain > limit),
-                           doubling_exploratory=not isinstance(tuning, Tuning))
+                row.update(doubling_gain=gain, doubling_limit=limit, doubling_flag=bool(gain > limit))
             rows.append(row)
         return rows
 

@@ -35,7 +35,7 @@ from ..engine.data import N_CLASSES
 from ..engine.record import Record
 from ..engine.spec import ExperimentSpec
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 LR_GRID: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 TUNING_SEED_BASE = 1_000_000
 LAST_EVALS = 3

@@ -4,7 +4,7 @@ design lines, all as text for the templates.
 """
 from __future__ import annotations
 
-from ..protocol.registration import where_registered
+from ..protocol.registration import claim_line
 from ..protocol.results import ClaimResult, RunResult
 from ..stats import TestResult
 from .text import claim_parts, level_text, num, with_unit
@@ -99,14 +99,7 @@ def registration_text(run: RunResult, cr: ClaimResult) -> str:
     reg = getattr(run, "registration", None)
     if not isinstance(reg, dict) or not reg:
         return ""
-    entry = (reg.get("claims") or {}).get(cr.claim.id)
-    where = where_registered(entry, reg)
-    if entry is None or entry.get("status") == "unregistered":
-        return "Not registered: this claim was declared after the confirmatory run's registration."
-    if entry.get("status") == "changed":
-        changed = ", ".join(entry.get("changed") or []) or "its declarations"
-        return f"Changed after registration ({where}): {changed}."
-    return f"Declared before the confirmatory run ({where}), unchanged."
+    return claim_line((reg.get("claims") or {}).get(cr.claim.id), reg)
 
 
 def design_text(run: RunResult) -> str:

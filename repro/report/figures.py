@@ -392,14 +392,31 @@ def _two_conditions(fig: Figure, records: Mapping[str, Record]) -> tuple[str, st
     return names[0], names[1]
 
 
+def _stall_level(fig: Figure) -> tuple[float | None, float]:
+    """(fail_below, stall) of a seed_outcomes figure: a declared failure level, else points above chance."""
+    fail_below = fig.options.get("fail_below")
+    return (None if fail_below is None else float(fail_below)), float(fig.options.get("stall", 5.0))
+
+
+def stall_rule(fig: Figure) -> str:
+    """When a seed_outcomes figure counts a seed as stalled, in words (its legend and caption say the same)."""
+    fail_below, stall = _stall_level(fig)
+    return f"below {fail_below:g}%" if fail_below is not None else f"within {stall:g} points of chance"
+
+
+def stalled_seeds(fig: Figure, values: np.ndarray, chance: float) -> np.ndarray:
+    """Which seeds a seed_outcomes figure counts as stalled (a NaN outcome is stalled under fail_below)."""
+    fail_below, stall = _stall_level(fig)
+    return ~(values >= fail_below) if fail_below is not None else values <= chance + stall
+
+
 def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     """Every seed's outcome per condition (default: final test accuracy), lines joining the same
     seed, chance marked and the seeds that stalled near it counted per condition, so that a mean
     made of a few stalled seeds shows as such (options: metric, chance, and either stall = points above
     chance or fail_below = the level a FewerFailures test declares, so figure and test count the same seeds)."""
     metric: Metric = fig.options.get("metric") or final_accuracy()
-    chance, stall = float(fig.options.get("chance", CHANCE)), float(fig.options.get("stall", 5.0))
-    fail_below = fig.options.get("fail_below")
+    chance = float(fig.options.get("chance", CHANCE))
     names = _conditions(fig, records)
     vals = np.stack([metric(records[n]) for n in names], axis=1)  # (K, C)
     out, axes = new_figure(height=2.8)
@@ -409,15 +426,14 @@ def seed_outcomes(fig: Figure, records: Mapping[str, Record]) -> MplFigure:
     ax.plot((x + jitter).T, vals.T, color="#aaaaaa", alpha=0.45, linewidth=0.6, zorder=1)
     labels = []
     for j, n in enumerate(names):
-        stalled = ~(vals[:, j] >= fail_below) if fail_below is not None else vals[:, j] <= chance + stall
+        stalled = stalled_seeds(fig, vals[:, j], chance)
         ax.scatter(x[j] + jitter[:, j], vals[:, j], s=13, zorder=2, color=color(n),
                    marker=marker(n) or "o", edgecolors="none")
         ax.scatter(x[j] + jitter[stalled, j], vals[stalled, j], s=40, zorder=2, facecolors="none",
                    edgecolors="black", linewidths=0.8)
         labels.append(f"{textwrap.fill(n, 18)}\n{int(stalled.sum())} of {len(vals)} stalled")
     ax.axhline(chance, color="#444444", linestyle="--", linewidth=1.0, label=f"chance ({chance:g}%)")
-    rule = f"below {float(fail_below):g}%" if fail_below is not None else f"within {stall:g} points of chance"
-    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8, label=f"stalled: {rule}")
+    ax.scatter([], [], s=40, facecolors="none", edgecolors="black", linewidths=0.8, label=f"stalled: {stall_rule(fig)}")
     ax.set_xticks(x, labels)
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.grid(axis="x", visible=False)
@@ -449,7 +465,8 @@ STATISTICS = {
     "metric_vs_x": "Points: the mean over {n} seeds; bars: its {level} t-interval.",
     "paired_seeds": "Dots: the {n} seeds, grey lines joining the same seed; black: the mean and its {level} "
                     "t-interval.",
-    "seed_outcomes": "Dots: the {n} seeds, grey lines joining the same seed; ringed: stalled near chance (dashed).",
+    "seed_outcomes": "Dots: the {n} seeds, grey lines joining the same seed; ringed: the seeds counted as stalled "
+                     "({stalled}); dashed: chance.",
     "distribution": "Violins: every unit's value pooled over {n} seeds; line: the median.",
     "layer_histograms": "Histograms pooled over {n} seeds; sd: their standard deviation.",
     "unit_percentiles": "One unit of one seed (units of different seeds are unrelated).",
@@ -460,7 +477,8 @@ STATISTICS = {
 
 def statistics_text(fig: Figure, n: int) -> str:
     """The caption's sentence saying what the figure shows of the seeds and what its bands are."""
-    return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)))
+    stalled = stall_rule(fig) if fig.kind == "seed_outcomes" else ""
+    return STATISTICS.get(fig.kind, "{n} seeds.").format(n=n, level=_pct(level(fig)), stalled=stalled)
 
 
 PAIRED_KINDS = ("paired_seeds", "seed_outcomes", "scatter", "difference")  # figures that join seed i across arms

@@ -22,9 +22,6 @@ from .drawing import forest_figure, post_figure, protocol_figures
 from .export import about, generalization, matrix_row, matrix_settings, per_seed_csv, primary_condition_rows, \
     results_csv, results_json
 from .text import finding, num, sentence, test_view, units_legend
-# re-exported for callers that predate the split (pytest_plugin, drawing): import them from text/export instead
-from .export import jsonable  # noqa: F401
-from .text import design_lines, measured, measured_name, with_unit  # noqa: F401
 from ..protocol.cache import atomic_write
 from ..claim import shipped_dir
 from ..protocol import tuning as _tuning
@@ -133,7 +130,7 @@ def condition_view(row: dict) -> dict:
     doubling = row.get("doubling_gain")
     flagged = bool(row.get("doubling_flag"))
     if doubling is not None:
-        where = " at the fixed rate (exploratory check)" if row.get("doubling_exploratory") else ""
+        where = " at the fixed rate" if row["selected_on"] == "fixed" else ""
         notes.append(f"{doubling:+.2f} validation points at twice the budget{where}"
                      + (": not converged (over the declared share of the margin)" if flagged else ""))
     return {"name": plain(row["name"]), "color": figures.color(row["name"]), "describe": spec.describe(),
